@@ -1,0 +1,75 @@
+//! Builds native/ into the zepoll.node addon that packages/reactor loads.
+//!
+//! Node's own headers (node_api.h, uv.h) are required: pass their folder as
+//! `-Dnode-include=<dir>`. `scripts/build-native.mjs` finds it next to the
+//! running node (or from ZEPOLL_NODE_INCLUDE) and passes it for you.
+const std = @import("std");
+
+const headers_required = [_][]const u8{ "node_api.h", "uv.h" };
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    // ReleaseFast unless asked: the addon is on every request's path.
+    const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Debug, ReleaseSafe, ReleaseFast (default) or ReleaseSmall") orelse .ReleaseFast;
+    const node_include = b.option(
+        []const u8,
+        "node-include",
+        "Folder holding node_api.h and uv.h (<node prefix>/include/node)",
+    ) orelse std.os.getenv("ZEPOLL_NODE_INCLUDE") orelse {
+        std.debug.print(
+            \\zepoll: no Node headers folder given.
+            \\  Pass -Dnode-include=<dir> or set ZEPOLL_NODE_INCLUDE to the folder that holds
+            \\  node_api.h and uv.h (usually <dirname(node)>/../include/node), or build with
+            \\  `npm run build`, which finds it next to the running node.
+            \\
+        , .{});
+        std.process.exit(1);
+    };
+    check_headers(node_include);
+
+    const lib = b.addSharedLibrary(.{
+        .name = "zepoll",
+        .root_source_file = .{ .path = "native/main.zig" },
+        .target = target,
+        .optimize = optimize,
+    });
+    lib.linkLibC();
+    lib.addSystemIncludePath(.{ .path = node_include });
+    // N-API and libuv symbols resolve from the node executable at load time.
+    lib.linker_allow_shlib_undefined = true;
+    const install = b.addInstallArtifact(lib, .{
+        .dest_dir = .{ .override = .prefix },
+        .dest_sub_path = "zepoll.node",
+    });
+    b.getInstallStep().dependOn(&install.step);
+
+    // Unit tests of the plain system-call layer (no N-API in native/sys/).
+    const sys_tests = b.addTest(.{
+        .root_source_file = .{ .path = "native/sys/all.zig" },
+        // sys/ files import ../limits.zig: the module root is native/.
+        .main_mod_path = .{ .path = "native" },
+        .target = target,
+        .optimize = .Debug,
+    });
+    const run_sys_tests = b.addRunArtifact(sys_tests);
+    const test_step = b.step("test", "Run the Zig tests of native/sys/");
+    test_step.dependOn(&run_sys_tests.step);
+}
+
+fn check_headers(dir: []const u8) void {
+    for (headers_required) |name| {
+        var path_buffer: [std.fs.MAX_PATH_BYTES]u8 = undefined;
+        const path = std.fmt.bufPrint(&path_buffer, "{s}/{s}", .{ dir, name }) catch {
+            std.debug.print("zepoll: Node headers folder path is too long: {s}\n", .{dir});
+            std.process.exit(1);
+        };
+        std.fs.cwd().access(path, .{}) catch {
+            std.debug.print(
+                "zepoll: {s} not found in {s}. Set ZEPOLL_NODE_INCLUDE (or -Dnode-include) to " ++
+                    "the folder of your Node's headers (<dirname(node)>/../include/node).\n",
+                .{ name, dir },
+            );
+            std.process.exit(1);
+        };
+    }
+}

@@ -1,0 +1,45 @@
+//! Every fixed bound of the native layer, each with its reason.
+//! packages/reactor/src/limits.ts mirrors these and compares them at load.
+const std = @import("std");
+const assert = std.debug.assert;
+
+/// Most events copied out per epoll_wait; bounds the native staging array and
+/// the capacity of the caller's Uint32Array.
+pub const events_max: u32 = 1024;
+/// Words per event in the shared Uint32Array: fd, generation, flags.
+pub const event_words: u32 = 3;
+/// Extra epoll_wait calls in one libuv callback after a batch that filled the
+/// array; bounded so one busy poller cannot hold the loop.
+pub const rewaits_max: u32 = 4;
+/// Connections accepted by one accept() binding call.
+pub const accept_batch_max: u32 = 256;
+/// Buffers gathered by one writev; the kernel's IOV_MAX is 1024.
+pub const writev_buffers_max: u32 = 256;
+/// Largest single read/write/sendfile/splice request: the kernel's
+/// MAX_RW_COUNT (INT_MAX rounded down to a page), so results fit an i32.
+pub const io_size_max: u32 = 0x7fff_f000;
+/// select(2) handles fds below FD_SETSIZE only.
+pub const select_fd_max: u32 = 1024;
+/// CPUs addressable by setAffinity (glibc's CPU_SETSIZE).
+pub const cpus_max: u32 = 1024;
+/// fds per poll(2) call (RLIMIT_NOFILE caps it in the kernel anyway).
+pub const poll_fds_max: u32 = 1 << 20;
+/// Largest listen(2) backlog accepted; the kernel clamps it to somaxconn.
+pub const backlog_max: u32 = 65535;
+/// Largest generation carried in a token (the high 32 bits of epoll data).
+pub const generation_max: u32 = std.math.maxInt(u32);
+/// Largest socket buffer size settable through setOption.
+pub const socket_buffer_size_max: u32 = std.math.maxInt(i32);
+/// Longest host string accepted by listen/connect (an IPv6 literal is 45).
+pub const host_size_max: u32 = 64;
+
+comptime {
+    assert(io_size_max <= std.math.maxInt(i32)); // results travel as i32
+    assert(events_max * event_words <= std.math.maxInt(i32));
+    assert(writev_buffers_max <= 1024); // IOV_MAX
+    assert(accept_batch_max > 0 and rewaits_max > 0);
+}
+
+/// Largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER);
+/// bounds file offsets passed to sendfile.
+pub const safe_integer_max: i64 = (1 << 53) - 1;

@@ -1,0 +1,8 @@
+//! Root of `zig build test`: the tests at the bottom of each sys/ file.
+test {
+    _ = @import("errno.zig");
+    _ = @import("epoll.zig");
+    _ = @import("socket.zig");
+    _ = @import("zerocopy.zig");
+    _ = @import("compare.zig");
+}
