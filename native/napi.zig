@@ -175,9 +175,19 @@ pub fn typed_array(env: Env, value: Value, name: []const u8, comptime kind: Arra
         return throw_type(env, .ERR_INVALID_ARG_TYPE, "The \"{s}\" argument must be an instance of " ++ array_name(kind), .{name});
     }
     const Element = ArrayElement(kind);
-    if (data == null or length == 0) return &[_]Element{};
+    if (data == null or length == 0) return empty(Element);
     const first: [*]Element = @ptrCast(@alignCast(data.?));
     return first[0..length];
+}
+
+/// A zero-length slice with a real address: a zero-sized array's pointer is
+/// arbitrary, and the kernel answers EFAULT to an iovec base it cannot map
+/// even when its length is 0. Never written (its length is 0).
+fn empty(comptime Element: type) []Element {
+    const Static = struct {
+        var storage: [1]Element = undefined;
+    };
+    return Static.storage[0..0];
 }
 
 /// `length` bytes of `buffer` from `offset`, each checked on its own so

@@ -102,7 +102,10 @@ fn define_methods(env: napi.Env, object: napi.Value, poller: *Poller) napi.Error
 }
 
 fn interest(env: napi.Env, value: napi.Value) napi.Error!u32 {
-    const bits: u32 = @intCast(try napi.integer(env, value, "events", 0, std.math.maxInt(u32)));
+    // JS bit operators yield int32 (EPOLLIN | EPOLLET is negative): take
+    // either reading of the 32 bits.
+    const number = try napi.integer(env, value, "events", std.math.minInt(i32), std.math.maxInt(u32));
+    const bits: u32 = @truncate(@as(u64, @bitCast(number)));
     if (bits & ~interest_allowed != 0) {
         return napi.throw_range(env, .ERR_INVALID_ARG_VALUE, "The \"events\" argument has bits epoll_ctl does not take: 0x{x}", .{bits & ~interest_allowed});
     }

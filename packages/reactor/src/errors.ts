@@ -1,0 +1,68 @@
+/**
+ * Error classes and the code table. Callers branch on `err.code`, never on
+ * the message or on `instanceof`.
+ */
+import { getSystemErrorName } from 'node:util';
+
+/**
+ * Codes thrown for misuse, by the addon (native/napi.zig's `Code`) and by
+ * the TypeScript layers. Node's own codes are used where one fits.
+ */
+export const ERROR_CODES = {
+  ERR_INVALID_ARG_TYPE: 'an argument has the wrong type',
+  ERR_INVALID_ARG_VALUE: 'an argument has a value the call does not take',
+  ERR_OUT_OF_RANGE: 'a number, offset or length is outside what the call or buffer allows',
+  ERR_ZEPOLL_POLLER_CLOSED: 'a poller was used after close()',
+  ERR_ZEPOLL_POLLER_STARTED: 'start() was called on a started poller',
+  ERR_ZEPOLL_EVENTS_DETACHED: "the poller's events array was detached (transferred) or shrunk",
+  ERR_ZEPOLL_NATIVE: 'a Node-API or libuv call failed inside the addon',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Misuse detected in TypeScript: a wrong option, a call after close. */
+export class ZepollError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ZepollError';
+    this.code = code;
+  }
+}
+
+/** A failed system call, shaped like Node's own system errors. */
+export class ZepollSystemError extends Error {
+  /** The errno name: 'ECONNRESET', 'EMFILE', ... */
+  readonly code: string;
+  /** Node's convention: the negative errno (`-104` for ECONNRESET). */
+  readonly errno: number;
+  readonly syscall: string;
+  readonly fd: number | undefined;
+  constructor(rc: number, syscall: string, fd?: number) {
+    const code = systemErrorName(rc);
+    super(`${syscall} ${code}`);
+    this.name = 'ZepollSystemError';
+    this.code = code;
+    this.errno = rc;
+    this.syscall = syscall;
+    this.fd = fd;
+  }
+}
+
+function systemErrorName(rc: number): string {
+  // On Linux, Node's negative errno equals -errno.
+  const name = getSystemErrorName(rc);
+  // An errno neither libuv nor Node names still gets a code a caller can compare.
+  return name.startsWith('E') ? name : `ERRNO_${-rc}`;
+}
+
+/**
+ * The error for a hot-path result `rc < 0` (that is, `-errno`).
+ * @throws RangeError when `rc` is not a negative integer: a caller bug.
+ */
+export function errnoError(rc: number, syscall: string, fd?: number): ZepollSystemError {
+  if (!Number.isInteger(rc) || rc >= 0) {
+    throw new RangeError(`errnoError needs a negative errno result, received ${rc}`);
+  }
+  return new ZepollSystemError(rc, syscall, fd);
+}

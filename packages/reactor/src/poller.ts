@@ -1,0 +1,77 @@
+/**
+ * Typed access to a native poller: allocation of its event array, and its
+ * system-call counters read into one preallocated Float64Array.
+ */
+import { binding, type NativePoller } from './native.js';
+import { COUNTER_KINDS, EVENT_WORDS, EVENTS_MAX } from './limits.js';
+import { errnoError, ZepollError } from './errors.js';
+
+/** Index of each count in `PollerCounters.values`; native/counters.zig's order. */
+export const COUNTER = {
+  epollWait: 0,
+  epollCtl: 1,
+  read: 2,
+  write: 3,
+  writev: 4,
+  accept4: 5,
+  sendfile: 6,
+  splice: 7,
+  close: 8,
+  eagain: 9,
+} as const;
+
+export type CounterName = keyof typeof COUNTER;
+
+const NATIVE_COUNTER_NAMES = ['epoll_wait', 'epoll_ctl', 'read', 'write', 'writev', 'accept4', 'sendfile', 'splice', 'close', 'eagain'];
+if (binding.counterNames.join() !== NATIVE_COUNTER_NAMES.join()) {
+  throw new Error(`zepoll addon counters ${binding.counterNames.join()} differ from poller.ts; rebuild with \`npm run build\``);
+}
+
+export interface OpenedPoller {
+  readonly native: NativePoller;
+  /** (fd, generation, flags) per ready event, written by wait() and before each callback. */
+  readonly events: Uint32Array;
+  readonly capacity: number;
+}
+
+/**
+ * A poller with room for `capacity` events per batch.
+ * @throws ZepollSystemError when epoll_create1 fails (EMFILE, ENFILE, ENOMEM).
+ */
+export function openPoller(capacity: number = EVENTS_MAX): OpenedPoller {
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > EVENTS_MAX) {
+    throw new ZepollError('ERR_OUT_OF_RANGE', `capacity must be an integer from 1 to ${EVENTS_MAX}, received ${capacity}`);
+  }
+  const events = new Uint32Array(capacity * EVENT_WORDS);
+  const created = binding.createPoller(events);
+  if (typeof created === 'number') throw errnoError(created, 'epoll_create1');
+  return { native: created, events, capacity };
+}
+
+/** A poller's counts, refreshed in place: reading allocates nothing. */
+export class PollerCounters {
+  readonly values: Float64Array;
+  private readonly poller: NativePoller;
+
+  constructor(poller: NativePoller) {
+    this.values = new Float64Array(COUNTER_KINDS);
+    this.poller = poller;
+  }
+
+  /** Copies the current counts into `values` and returns it. */
+  refresh(): Float64Array {
+    this.poller.readCounters(this.values);
+    return this.values;
+  }
+
+  get(name: CounterName): number {
+    return this.values[COUNTER[name]]!;
+  }
+
+  /** A plain object of the last refreshed counts, for reports (allocates). */
+  snapshot(): Record<CounterName, number> {
+    const result = {} as Record<CounterName, number>;
+    for (const name of Object.keys(COUNTER) as CounterName[]) result[name] = this.values[COUNTER[name]]!;
+    return result;
+  }
+}
