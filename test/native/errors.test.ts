@@ -165,3 +165,9 @@ t.test('writev reads every element before touching memory (a getter cannot detac
   fds.assertNone(t);
   t.end();
 });
+
+t.test('poller.ts refuses an addon that counts other calls', async (t) => {
+  const { checkCounterNames } = await import('../../packages/reactor/src/poller.js');
+  t.doesNotThrow(() => checkCounterNames(binding.counterNames));
+  t.throws(() => checkCounterNames(['read']), /differ from poller.ts/);
+});

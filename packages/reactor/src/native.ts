@@ -124,6 +124,7 @@ const require = createRequire(import.meta.url);
 const ADDON_PATH = '../build/zepoll.node';
 
 function load(): Binding {
+  /* c8 ignore next 3 -- runs only on the platforms zepoll refuses */
   if (process.platform !== 'linux') {
     throw new Error(`zepoll runs on Linux only (it is built on epoll); this is ${process.platform}`);
   }

@@ -23,9 +23,14 @@ export const COUNTER = {
 export type CounterName = keyof typeof COUNTER;
 
 const NATIVE_COUNTER_NAMES = ['epoll_wait', 'epoll_ctl', 'read', 'write', 'writev', 'accept4', 'sendfile', 'splice', 'close', 'eagain'];
-if (binding.counterNames.join() !== NATIVE_COUNTER_NAMES.join()) {
-  throw new Error(`zepoll addon counters ${binding.counterNames.join()} differ from poller.ts; rebuild with \`npm run build\``);
+
+/** Throws when the addon counts other system calls, or in another order, than COUNTER says. */
+export function checkCounterNames(names: readonly string[]): void {
+  if (names.join() !== NATIVE_COUNTER_NAMES.join()) {
+    throw new Error(`zepoll addon counters ${names.join()} differ from poller.ts; rebuild with \`npm run build\``);
+  }
 }
+checkCounterNames(binding.counterNames);
 
 export interface OpenedPoller {
   readonly native: NativePoller;
