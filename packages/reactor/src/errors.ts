@@ -16,6 +16,14 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_POLLER_STARTED: 'start() was called on a started poller',
   ERR_ZEPOLL_EVENTS_DETACHED: "the poller's events array was detached (transferred) or shrunk",
   ERR_ZEPOLL_NATIVE: 'a Node-API or libuv call failed inside the addon',
+  ERR_ZEPOLL_LEASE_RELEASED: 'a pooled buffer was used after it went back to the pool',
+  ERR_ZEPOLL_CONNECTION_CLOSED: 'a connection was written to (or used) after it closed',
+  ERR_ZEPOLL_WRITE_AFTER_END: 'a connection was written to after end()',
+  ERR_ZEPOLL_WRITE_QUEUE_FULL: "a peer did not read: the connection's (or reactor's) cap on queued bytes was reached",
+  ERR_ZEPOLL_IDLE_TIMEOUT: 'a connection saw no traffic for its idle timeout',
+  ERR_ZEPOLL_CONNECT_TIMEOUT: 'an outbound connect did not complete in time',
+  ERR_ZEPOLL_REACTOR_CLOSED: 'a reactor was used after close()',
+  ERR_ZEPOLL_SERVER_CLOSED: 'a server was closed with connections still open after its timeout',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,3 +10,11 @@ export { decodeAddress, formatIpv6, localAddress, peerAddress } from './address.
 export type { SocketAddress } from './address.js';
 export { DEFAULT_BACKLOG, DEFAULT_HOST, connectTcp, listenTcp, pipe, resolveHost, setNoDelay, socketPair } from './sockets.js';
 export type { ListenOptions, Listener } from './sockets.js';
+export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT } from './reactor.js';
+export type { Mode, ReactorOptions, ReactorStats } from './reactor.js';
+export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT } from './buffer-pool.js';
+export type { BufferPoolOptions, BufferPoolStats } from './buffer-pool.js';
+export { Connection, HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './connection.js';
+export type { ConnectionHandler, ConnectionOptions } from './connection.js';
+export { Server, ACCEPT_BACKOFF_MS_DEFAULT, CLOSE_TIMEOUT_MS_DEFAULT } from './server.js';
+export type { ServerOptions, ServerStats } from './server.js';

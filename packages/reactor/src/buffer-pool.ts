@@ -1,0 +1,204 @@
+/**
+ * Fixed-size chunks carved from large ArrayBuffers ("slabs"), bounded by a
+ * maximum count. Reads land directly in chunks; a chunk handed to a handler
+ * is valid for that callback unless retained. When every chunk is in use the
+ * pool says so (acquire returns -1) and the reactor pauses reading instead of
+ * allocating without bound; `onAvailable` callbacks run when one is released.
+ *
+ * Chunks are numbered; each has a reference count and a generation that
+ * changes whenever it returns to the pool, so a lease used after release is
+ * detected (`Lease.bytes` throws) instead of reading someone else's bytes.
+ */
+import { ZepollError } from './errors.js';
+
+export interface BufferPoolOptions {
+  /** Bytes per chunk (default 64 KiB): the most one read() asks for. */
+  readonly chunkSize?: number;
+  /** Chunks per slab (default 32): slabs are allocated as the pool grows. */
+  readonly chunksPerSlab?: number;
+  /** The bound (default 4096 chunks, 256 MiB at the default size). */
+  readonly maxChunks?: number;
+}
+
+export interface BufferPoolStats {
+  readonly chunkSize: number;
+  readonly maxChunks: number;
+  /** Chunks carved so far (slabs × chunksPerSlab). */
+  readonly allocated: number;
+  readonly inUse: number;
+  readonly highWater: number;
+  /** Times an acquire found the pool exhausted. */
+  readonly waits: number;
+}
+
+export const CHUNK_SIZE_DEFAULT = 64 * 1024;
+export const CHUNKS_PER_SLAB_DEFAULT = 32;
+export const MAX_CHUNKS_DEFAULT = 4096;
+/** One slab is one ArrayBuffer; keep it below V8's comfortable allocation size. */
+const SLAB_SIZE_MAX = 256 * 1024 * 1024;
+
+function positiveInteger(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ZepollError('ERR_OUT_OF_RANGE', `${name} must be an integer from 1 to ${max}, received ${value}`);
+  }
+  return value;
+}
+
+/** A chunk kept past its callback; `release()` gives it back exactly once. */
+export class Lease {
+  readonly index: number;
+  private readonly pool: BufferPool;
+  private readonly generation: number;
+  private readonly view: Uint8Array;
+  private released: boolean;
+
+  constructor(pool: BufferPool, index: number, view: Uint8Array) {
+    this.pool = pool;
+    this.index = index;
+    this.generation = pool.generationOf(index);
+    this.view = view;
+    this.released = false;
+  }
+
+  /** The retained bytes. Throws once released (the chunk may hold other data by then). */
+  get bytes(): Uint8Array {
+    if (this.released || this.pool.generationOf(this.index) !== this.generation) {
+      throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', 'This pooled buffer was released; copy() it to keep the bytes');
+    }
+    return this.view;
+  }
+
+  /** A copy that outlives the lease. */
+  copy(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.bytes);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.pool.release(this.index);
+  }
+}
+
+export class BufferPool {
+  readonly chunkSize: number;
+  readonly chunksPerSlab: number;
+  readonly maxChunks: number;
+  private readonly chunks: Uint8Array[];
+  private readonly references: Uint32Array;
+  private readonly generations: Uint32Array;
+  private readonly free: number[];
+  private readonly slabIndex: Map<ArrayBufferLike, number>;
+  private readonly waiters: Array<() => void>;
+  private inUseCount: number;
+  private highWaterCount: number;
+  private waitCount: number;
+  private notifying: boolean;
+
+  constructor(options: BufferPoolOptions = {}) {
+    this.chunkSize = positiveInteger('chunkSize', options.chunkSize ?? CHUNK_SIZE_DEFAULT, SLAB_SIZE_MAX);
+    this.chunksPerSlab = positiveInteger('chunksPerSlab', options.chunksPerSlab ?? CHUNKS_PER_SLAB_DEFAULT, Math.floor(SLAB_SIZE_MAX / this.chunkSize));
+    this.maxChunks = positiveInteger('maxChunks', options.maxChunks ?? MAX_CHUNKS_DEFAULT, 1 << 24);
+    this.chunks = [];
+    this.references = new Uint32Array(this.maxChunks);
+    this.generations = new Uint32Array(this.maxChunks);
+    this.free = [];
+    this.slabIndex = new Map();
+    this.waiters = [];
+    this.inUseCount = 0;
+    this.highWaterCount = 0;
+    this.waitCount = 0;
+    this.notifying = false;
+  }
+
+  /** A chunk index with one reference, or -1 when the pool is at its bound. */
+  acquire(): number {
+    if (this.free.length === 0 && !this.grow()) {
+      this.waitCount += 1;
+      return -1;
+    }
+    const index = this.free.pop()!;
+    this.references[index] = 1;
+    this.inUseCount += 1;
+    if (this.inUseCount > this.highWaterCount) this.highWaterCount = this.inUseCount;
+    return index;
+  }
+
+  /** The whole chunk's bytes (a view made once, at carving). */
+  bytes(index: number): Uint8Array {
+    return this.chunks[index]!;
+  }
+
+  /** One more holder of an acquired chunk (a queued write, a lease). */
+  retain(index: number): void {
+    if (this.references[index] === 0) throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', `chunk ${index} is not in use`);
+    this.references[index] = this.references[index]! + 1;
+  }
+
+  /** Drops one holder; the last one returns the chunk to the pool. */
+  release(index: number): void {
+    const count = this.references[index]!;
+    if (count === 0) throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', `chunk ${index} released twice`);
+    this.references[index] = count - 1;
+    if (count > 1) return;
+    this.generations[index] = (this.generations[index]! + 1) >>> 0;
+    this.inUseCount -= 1;
+    this.free.push(index);
+    if (this.waiters.length > 0) this.notify();
+  }
+
+  /** The chunk a view lies in, or -1 when it is not pooled memory. */
+  chunkOf(view: Uint8Array): number {
+    const slab = this.slabIndex.get(view.buffer);
+    if (slab === undefined) return -1;
+    return slab * this.chunksPerSlab + Math.floor(view.byteOffset / this.chunkSize);
+  }
+
+  generationOf(index: number): number {
+    return this.generations[index]!;
+  }
+
+  referencesOf(index: number): number {
+    return this.references[index]!;
+  }
+
+  /** Runs `callback` once, the next time a chunk is released. */
+  onAvailable(callback: () => void): void {
+    this.waiters.push(callback);
+  }
+
+  get stats(): BufferPoolStats {
+    return {
+      chunkSize: this.chunkSize,
+      maxChunks: this.maxChunks,
+      allocated: this.chunks.length,
+      inUse: this.inUseCount,
+      highWater: this.highWaterCount,
+      waits: this.waitCount,
+    };
+  }
+
+  private grow(): boolean {
+    const remaining = this.maxChunks - this.chunks.length;
+    if (remaining <= 0) return false;
+    const count = Math.min(this.chunksPerSlab, remaining);
+    const slab = new ArrayBuffer(count * this.chunkSize);
+    const slabNumber = this.chunks.length / this.chunksPerSlab;
+    this.slabIndex.set(slab, slabNumber);
+    const first = this.chunks.length;
+    for (let offset = 0; offset < count; offset += 1) this.chunks.push(new Uint8Array(slab, offset * this.chunkSize, this.chunkSize));
+    // Lowest index on top of the free list: reuse keeps the working set small.
+    for (let index = first + count - 1; index >= first; index -= 1) this.free.push(index);
+    return true;
+  }
+
+  private notify(): void {
+    if (this.notifying) return; // a waiter that releases does not recurse
+    this.notifying = true;
+    try {
+      while (this.waiters.length > 0 && this.free.length > 0) this.waiters.shift()!();
+    } finally {
+      this.notifying = false;
+    }
+  }
+}

@@ -1,0 +1,474 @@
+/**
+ * A connection: reads into pooled chunks under the turn's quota, hands the
+ * bytes to its handler, queues what the kernel does not take (no copy),
+ * corks the writes of a turn into one writev, and closes exactly once.
+ *
+ * Buffer views passed to `onData` live for the callback; `lease(data)`
+ * keeps one longer. A view passed to `write()` must not be changed until it
+ * is written (as with Node's socket.write); pooled views are held for you.
+ */
+import { binding, constants } from './native.js';
+import { WRITEV_BUFFERS_MAX } from './limits.js';
+import { errnoError, ZepollError } from './errors.js';
+import type { Carried, IdleTracked, Pollable, Reactor } from './reactor.js';
+import type { Lease } from './buffer-pool.js';
+import { Lease as PoolLease } from './buffer-pool.js';
+import { peerAddress, localAddress, type SocketAddress } from './address.js';
+
+const EAGAIN = -11;
+const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
+/** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
+const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
+export interface ConnectionHandler {
+  onOpen?(connection: Connection): void;
+  /** `data` is a pooled view valid during this call; `connection.lease(data)` keeps it. */
+  onData?(connection: Connection, data: Uint8Array): void;
+  /** The write queue emptied after write() returned false. */
+  onDrain?(connection: Connection): void;
+  /** The peer finished sending (read returned 0). */
+  onEnd?(connection: Connection): void;
+  /** A system-call error or a handler exception, just before onClose. */
+  onError?(connection: Connection, error: Error): void;
+  /** The idle timeout passed; without this handler the connection is destroyed. */
+  onTimeout?(connection: Connection): void;
+  /** Always last; no callback follows. `error` is set when it closed on one. */
+  onClose?(connection: Connection, error?: Error): void;
+}
+
+export interface ConnectionOptions {
+  /** Queued bytes above which write() returns false (default 64 KiB). */
+  readonly highWaterMark?: number;
+  /** Queued bytes at which the connection is destroyed: its peer does not read (default 16 MiB). */
+  readonly maxQueuedBytes?: number;
+  /** Milliseconds without traffic before onTimeout (0, the default: never). A floor, never early. */
+  readonly idleTimeoutMs?: number;
+  /** Keep writing after the peer ended (default false: end() follows the peer's end). */
+  readonly allowHalfOpen?: boolean;
+}
+
+export const HIGH_WATER_MARK_DEFAULT = 64 * 1024;
+export const MAX_QUEUED_BYTES_DEFAULT = 16 * 1024 * 1024;
+
+type State = 'open' | 'closed';
+
+export class Connection implements Pollable, Carried, IdleTracked {
+  readonly fd: number;
+  readonly reactor: Reactor;
+  readonly handler: ConnectionHandler;
+  readonly highWaterMark: number;
+  readonly maxQueuedBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly allowHalfOpen: boolean;
+  generation: number;
+  carried: boolean;
+  lastActivity: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Free for the owner (protocol state): set once here so the shape never changes. */
+  context: unknown;
+  private state: State;
+  private ending: boolean;
+  private writeShut: boolean;
+  private peerEnded: boolean;
+  private readPaused: boolean;
+  private waitingForPool: boolean;
+  private needDrain: boolean;
+  private corked: boolean;
+  private writeArmed: boolean;
+  /** One-shot: inside handleEvent, interest changes wait for the re-arm at its end. */
+  private inEvent: boolean;
+  private currentInterest: number;
+  private readonly queue: Uint8Array[];
+  private readonly queueChunks: number[];
+  private queued: number;
+  private readChunk: number;
+  private readonly onPoolAvailable: () => void;
+
+  constructor(reactor: Reactor, fd: number, handler: ConnectionHandler, options: ConnectionOptions = {}) {
+    this.fd = fd;
+    this.reactor = reactor;
+    this.handler = handler;
+    this.highWaterMark = options.highWaterMark ?? HIGH_WATER_MARK_DEFAULT;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES_DEFAULT;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.allowHalfOpen = options.allowHalfOpen ?? false;
+    this.generation = 0;
+    this.carried = false;
+    this.lastActivity = reactor.now;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.context = undefined;
+    this.state = 'open';
+    this.ending = false;
+    this.writeShut = false;
+    this.peerEnded = false;
+    this.readPaused = false;
+    this.waitingForPool = false;
+    this.needDrain = false;
+    this.corked = false;
+    this.writeArmed = false;
+    this.inEvent = false;
+    this.currentInterest = reactor.interest.read;
+    this.queue = [];
+    this.queueChunks = [];
+    this.queued = 0;
+    this.readChunk = -1;
+    this.onPoolAvailable = (): void => {
+      this.waitingForPool = false;
+      if (this.state === 'open' && !this.readPaused) this.resumeReading();
+    };
+  }
+
+  /** Registers with the reactor and calls onOpen. */
+  open(): void {
+    this.reactor.register(this, this.reactor.interest.read);
+    this.reactor.connectionsOpen += 1;
+    this.reactor.connectionsTotal += 1;
+    if (this.idleTimeoutMs > 0) this.reactor.trackIdle(this);
+    this.handler.onOpen?.(this);
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Bytes accepted by write() and not yet taken by the kernel. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  remoteAddress(): SocketAddress {
+    return peerAddress(this.fd);
+  }
+
+  localAddress(): SocketAddress {
+    return localAddress(this.fd);
+  }
+
+  handleEvent(flags: number): void {
+    const oneshot = this.reactor.mode === 'oneshot';
+    if (oneshot) this.inEvent = true;
+    if (flags & EPOLLOUT && this.queued > 0) this.flush();
+    if (this.state === 'open' && flags & READABLE) {
+      // Hang-up and error are read like data: the read returns 0 or the error.
+      if (!this.readPaused && !this.waitingForPool) this.readTurn();
+      else if (flags & (EPOLLHUP | EPOLLERR)) this.readTurn(); // else a paused LT socket spins on HUP
+    }
+    if (oneshot) this.rearm();
+  }
+
+  serveCarried(): void {
+    if (this.state !== 'open' || this.readPaused || this.waitingForPool) return;
+    const oneshot = this.reactor.mode === 'oneshot';
+    if (oneshot) this.inEvent = true;
+    this.readTurn();
+    if (oneshot) this.rearm();
+  }
+
+  /**
+   * Sends `data`: at once outside a turn, at the turn's end inside one
+   * (all writes of a turn go out in one writev). Returns false once the
+   * queue is above the high-water mark; onDrain follows when it empties.
+   */
+  write(data: Uint8Array): boolean {
+    if (this.state !== 'open') throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'write() on a closed connection');
+    if (this.ending) throw new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'write() after end()');
+    const size = data.byteLength;
+    if (size === 0) return this.queued < this.highWaterMark;
+    const reactor = this.reactor;
+    const chunk = reactor.pool.chunkOf(data);
+    if (chunk >= 0) reactor.pool.retain(chunk); // the read chunk must not be reused under the queue
+    this.queue.push(data);
+    this.queueChunks.push(chunk);
+    this.queued += size;
+    reactor.queuedBytes += size;
+    if (this.queued > this.maxQueuedBytes || reactor.queuedBytes > reactor.maxQueuedBytesTotal) {
+      const which = this.queued > this.maxQueuedBytes ? `${this.maxQueuedBytes} bytes for this connection` : `${reactor.maxQueuedBytesTotal} bytes across the reactor`;
+      this.destroy(new ZepollError('ERR_ZEPOLL_WRITE_QUEUE_FULL', `write queue over its cap of ${which}: the peer is not reading`));
+      return false;
+    }
+    if (reactor.inTurn) {
+      if (!this.corked) {
+        this.corked = true;
+        reactor.cork(this);
+      }
+    } else if (!this.writeArmed) {
+      this.flush();
+    }
+    if (this.queued >= this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Half-close: no more writes; the queue is flushed, then the write side is shut down. */
+  end(): void {
+    if (this.state !== 'open' || this.ending) return;
+    this.ending = true;
+    if (this.queued === 0 && !this.corked) this.shutdownWrite();
+  }
+
+  /** Closes now: queued bytes are dropped. No callback follows onClose. */
+  destroy(error?: Error): void {
+    if (this.state !== 'open') return;
+    this.state = 'closed';
+    const reactor = this.reactor;
+    reactor.unregister(this);
+    reactor.closeFd(this.fd);
+    reactor.connectionsOpen -= 1;
+    if (this.idleTimeoutMs > 0) reactor.untrackIdle(this);
+    this.dropQueue();
+    if (this.readChunk >= 0) {
+      reactor.pool.release(this.readChunk);
+      this.readChunk = -1;
+    }
+    if (error !== undefined) this.handler.onError?.(this, error);
+    this.handler.onClose?.(this, error);
+  }
+
+  /** Stops reading (backpressure from the owner); resume() starts again. */
+  pause(): void {
+    if (this.state !== 'open' || this.readPaused) return;
+    this.readPaused = true;
+    this.updateInterest();
+  }
+
+  resume(): void {
+    if (this.state !== 'open' || !this.readPaused) return;
+    this.readPaused = false;
+    this.resumeReading();
+  }
+
+  /** Keeps a pooled view (from onData) past its callback; release the lease when done. */
+  lease(data: Uint8Array): Lease {
+    const pool = this.reactor.pool;
+    const chunk = pool.chunkOf(data);
+    if (chunk < 0) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'lease() takes a view passed to onData');
+    pool.retain(chunk);
+    return new PoolLease(pool, chunk, data);
+  }
+
+  /** A handler threw while this connection was served. */
+  fail(error: unknown): void {
+    const reason = error instanceof Error ? error : new Error(String(error));
+    if (this.handler.onError === undefined && !(reason instanceof ZepollError && reason.code === 'ERR_ZEPOLL_REACTOR_CLOSED')) {
+      // As with an 'error' event nobody listens to: it must not vanish.
+      process.nextTick(() => {
+        throw reason;
+      });
+    }
+    this.destroy(reason);
+  }
+
+  idleExpired(): void {
+    if (this.state !== 'open') return;
+    if (this.handler.onTimeout !== undefined) {
+      this.lastActivity = performance.now(); // the handler decides; the next expiry is a full timeout away
+      this.handler.onTimeout(this);
+      return;
+    }
+    this.destroy(new ZepollError('ERR_ZEPOLL_IDLE_TIMEOUT', `no traffic for ${this.idleTimeoutMs} ms`));
+  }
+
+  /** End of turn: the corked writes go out together. */
+  flushCorked(): void {
+    this.corked = false;
+    if (this.state !== 'open') return;
+    if (!this.writeArmed && this.queued > 0) this.flush();
+    else if (this.ending && this.queued === 0) this.shutdownWrite();
+  }
+
+  private readTurn(): void {
+    const reactor = this.reactor;
+    const pool = reactor.pool;
+    const poller = reactor.poller;
+    const quota = reactor.readQuota;
+    // ET with a finite quota stops at a short read (the receive queue was
+    // empty, so new data makes a new edge): no EAGAIN read per request.
+    // Infinity is the classic drain-until-EAGAIN.
+    const stopOnShortRead = quota !== Infinity || reactor.mode !== 'et';
+    let budget = quota;
+    for (;;) {
+      if (this.readChunk < 0) {
+        this.readChunk = pool.acquire();
+        if (this.readChunk < 0) {
+          this.waitForPool();
+          return;
+        }
+      }
+      const bytes = pool.bytes(this.readChunk);
+      const size = budget < bytes.length ? budget : bytes.length;
+      const rc = poller.read(this.fd, bytes, 0, size);
+      if (rc > 0) {
+        this.bytesIn += rc;
+        reactor.bytesIn += rc;
+        reactor.progress();
+        this.lastActivity = reactor.now;
+        if (!this.ending) this.handler.onData?.(this, bytes.subarray(0, rc));
+        if (this.state !== 'open') return;
+        if (pool.referencesOf(this.readChunk) > 1) {
+          // Leased or queued for writing: hand it over, read into a fresh one.
+          pool.release(this.readChunk);
+          this.readChunk = -1;
+        }
+        budget -= rc;
+        if (rc < size && stopOnShortRead) return;
+        if (budget <= 0) {
+          if (reactor.mode === 'et') reactor.scheduler.carry(this); // no edge will come for what is left
+          return;
+        }
+        if (this.readPaused) return;
+        continue;
+      }
+      if (rc === EAGAIN) return;
+      if (rc === 0) {
+        this.peerEnd();
+        return;
+      }
+      this.destroy(errnoError(rc, 'read', this.fd));
+      return;
+    }
+  }
+
+  private peerEnd(): void {
+    if (this.peerEnded) return;
+    this.peerEnded = true;
+    this.readPaused = true; // nothing more to read; LT must stop asking
+    this.updateInterest();
+    this.handler.onEnd?.(this);
+    if (this.state !== 'open') return;
+    if (this.writeShut) {
+      this.destroy();
+      return;
+    }
+    if (!this.allowHalfOpen) this.end();
+  }
+
+  private shutdownWrite(): void {
+    if (this.writeShut) return;
+    this.writeShut = true;
+    const rc = binding.shutdown(this.fd, constants.SHUT_WR);
+    if (rc < 0 && rc !== -107) {
+      this.destroy(errnoError(rc, 'shutdown', this.fd)); // ENOTCONN (-107): the peer already reset
+      return;
+    }
+    if (this.peerEnded || rc === -107) this.destroy();
+  }
+
+  private flush(): void {
+    const reactor = this.reactor;
+    const poller = reactor.poller;
+    while (this.queued > 0) {
+      const count = this.queue.length < WRITEV_BUFFERS_MAX ? this.queue.length : WRITEV_BUFFERS_MAX;
+      let asked = 0;
+      for (let index = 0; index < count; index += 1) asked += this.queue[index]!.byteLength;
+      const first = this.queue[0]!;
+      const rc = count === 1 ? poller.write(this.fd, first, 0, first.byteLength) : poller.writev(this.fd, this.queue, count);
+      if (rc < 0) {
+        if (rc === EAGAIN) {
+          this.armWritable();
+          return;
+        }
+        this.destroy(errnoError(rc, count === 1 ? 'write' : 'writev', this.fd));
+        return;
+      }
+      this.consume(rc);
+      this.bytesOut += rc;
+      reactor.bytesOut += rc;
+      reactor.progress();
+      this.lastActivity = reactor.now;
+      if (rc < asked) {
+        this.armWritable(); // the kernel's buffer is full
+        return;
+      }
+    }
+    this.writeArmed = false;
+    this.updateInterest();
+    if (this.needDrain) {
+      this.needDrain = false;
+      this.handler.onDrain?.(this);
+      if (this.state !== 'open') return;
+    }
+    if (this.ending && this.queued === 0 && !this.corked) this.shutdownWrite();
+  }
+
+  private consume(written: number): void {
+    let left = written;
+    const pool = this.reactor.pool;
+    let removed = 0;
+    while (left > 0) {
+      const head = this.queue[removed]!;
+      if (head.byteLength > left) {
+        this.queue[removed] = head.subarray(left);
+        break;
+      }
+      left -= head.byteLength;
+      const chunk = this.queueChunks[removed]!;
+      if (chunk >= 0) pool.release(chunk);
+      removed += 1;
+    }
+    if (removed > 0) {
+      this.queue.splice(0, removed);
+      this.queueChunks.splice(0, removed);
+    }
+    this.queued -= written;
+    this.reactor.queuedBytes -= written;
+  }
+
+  private dropQueue(): void {
+    const pool = this.reactor.pool;
+    for (const chunk of this.queueChunks) if (chunk >= 0) pool.release(chunk);
+    this.reactor.queuedBytes -= this.queued;
+    this.queued = 0;
+    this.queue.length = 0;
+    this.queueChunks.length = 0;
+  }
+
+  private armWritable(): void {
+    this.writeArmed = true;
+    this.updateInterest();
+  }
+
+  private waitForPool(): void {
+    if (this.waitingForPool) return;
+    this.waitingForPool = true;
+    this.updateInterest();
+    this.reactor.pool.onAvailable(this.onPoolAvailable);
+  }
+
+  private resumeReading(): void {
+    this.updateInterest();
+    // Data may have arrived while paused: in ET no edge will report it.
+    if (this.reactor.mode === 'et') this.reactor.scheduler.carry(this);
+  }
+
+  /** What epoll should report for this connection now. */
+  private desiredInterest(): number {
+    const interest = this.reactor.interest;
+    const reading = !this.readPaused && !this.waitingForPool;
+    if (reading) return this.writeArmed ? interest.readWrite : interest.read;
+    return this.writeArmed ? interest.write : 0;
+  }
+
+  /** LT and one-shot: ask epoll for what the connection can use now. ET: registered once, never modified. */
+  private updateInterest(): void {
+    const reactor = this.reactor;
+    if (reactor.mode === 'et' || this.state !== 'open' || this.inEvent) return;
+    const interest = this.desiredInterest();
+    if (interest === this.currentInterest) return;
+    this.currentInterest = interest;
+    reactor.modify(this, interest);
+  }
+
+  /** One-shot: EPOLLONESHOT disabled the fd after its event; arm it again for what it needs. */
+  private rearm(): void {
+    this.inEvent = false;
+    if (this.state !== 'open') return;
+    const interest = this.desiredInterest();
+    this.currentInterest = interest;
+    this.reactor.modify(this, interest);
+  }
+}

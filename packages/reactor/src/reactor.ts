@@ -1,0 +1,408 @@
+/**
+ * The reactor: one poller, a token → owner table, the dispatch of each
+ * batch (a "turn"), the carry-over list of the fair scheduler, write
+ * corking, idle sweeps and stats. Attached to Node's loop: other I/O,
+ * timers and promises in the process keep working.
+ *
+ * Readiness can be spurious; owners treat an event as "try now", never as
+ * a promise of data.
+ */
+import { binding, constants, type NativePoller } from './native.js';
+import { EVENT_WORDS, EVENTS_MAX, GENERATION_MAX } from './limits.js';
+import { errnoError, ZepollError } from './errors.js';
+import { openPoller, PollerCounters, type CounterName } from './poller.js';
+import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
+import { Scheduler } from './scheduler.js';
+
+export type Mode = 'lt' | 'et' | 'oneshot';
+
+/** Something registered with the reactor: a connection or a listener. */
+export interface Pollable {
+  readonly fd: number;
+  generation: number;
+  handleEvent(flags: number): void;
+  /** Called when a handler throws while this owner is being served. */
+  fail(error: unknown): void;
+}
+
+/** Something the scheduler serves without an event (an ET connection with data left). */
+export interface Carried {
+  carried: boolean;
+  serveCarried(): void;
+}
+
+export interface ReactorOptions {
+  /** Registration rules (default 'et'): see DESIGN.md, "Modes". */
+  readonly mode?: Mode;
+  /** Bytes read per connection per turn (default 64 KiB); Infinity reads until EAGAIN. */
+  readonly readQuota?: number;
+  /** Events taken per wait, the cap on events per turn (default 1024). */
+  readonly maxEventsPerTurn?: number;
+  /** A shared pool, or options for this reactor's own. */
+  readonly pool?: BufferPool | BufferPoolOptions;
+  /** Cap on bytes queued for writing across all connections (default 256 MiB). */
+  readonly maxQueuedBytesTotal?: number;
+  /** Report ET turns that ended with data left and nothing carried over (costs a read). */
+  readonly debug?: boolean;
+  /** Keep the process alive while the reactor has registrations (default true). */
+  readonly ref?: boolean;
+}
+
+export interface ReactorStats {
+  readonly mode: Mode;
+  readonly connectionsOpen: number;
+  readonly connectionsTotal: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly turns: number;
+  readonly events: number;
+  readonly staleEvents: number;
+  readonly carryOvers: number;
+  readonly busySpins: number;
+  readonly acceptBackoffs: number;
+  readonly queuedBytes: number;
+  readonly handlerErrors: number;
+  readonly debugWarnings: number;
+  readonly syscalls: Record<CounterName, number>;
+  readonly pool: BufferPoolStats;
+}
+
+export const READ_QUOTA_DEFAULT = 64 * 1024;
+export const MAX_QUEUED_BYTES_TOTAL_DEFAULT = 256 * 1024 * 1024;
+/** How often idle timeouts are checked, at most; a timeout fires at its floor, never early. */
+export const IDLE_SWEEP_MS_MIN = 10;
+
+const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET, EPOLLONESHOT } = constants;
+
+/** Interest bits per mode, computed once. */
+export interface Interest {
+  readonly read: number;
+  readonly readWrite: number;
+  readonly write: number;
+}
+
+function interestFor(mode: Mode): Interest {
+  switch (mode) {
+    case 'lt':
+      return { read: EPOLLIN | EPOLLRDHUP, readWrite: EPOLLIN | EPOLLRDHUP | EPOLLOUT, write: EPOLLOUT };
+    case 'et': {
+      const all = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+      return { read: all, readWrite: all, write: all };
+    }
+    case 'oneshot':
+      return {
+        read: (EPOLLIN | EPOLLRDHUP | EPOLLONESHOT) >>> 0,
+        readWrite: (EPOLLIN | EPOLLRDHUP | EPOLLOUT | EPOLLONESHOT) >>> 0,
+        write: (EPOLLOUT | EPOLLONESHOT) >>> 0,
+      };
+  }
+}
+
+function checkMode(mode: unknown): Mode {
+  if (mode === 'lt' || mode === 'et' || mode === 'oneshot') return mode;
+  throw new ZepollError('ERR_INVALID_ARG_VALUE', `mode must be 'lt', 'et' or 'oneshot', received ${String(mode)}`);
+}
+
+function checkQuota(quota: number): number {
+  if (quota === Infinity || (Number.isInteger(quota) && quota >= 1)) return quota;
+  throw new ZepollError('ERR_OUT_OF_RANGE', `readQuota must be a positive integer or Infinity, received ${quota}`);
+}
+
+export interface IdleTracked {
+  readonly idleTimeoutMs: number;
+  lastActivity: number;
+  idleExpired(): void;
+}
+
+export class Reactor {
+  readonly mode: Mode;
+  readonly readQuota: number;
+  readonly interest: Interest;
+  readonly poller: NativePoller;
+  readonly pool: BufferPool;
+  readonly scheduler: Scheduler;
+  readonly maxQueuedBytesTotal: number;
+  readonly debug: boolean;
+  /** performance.now() at the start of the current turn (activity timestamps). */
+  now: number;
+  /** True while a batch is dispatched: writes are corked until the turn ends. */
+  inTurn: boolean;
+  queuedBytes: number;
+  bytesIn: number;
+  bytesOut: number;
+  connectionsOpen: number;
+  connectionsTotal: number;
+  acceptBackoffs: number;
+  debugWarnings: number;
+  private readonly events: Uint32Array;
+  private readonly table: Map<number, Pollable>;
+  private readonly counters: PollerCounters;
+  private readonly corked: Array<{ flushCorked(): void }>;
+  private readonly idle: Set<IdleTracked>;
+  private idleTimer: NodeJS.Timeout | null;
+  private idleSweepMs: number;
+  private nextGeneration: number;
+  private current: Pollable | null;
+  private turns: number;
+  private eventCount: number;
+  private staleEvents: number;
+  private busySpins: number;
+  private handlerErrors: number;
+  private progressMark: number;
+  private closed: boolean;
+  private readonly onBatch: (count: number) => void;
+
+  constructor(options: ReactorOptions = {}) {
+    this.mode = checkMode(options.mode ?? 'et');
+    this.readQuota = checkQuota(options.readQuota ?? READ_QUOTA_DEFAULT);
+    this.interest = interestFor(this.mode);
+    const capacity = options.maxEventsPerTurn ?? EVENTS_MAX;
+    const opened = openPoller(capacity);
+    this.poller = opened.native;
+    this.events = opened.events;
+    this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(options.pool);
+    this.scheduler = new Scheduler(() => this.carryTurn());
+    this.maxQueuedBytesTotal = options.maxQueuedBytesTotal ?? MAX_QUEUED_BYTES_TOTAL_DEFAULT;
+    this.debug = options.debug ?? false;
+    this.now = performance.now();
+    this.inTurn = false;
+    this.queuedBytes = 0;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.connectionsOpen = 0;
+    this.connectionsTotal = 0;
+    this.acceptBackoffs = 0;
+    this.debugWarnings = 0;
+    this.table = new Map();
+    this.counters = new PollerCounters(this.poller);
+    this.corked = [];
+    this.idle = new Set();
+    this.idleTimer = null;
+    this.idleSweepMs = Infinity;
+    this.nextGeneration = 1;
+    this.current = null;
+    this.turns = 0;
+    this.eventCount = 0;
+    this.staleEvents = 0;
+    this.busySpins = 0;
+    this.handlerErrors = 0;
+    this.progressMark = 0;
+    this.closed = false;
+    this.onBatch = (count: number): void => this.turn(count);
+    this.poller.start(this.onBatch);
+    if (options.ref === false) this.poller.unref();
+  }
+
+  /** Registers `owner` with `interest`; assigns its generation (the token). */
+  register(owner: Pollable, interest: number): void {
+    this.assertOpen();
+    owner.generation = this.nextGeneration;
+    this.nextGeneration = this.nextGeneration >= GENERATION_MAX ? 1 : this.nextGeneration + 1;
+    const rc = this.poller.add(owner.fd, interest, owner.generation);
+    if (rc < 0) throw errnoError(rc, 'epoll_ctl', owner.fd);
+    this.table.set(owner.fd, owner);
+  }
+
+  /** A new interest (and the same token) for a registered owner. */
+  modify(owner: Pollable, interest: number): void {
+    const rc = this.poller.modify(owner.fd, interest, owner.generation);
+    if (rc < 0) throw errnoError(rc, 'epoll_ctl', owner.fd);
+  }
+
+  /** Forgets `owner`: no event already in this batch reaches it any more. */
+  unregister(owner: Pollable): void {
+    if (this.table.get(owner.fd) === owner) this.table.delete(owner.fd);
+    if (!this.closed) this.poller.remove(owner.fd);
+  }
+
+  /** Marks that bytes moved or a connection was accepted this turn (busy-spin detector). */
+  progress(): void {
+    this.progressMark += 1;
+  }
+
+  /** Queues a flush of `owner`'s corked writes at the end of this turn. */
+  cork(owner: { flushCorked(): void }): void {
+    this.corked.push(owner);
+  }
+
+  trackIdle(owner: IdleTracked): void {
+    this.idle.add(owner);
+    const sweep = Math.max(IDLE_SWEEP_MS_MIN, Math.floor(owner.idleTimeoutMs / 4));
+    if (sweep < this.idleSweepMs || this.idleTimer === null) {
+      this.idleSweepMs = Math.min(sweep, this.idleSweepMs);
+      if (this.idleTimer !== null) clearInterval(this.idleTimer);
+      this.idleTimer = setInterval(() => this.sweepIdle(), this.idleSweepMs);
+      this.idleTimer.unref(); // a timeout alone never keeps the process alive
+    }
+  }
+
+  untrackIdle(owner: IdleTracked): void {
+    this.idle.delete(owner);
+    if (this.idle.size === 0 && this.idleTimer !== null) {
+      clearInterval(this.idleTimer);
+      this.idleTimer = null;
+      this.idleSweepMs = Infinity;
+    }
+  }
+
+  /**
+   * Waits up to `timeoutMs` for events and runs one turn (for tests and
+   * tight loops; the loop-attached path needs no call). Returns the events.
+   */
+  runOnce(timeoutMs = 0): number {
+    this.assertOpen();
+    const count = this.poller.wait(timeoutMs);
+    if (count < 0) throw errnoError(count, 'epoll_wait');
+    this.turn(count);
+    return count;
+  }
+
+  ref(): void {
+    this.poller.ref();
+  }
+
+  unref(): void {
+    this.poller.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get stats(): ReactorStats {
+    this.counters.refresh();
+    return {
+      mode: this.mode,
+      connectionsOpen: this.connectionsOpen,
+      connectionsTotal: this.connectionsTotal,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      turns: this.turns,
+      events: this.eventCount,
+      staleEvents: this.staleEvents,
+      carryOvers: this.scheduler.carryOvers,
+      busySpins: this.busySpins,
+      acceptBackoffs: this.acceptBackoffs,
+      queuedBytes: this.queuedBytes,
+      handlerErrors: this.handlerErrors,
+      debugWarnings: this.debugWarnings,
+      syscalls: this.counters.snapshot(),
+      pool: this.pool.stats,
+    };
+  }
+
+  /** Closes every registered owner's fd and the poller. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    for (const owner of [...this.table.values()]) owner.fail(new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the reactor closed'));
+    this.closed = true;
+    this.scheduler.clear();
+    if (this.idleTimer !== null) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    this.idle.clear();
+    this.poller.close();
+  }
+
+  /** Closes an fd through the poller (counted) or directly once the poller is gone. */
+  closeFd(fd: number): void {
+    if (this.closed) binding.close(fd);
+    else this.poller.closeFd(fd);
+  }
+
+  /** One batch: dispatch, then carried-over connections, then corked writes. */
+  private turn(count: number): void {
+    this.turns += 1;
+    this.eventCount += count;
+    this.now = performance.now();
+    this.inTurn = true;
+    const mark = this.progressMark;
+    const events = this.events;
+    let index = 0;
+    // One try around the loop, not one per event: a throw destroys the owner
+    // being served and the loop resumes at the next event.
+    while (index < count) {
+      try {
+        for (; index < count; index += 1) {
+          const base = index * EVENT_WORDS;
+          this.dispatch(events[base]!, events[base + 1]!, events[base + 2]!);
+        }
+      } catch (error) {
+        this.ownerFailed(error);
+        index += 1;
+      }
+    }
+    this.serveCarried();
+    this.flushCorked();
+    this.inTurn = false;
+    this.current = null;
+    if (count > 0 && this.progressMark === mark) this.busySpins += 1;
+  }
+
+  private dispatch(fd: number, generation: number, flags: number): void {
+    const owner = this.table.get(fd);
+    if (owner === undefined || owner.generation !== generation) {
+      this.staleEvents += 1; // meant for a previous owner of this fd number
+      return;
+    }
+    this.current = owner;
+    owner.handleEvent(flags);
+  }
+
+  private serveCarried(): void {
+    for (;;) {
+      try {
+        this.scheduler.serve((owner) => {
+          this.current = owner as unknown as Pollable;
+          owner.serveCarried();
+        });
+        return;
+      } catch (error) {
+        this.ownerFailed(error);
+      }
+    }
+  }
+
+  private flushCorked(): void {
+    const corked = this.corked;
+    for (let index = 0; index < corked.length; index += 1) {
+      try {
+        corked[index]!.flushCorked();
+      } catch (error) {
+        this.current = corked[index] as unknown as Pollable;
+        this.ownerFailed(error);
+      }
+    }
+    corked.length = 0;
+  }
+
+  /** A turn with no epoll event: new events (if any) and the carried-over list. */
+  private carryTurn(): void {
+    if (this.closed) return;
+    const count = this.poller.wait(0);
+    this.turn(count > 0 ? count : 0);
+  }
+
+  private ownerFailed(error: unknown): void {
+    this.handlerErrors += 1;
+    const owner = this.current;
+    this.current = null;
+    if (owner === null) {
+      process.nextTick(() => {
+        throw error;
+      });
+      return;
+    }
+    owner.fail(error);
+  }
+
+  private sweepIdle(): void {
+    const now = performance.now();
+    for (const owner of this.idle) {
+      if (now - owner.lastActivity >= owner.idleTimeoutMs) owner.idleExpired();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the reactor is closed');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The fair scheduler's carry-over list. An ET connection that used its read
+ * quota with data left gets no new edge for that data, so it is queued here
+ * and served next turn, round-robin: each turn serves the connections that
+ * were queued when it began, in queue order, so the start rotates and no
+ * connection can be served twice while another waits.
+ */
+import type { Carried } from './reactor.js';
+
+export class Scheduler {
+  carryOvers: number;
+  private queue: Carried[];
+  private next: Carried[];
+  private scheduled: boolean;
+  private readonly runTurn: () => void;
+  private readonly onImmediate: () => void;
+
+  constructor(runTurn: () => void) {
+    this.carryOvers = 0;
+    this.queue = [];
+    this.next = [];
+    this.scheduled = false;
+    this.runTurn = runTurn;
+    this.onImmediate = (): void => {
+      this.scheduled = false;
+      this.runTurn();
+    };
+  }
+
+  /** Serve `owner` next turn (once, however often it is carried). */
+  carry(owner: Carried): void {
+    if (owner.carried) return;
+    owner.carried = true;
+    this.carryOvers += 1;
+    this.next.push(owner);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // setImmediate runs after the loop's poll phase: I/O that became ready
+      // meanwhile is taken in the same turn as the carried connections.
+      setImmediate(this.onImmediate);
+    }
+  }
+
+  get pending(): number {
+    return this.next.length;
+  }
+
+  /** Serves everything carried before this call; owners carried again wait for the next turn. */
+  serve(visit: (owner: Carried) => void): void {
+    if (this.queue.length === 0) {
+      if (this.next.length === 0) return;
+      const swap = this.queue;
+      this.queue = this.next;
+      this.next = swap;
+    }
+    const queue = this.queue;
+    while (queue.length > 0) {
+      const owner = queue.shift()!;
+      owner.carried = false;
+      visit(owner);
+    }
+  }
+
+  clear(): void {
+    for (const owner of this.queue) owner.carried = false;
+    for (const owner of this.next) owner.carried = false;
+    this.queue.length = 0;
+    this.next.length = 0;
+  }
+}
