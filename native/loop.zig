@@ -78,7 +78,11 @@ fn deliver(self: *Poller, count: i32) void {
     if (c.napi_get_reference_value(env, self.callback, &callback) != c.napi_ok or callback == null) return;
     const argv = [_]napi.Value{napi.int(env, count)};
     var result: napi.Value = null;
+    self.delivering = true;
     const status = c.napi_make_callback(env, self.async_context, receiver, callback, argv.len, &argv, &result);
+    self.delivering = false;
+    // A stop() or close() inside the callback left the async context for now.
+    if (!self.started) self.release_callback();
     if (status != c.napi_ok) report_pending(env);
 }
 

@@ -1,10 +1,10 @@
 //! A poller's native state and its lifetime state machine.
 //!
 //! open ──close()──▶ closed ──uv_close callback──▶ (handle released)
-//! The memory has two owners: the uv handle (released in its close callback)
-//! and the JS object (released by its finalizer). It is freed when both are
-//! gone, so neither a late finalizer nor a late libuv callback can touch
-//! freed memory, whichever comes first.
+//! The memory has several owners: the uv handle (released in its close
+//! callback), the JS object and each of its method functions (released by
+//! their finalizers). It is freed when all are gone, so no late finalizer,
+//! libuv callback or kept method can touch freed memory, whichever comes last.
 const std = @import("std");
 const assert = std.debug.assert;
 const c = @import("c.zig");
@@ -18,8 +18,8 @@ const allocator = std.heap.c_allocator;
 
 pub const State = enum { open, closed };
 
-/// The uv handle and the JS object.
-const owners_count: u8 = 2;
+/// The uv handle and the JS object; each method function adds one.
+const owners_count: u32 = 2;
 
 pub const Poller = struct {
     env: napi.Env,
@@ -28,12 +28,15 @@ pub const Poller = struct {
     /// Between start() and stop()/close(): the uv poll is active, the callback
     /// and async context exist and the JS object is held strongly.
     started: bool,
+    /// Inside napi_make_callback: the async context is in use, so a stop()
+    /// from the callback defers destroying it until the call returns.
+    delivering: bool,
     /// The user's ref()/unref(); the handle holds the loop only when this is
     /// set, the poller is started and it has registrations.
     ref_wanted: bool,
     /// Successful adds minus successful removes.
     registrations: u32,
-    owners: u8,
+    owners: u32,
     handle: c.uv_poll_t,
     object: c.napi_ref,
     events: c.napi_ref,
@@ -58,6 +61,7 @@ pub const Poller = struct {
             .epfd = epfd,
             .state = .open,
             .started = false,
+            .delivering = false,
             .ref_wanted = true,
             .registrations = 0,
             .owners = owners_count,
@@ -117,12 +121,19 @@ pub const Poller = struct {
         assert(self.started);
         self.started = false;
         _ = c.uv_poll_stop(&self.handle);
-        _ = c.napi_delete_reference(self.env, self.callback);
-        self.callback = null;
-        _ = c.napi_async_destroy(self.env, self.async_context);
-        self.async_context = null;
         _ = c.napi_reference_unref(self.env, self.object, null);
         self.update_ref();
+        if (!self.delivering) self.release_callback();
+    }
+
+    /// Drops the callback and its async context; after a stop() made inside
+    /// the callback, loop.deliver calls this once napi_make_callback returns.
+    pub fn release_callback(self: *Poller) void {
+        assert(!self.started and !self.delivering);
+        if (self.callback != null) _ = c.napi_delete_reference(self.env, self.callback);
+        self.callback = null;
+        if (self.async_context != null) _ = c.napi_async_destroy(self.env, self.async_context);
+        self.async_context = null;
     }
 
     /// Waits up to `timeout_ms` and copies the batch into the events array.
@@ -179,6 +190,14 @@ pub fn on_object_finalized(env: napi.Env, data: ?*anyopaque, hint: ?*anyopaque) 
     self.close();
     _ = c.napi_delete_reference(env, self.object);
     self.object = null;
+    self.release();
+}
+
+/// A method function was collected: one owner fewer.
+pub fn on_method_finalized(env: napi.Env, data: ?*anyopaque, hint: ?*anyopaque) callconv(.C) void {
+    _ = env;
+    _ = hint;
+    const self: *Poller = @ptrCast(@alignCast(data.?));
     self.release();
 }
 

@@ -45,19 +45,23 @@ fn select_checked(env: napi.Env, info: napi.Info) napi.Error!napi.Value {
     }
     var set = std.mem.zeroes(compare.FdSet);
     var fd_count: u32 = 0;
-    for (fds[0..count]) |fd| {
+    // JS memory is read once: `fds` may sit on a SharedArrayBuffer another
+    // thread changes, so the second pass uses the checked copy.
+    var checked: [limits.select_fd_max]u32 = undefined;
+    for (fds[0..count], 0..) |fd, index| {
         if (fd < 0 or fd >= limits.select_fd_max) {
             return napi.throw_range(env, .ERR_OUT_OF_RANGE, "select(2) cannot watch fd {d}: its fd_set holds only fds below FD_SETSIZE ({d}); use poll or epoll", .{ fd, limits.select_fd_max });
         }
-        compare.fd_set_add(&set, @intCast(fd));
-        fd_count = @max(fd_count, @as(u32, @intCast(fd)) + 1);
+        checked[index] = @intCast(fd);
+        compare.fd_set_add(&set, checked[index]);
+        fd_count = @max(fd_count, checked[index] + 1);
     }
     const rc = compare.select_readable(fd_count, &set, @intCast(timeout));
     if (rc <= 0) return napi.int(env, rc);
     var written: usize = 0;
-    for (fds[0..count]) |fd| {
-        if (!compare.fd_set_has(&set, @intCast(fd))) continue;
-        ready[written] = fd;
+    for (checked[0..count]) |fd| {
+        if (!compare.fd_set_has(&set, fd)) continue;
+        ready[written] = @intCast(fd);
         written += 1;
     }
     std.debug.assert(written <= count);

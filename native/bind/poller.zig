@@ -90,9 +90,18 @@ fn define_methods(env: napi.Env, object: napi.Value, poller: *Poller) napi.Error
     for (methods, 0..) |method, index| {
         var function: napi.Value = null;
         try napi.check(env, c.napi_create_function(env, method.name, method.name.len, method.callback, poller, &function));
-        // The method holds the object, so the poller is not finalized while
-        // a detached method (`const read = poller.read`) can still be called.
-        try napi.set_named(env, function, "poller", object);
+        // Each method owns a share of the native memory: a method kept after
+        // its object is gone (`const read = poller.read`) finds a closed
+        // poller, never freed memory.
+        try napi.check(env, c.napi_add_finalizer(env, function, poller, poller_module.on_method_finalized, null, null));
+        poller.owners += 1;
+        // And it holds the object (read-only, not deletable), so the poller
+        // is not finalized while a method can still be called.
+        var holder = std.mem.zeroes(c.napi_property_descriptor);
+        holder.utf8name = "poller";
+        holder.value = object;
+        holder.attributes = c.napi_default;
+        try napi.check(env, c.napi_define_properties(env, function, 1, &holder));
         descriptors[index] = std.mem.zeroes(c.napi_property_descriptor);
         descriptors[index].utf8name = method.name;
         descriptors[index].value = function;
@@ -157,6 +166,11 @@ fn start(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const callback = napi.function(env, call.values[0], "callback") catch return null;
     if (call.poller.started) {
         _ = napi.throw_error(env, .ERR_ZEPOLL_POLLER_STARTED, "The poller is already started; stop() it first", .{}) catch {};
+        return null;
+    }
+    if (call.poller.callback != null) {
+        // stop() inside the callback keeps its async context until the call returns.
+        _ = napi.throw_error(env, .ERR_ZEPOLL_POLLER_STARTED, "The poller was stopped inside its callback; start it again from a later tick", .{}) catch {};
         return null;
     }
     loop.start(call.poller, callback) catch return null;

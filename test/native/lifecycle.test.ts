@@ -41,6 +41,12 @@ t.test('pollers dropped without close() are closed by their finalizer', async (t
   t.equal(counts.after, counts.before, 'all of them closed after GC');
 });
 
+t.test('a method kept after its poller object is dropped never reaches freed memory', async (t) => {
+  const result = await runFixture('method-outlives.cjs', { nodeArgs: ['--expose-gc'] });
+  t.equal(result.code, 0, result.stderr);
+  t.same(JSON.parse(result.stdout), { deleted: false, linkKept: true, counted: 10, fdsClosed: true });
+});
+
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const binding = require(workerData.addon);

@@ -160,6 +160,36 @@ t.test('stop() pauses delivery and start() resumes it; a second start throws', a
   fds.assertNone(t);
 });
 
+t.test('stop() inside the callback ends delivery; restarting waits for a later tick', async (t) => {
+  const fds = trackFds();
+  const { native: poller } = openPoller(2);
+  const [a, b] = socketPair();
+  poller.add(a, EPOLLIN, 0);
+  let calls = 0;
+  let restartError: unknown;
+  const onBatch = (): void => {
+    calls += 1;
+    poller.stop();
+    try {
+      poller.start(onBatch);
+    } catch (error) {
+      restartError = error;
+    }
+  };
+  poller.start(onBatch);
+  poller.write(b, byte, 0, 1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(calls, 1, 'stopped inside its callback: the unread byte is not delivered again');
+  t.match(restartError, { code: 'ERR_ZEPOLL_POLLER_STARTED' });
+  poller.start(onBatch);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(calls, 2, 'started from a later tick: delivery resumes');
+  poller.close();
+  binding.close(a);
+  binding.close(b);
+  fds.assertNone(t);
+});
+
 t.test('unref() lets the process exit; ref with registrations holds it; an empty poller never does', async (t) => {
   const unref = await runFixture('unref-exit.cjs', { args: ['unref'] });
   t.match(unref, { code: 0, timedOut: false, stdout: 'exiting\n' }, 'unref: exits by itself');

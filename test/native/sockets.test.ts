@@ -207,8 +207,11 @@ t.test('setAffinity pins the calling thread (checked in a worker)', async (t) =>
   `;
   const rc = await new Promise<unknown>((resolve, reject) => {
     const worker = new Worker(source, { eval: true, workerData: { addon: `${FIXTURES}addon.cjs` } });
-    worker.once('message', resolve);
+    let message: unknown;
+    worker.once('message', (value: unknown) => (message = value));
     worker.once('error', reject);
+    // Wait for the exit: the worker's own loop fds close only then.
+    worker.once('exit', () => resolve(message));
   });
   t.equal(rc, 0, 'CPU 0 exists on every machine');
 });

@@ -19,6 +19,7 @@ const EAGAIN = -11;
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
 /** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
 const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
 export interface ConnectionHandler {
@@ -73,6 +74,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private writeShut: boolean;
   private peerEnded: boolean;
   private readPaused: boolean;
+  /**
+   * The peer's FIN (or a hang-up) was reported. In ET it is reported once:
+   * reads then go on past a short read to reach the end of stream.
+   */
+  private hangUpSeen: boolean;
+  /** After closeGracefully(): bytes still arriving are read and dropped. */
+  private discardInput: boolean;
   private waitingForPool: boolean;
   private needDrain: boolean;
   private corked: boolean;
@@ -105,6 +113,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.writeShut = false;
     this.peerEnded = false;
     this.readPaused = false;
+    this.hangUpSeen = false;
+    this.discardInput = false;
     this.waitingForPool = false;
     this.needDrain = false;
     this.corked = false;
@@ -150,6 +160,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
   handleEvent(flags: number): void {
     const oneshot = this.reactor.mode === 'oneshot';
     if (oneshot) this.inEvent = true;
+    if (flags & HANG_UP) this.hangUpSeen = true;
     if (flags & EPOLLOUT && this.queued > 0) this.flush();
     if (this.state === 'open' && flags & READABLE) {
       // Hang-up and error are read like data: the read returns 0 or the error.
@@ -209,6 +220,16 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (this.state !== 'open' || this.ending) return;
     this.ending = true;
     if (this.queued === 0 && !this.corked) this.shutdownWrite();
+  }
+
+  /**
+   * For a server shutting down: what is queued goes out, then the write side
+   * closes; bytes still arriving are dropped unread by the handler, and the
+   * connection closes when the peer ends too.
+   */
+  closeGracefully(): void {
+    this.discardInput = true;
+    this.end();
   }
 
   /** Closes now: queued bytes are dropped. No callback follows onClose. */
@@ -288,8 +309,9 @@ export class Connection implements Pollable, Carried, IdleTracked {
     const quota = reactor.readQuota;
     // ET with a finite quota stops at a short read (the receive queue was
     // empty, so new data makes a new edge): no EAGAIN read per request.
-    // Infinity is the classic drain-until-EAGAIN.
-    const stopOnShortRead = quota !== Infinity || reactor.mode !== 'et';
+    // Infinity is the classic drain-until-EAGAIN. A FIN already reported
+    // makes no new edge, so after one the reads go on to the end of stream.
+    const stopOnShortRead = reactor.mode !== 'et' || (quota !== Infinity && !this.hangUpSeen);
     let budget = quota;
     for (;;) {
       if (this.readChunk < 0) {
@@ -307,7 +329,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
         reactor.bytesIn += rc;
         reactor.progress();
         this.lastActivity = reactor.now;
-        if (!this.ending) this.handler.onData?.(this, bytes.subarray(0, rc));
+        if (!this.discardInput) this.handler.onData?.(this, bytes.subarray(0, rc));
         if (this.state !== 'open') return;
         if (pool.referencesOf(this.readChunk) > 1) {
           // Leased or queued for writing: hand it over, read into a fresh one.

@@ -46,6 +46,11 @@ export interface ReactorOptions {
   readonly debug?: boolean;
   /** Keep the process alive while the reactor has registrations (default true). */
   readonly ref?: boolean;
+  /**
+   * Nest in Node's loop (default true). False: nothing runs until runOnce()
+   * is called (tests that need one exact batch, tight loops of their own).
+   */
+  readonly attach?: boolean;
 }
 
 export interface ReactorStats {
@@ -189,7 +194,7 @@ export class Reactor {
     this.progressMark = 0;
     this.closed = false;
     this.onBatch = (count: number): void => this.turn(count);
-    this.poller.start(this.onBatch);
+    if (options.attach ?? true) this.poller.start(this.onBatch);
     if (options.ref === false) this.poller.unref();
   }
 

@@ -160,7 +160,7 @@ export class Server implements Pollable {
         resolve();
       };
       if (this.connections.size === 0) this.closedResolve();
-      for (const connection of [...this.connections]) connection.end();
+      for (const connection of [...this.connections]) connection.closeGracefully();
     });
     return this.closing;
   }

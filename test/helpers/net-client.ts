@@ -1,0 +1,58 @@
+/** Clients made with Node's own `net`, so the reactor is driven by code nobody here wrote. */
+import net from 'node:net';
+import { createHash } from 'node:crypto';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const CLIENT_TIMEOUT_MS = 30_000;
+
+/** Sends `payload`, half-closes, and resolves with everything received until the server's end. */
+export function roundTrip(port: number, payload: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    socket.setTimeout(CLIENT_TIMEOUT_MS, () => socket.destroy(new Error('client timed out')));
+    socket.on('data', (data: Buffer) => parts.push(data));
+    socket.on('end', () => resolve(Buffer.concat(parts)));
+    socket.on('error', reject);
+    socket.end(payload);
+  });
+}
+
+/** A connected socket (resolves on 'connect'). */
+export function connect(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves with the next `size` bytes the socket receives. */
+export function receive(socket: net.Socket, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let got = 0;
+    const onData = (data: Buffer): void => {
+      parts.push(data);
+      got += data.length;
+      if (got >= size) {
+        socket.off('data', onData);
+        socket.off('error', reject);
+        const all = Buffer.concat(parts);
+        if (all.length > size) socket.unshift(all.subarray(size));
+        resolve(all.subarray(0, size));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+export function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.once('close', () => resolve());
+  });
+}
