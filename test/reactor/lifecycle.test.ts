@@ -15,7 +15,13 @@ import { closed, connect, receive, roundTrip, sha256 } from '../helpers/net-clie
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test('reactor options are validated', (t) => {
+t.test('reactor options are validated; ref and unref are accepted', (t) => {
+  const reactor = new Reactor({ ref: false });
+  reactor.ref();
+  reactor.unref();
+  t.equal(reactor.isClosed, false);
+  reactor.close();
+  t.equal(reactor.isClosed, true);
   t.throws(() => new Reactor({ mode: 'edge' as 'et' }), { code: 'ERR_INVALID_ARG_VALUE' });
   t.throws(() => new Reactor({ readQuota: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Reactor({ readQuota: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });

@@ -41,10 +41,6 @@ export class Scheduler {
     }
   }
 
-  get pending(): number {
-    return this.next.length;
-  }
-
   /** Serves everything carried before this call; owners carried again wait for the next turn. */
   serve(visit: (owner: Carried) => void): void {
     if (this.queue.length === 0) {

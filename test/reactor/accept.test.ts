@@ -1,0 +1,80 @@
+/**
+ * Accepting: out of fds (EMFILE) the listener backs off instead of
+ * spinning (turns and CPU stay low during the flood) and accepts again once
+ * fds are free; the connection limit closes extra connections at once;
+ * options are validated. The flood comes from a child process, so this
+ * process's fd table can be filled to its limit.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { binding } from '../../packages/reactor/src/native.js';
+import { Reactor } from '../../packages/reactor/src/reactor.js';
+import { Server } from '../../packages/reactor/src/server.js';
+import { trackFds } from '../helpers/fds.js';
+import { runFixture } from '../helpers/child.js';
+import { closed, connect, roundTrip } from '../helpers/net-client.js';
+
+const FILL_LIMIT_MAX = 100_000;
+const FLOOD = 200;
+const HOLD_MS = 1500;
+
+function softFdLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((text) => text.startsWith('Max open files'));
+  const value = line?.split(/\s+/)[3];
+  return value === undefined || value === 'unlimited' ? Infinity : Number(value);
+}
+
+const limit = softFdLimit();
+t.test('EMFILE: the listener backs off without spinning and accepts again', { skip: limit > FILL_LIMIT_MAX ? `soft fd limit ${limit} too high to fill` : false }, async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ mode: 'lt' });
+  const server = new Server(reactor, { onData: (connection, data) => void connection.write(data) }, { acceptBackoffMs: 50 });
+  // The child runs first (spawning needs fds), then the table is filled.
+  const child = runFixture('flood-client.cjs', { args: [String(server.port), String(FLOOD), String(HOLD_MS)] });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const filler: number[] = [];
+  const pair = new Int32Array(2);
+  while (binding.socketPair(pair) === 0) filler.push(pair[0]!, pair[1]!);
+  const spare = binding.listen('127.0.0.1', 0, 1, false);
+  if (spare >= 0) filler.push(spare);
+  const turnsBefore = reactor.stats.turns;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, HOLD_MS / 2));
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsedMs = performance.now() - started;
+  const turns = reactor.stats.turns - turnsBefore;
+  const cpuShare = (cpu.user + cpu.system) / 1000 / elapsedMs;
+  t.ok(server.stats.acceptBackoffs > 0, `backed off ${server.stats.acceptBackoffs} times`);
+  t.ok(turns < (elapsedMs / 50) * 2 + 10, `${turns} turns in ${Math.round(elapsedMs)} ms: one per back-off, not a spin`);
+  t.ok(cpuShare < 0.5, `CPU ${(cpuShare * 100).toFixed(1)}% of one core during the flood`);
+  for (const fd of filler) binding.close(fd);
+  const result = await child;
+  t.equal(result.stdout.trim(), 'ping', 'served again once fds were free');
+  t.equal(reactor.stats.acceptBackoffs, server.stats.acceptBackoffs);
+  await server.close(1000);
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('the connection limit closes extra connections at once', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = new Server(reactor, { onData: (connection, data) => void connection.write(data) }, { maxConnections: 1, noDelay: false, acceptBatch: 1 });
+  const first = await connect(server.port);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const second = await connect(server.port);
+  await closed(second.on('error', () => {}));
+  t.equal(server.stats.rejected, 1);
+  t.equal(server.stats.accepted, 2);
+  t.equal(server.stats.acceptErrors, 0);
+  first.destroy();
+  await closed(first);
+  t.equal((await roundTrip(server.port, Buffer.from('again'))).toString(), 'again', 'room again once the first left');
+  t.throws(() => new Server(reactor, {}, { acceptBatch: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => new Server(reactor, {}, { port: server.port }), { code: 'EADDRINUSE' });
+  await server.close();
+  reactor.close();
+  t.throws(() => new Server(reactor, {}), { code: 'ERR_ZEPOLL_REACTOR_CLOSED' }, 'a closed reactor takes no listener (and leaks no fd)');
+  fds.assertNone(t);
+});
