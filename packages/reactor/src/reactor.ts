@@ -42,8 +42,6 @@ export interface ReactorOptions {
   readonly pool?: BufferPool | BufferPoolOptions;
   /** Cap on bytes queued for writing across all connections (default 256 MiB). */
   readonly maxQueuedBytesTotal?: number;
-  /** Report ET turns that ended with data left and nothing carried over (costs a read). */
-  readonly debug?: boolean;
   /** Keep the process alive while the reactor has registrations (default true). */
   readonly ref?: boolean;
   /**
@@ -67,7 +65,6 @@ export interface ReactorStats {
   readonly acceptBackoffs: number;
   readonly queuedBytes: number;
   readonly handlerErrors: number;
-  readonly debugWarnings: number;
   readonly syscalls: Record<CounterName, number>;
   readonly pool: BufferPoolStats;
 }
@@ -127,7 +124,6 @@ export class Reactor {
   readonly pool: BufferPool;
   readonly scheduler: Scheduler;
   readonly maxQueuedBytesTotal: number;
-  readonly debug: boolean;
   /** performance.now() at the start of the current turn (activity timestamps). */
   now: number;
   /** True while a batch is dispatched: writes are corked until the turn ends. */
@@ -138,7 +134,6 @@ export class Reactor {
   connectionsOpen: number;
   connectionsTotal: number;
   acceptBackoffs: number;
-  debugWarnings: number;
   private readonly events: Uint32Array;
   private readonly table: Map<number, Pollable>;
   private readonly counters: PollerCounters;
@@ -168,7 +163,6 @@ export class Reactor {
     this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(options.pool);
     this.scheduler = new Scheduler(() => this.carryTurn());
     this.maxQueuedBytesTotal = options.maxQueuedBytesTotal ?? MAX_QUEUED_BYTES_TOTAL_DEFAULT;
-    this.debug = options.debug ?? false;
     this.now = performance.now();
     this.inTurn = false;
     this.queuedBytes = 0;
@@ -177,7 +171,6 @@ export class Reactor {
     this.connectionsOpen = 0;
     this.connectionsTotal = 0;
     this.acceptBackoffs = 0;
-    this.debugWarnings = 0;
     this.table = new Map();
     this.counters = new PollerCounters(this.poller);
     this.corked = [];
@@ -290,7 +283,6 @@ export class Reactor {
       acceptBackoffs: this.acceptBackoffs,
       queuedBytes: this.queuedBytes,
       handlerErrors: this.handlerErrors,
-      debugWarnings: this.debugWarnings,
       syscalls: this.counters.snapshot(),
       pool: this.pool.stats,
     };
