@@ -92,6 +92,9 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private readonly queueChunks: number[];
   private queued: number;
   private readChunk: number;
+  /** The turn of the last read turn, and whether it ended on the quota. */
+  private lastReadTurn: number;
+  private quotaUsed: boolean;
   private readonly onPoolAvailable: () => void;
 
   constructor(reactor: Reactor, fd: number, handler: ConnectionHandler, options: ConnectionOptions = {}) {
@@ -125,6 +128,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.queueChunks = [];
     this.queued = 0;
     this.readChunk = -1;
+    this.lastReadTurn = -1;
+    this.quotaUsed = false;
     this.onPoolAvailable = (): void => {
       this.waitingForPool = false;
       if (this.state === 'open' && !this.readPaused) this.resumeReading();
@@ -172,6 +177,11 @@ export class Connection implements Pollable, Carried, IdleTracked {
 
   serveCarried(): void {
     if (this.state !== 'open' || this.readPaused || this.waitingForPool) return;
+    if (this.lastReadTurn === this.reactor.turns) {
+      // Already read this turn (its own event came too): one quota per turn.
+      if (this.quotaUsed) this.reactor.scheduler.carry(this);
+      return;
+    }
     const oneshot = this.reactor.mode === 'oneshot';
     if (oneshot) this.inEvent = true;
     this.readTurn();
@@ -313,6 +323,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
     // makes no new edge, so after one the reads go on to the end of stream.
     const stopOnShortRead = reactor.mode !== 'et' || (quota !== Infinity && !this.hangUpSeen);
     let budget = quota;
+    this.lastReadTurn = reactor.turns;
+    this.quotaUsed = false;
     for (;;) {
       if (this.readChunk < 0) {
         this.readChunk = pool.acquire();
@@ -339,6 +351,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
         budget -= rc;
         if (rc < size && stopOnShortRead) return;
         if (budget <= 0) {
+          this.quotaUsed = true;
           if (reactor.mode === 'et') reactor.scheduler.carry(this); // no edge will come for what is left
           return;
         }

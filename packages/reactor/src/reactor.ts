@@ -134,6 +134,8 @@ export class Reactor {
   connectionsOpen: number;
   connectionsTotal: number;
   acceptBackoffs: number;
+  /** Turns run so far; the current turn's number while one runs. */
+  turns: number;
   private readonly events: Uint32Array;
   private readonly table: Map<number, Pollable>;
   private readonly counters: PollerCounters;
@@ -143,7 +145,6 @@ export class Reactor {
   private idleSweepMs: number;
   private nextGeneration: number;
   private current: Pollable | null;
-  private turns: number;
   private eventCount: number;
   private staleEvents: number;
   private busySpins: number;

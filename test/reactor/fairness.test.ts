@@ -1,0 +1,130 @@
+/**
+ * Fair read quotas. One firehose connection has megabytes waiting in the
+ * kernel and 20 small connections each have a one-byte request; the
+ * firehose's data arrived first, so its event leads the batch. Turns are run
+ * one at a time (a detached reactor and runOnce), and the test counts how
+ * many firehose bytes were read in a turn before the small requests were
+ * served — the work a small request waits behind, independent of the
+ * machine's speed.
+ *
+ * ET with a quota: at most one quota of firehose bytes per turn, every small
+ * request served in every turn, the firehose carried over and still making
+ * progress. ET with readQuota Infinity: the turn reads the firehose dry
+ * first — the starvation the quota prevents.
+ */
+import t from 'tap';
+import { binding, constants } from '../../packages/reactor/src/native.js';
+import { Reactor } from '../../packages/reactor/src/reactor.js';
+import { Server } from '../../packages/reactor/src/server.js';
+import type { Connection } from '../../packages/reactor/src/connection.js';
+import { connectTcp } from '../../packages/reactor/src/sockets.js';
+import { trackFds } from '../helpers/fds.js';
+
+const QUOTA = 16 * 1024;
+const SMALL = 20;
+const ROUNDS = 5;
+const SEND_BUFFER = 4 * 1024 * 1024;
+const EAGAIN = -11;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Run {
+  /** Per round: firehose bytes read in that turn before the first small request was served. */
+  readonly aheadOfSmall: number[];
+  /** Per round: firehose bytes read in the whole turn. */
+  readonly firehosePerTurn: number[];
+  /** Per round: small requests answered in that turn. */
+  readonly smallServed: number[];
+  readonly carryOvers: number;
+}
+
+async function run(readQuota: number): Promise<Run> {
+  const reactor = new Reactor({ mode: 'et', readQuota, attach: false });
+  let firehoseBytes = 0;
+  let firstSmallSeen = false;
+  let aheadOfSmall = 0;
+  let smallServed = 0;
+  const reply = new Uint8Array([1]);
+  const server = new Server(reactor, {
+    onData: (connection: Connection, data: Uint8Array) => {
+      if (connection.context === 'firehose') {
+        firehoseBytes += data.length;
+        if (!firstSmallSeen) aheadOfSmall += data.length;
+        return;
+      }
+      firstSmallSeen = true;
+      smallServed += 1;
+      connection.write(reply);
+    },
+  });
+  const firehose = connectTcp('127.0.0.1', server.port);
+  binding.setOption(firehose, constants.OPTION_SEND_BUFFER_SIZE, SEND_BUFFER);
+  const small = Array.from({ length: SMALL }, () => connectTcp('127.0.0.1', server.port));
+  for (let turn = 0; turn < 100 && server.connections.size < SMALL + 1; turn += 1) reactor.runOnce(20);
+  // The server side of the firehose: the connection whose peer port is the firehose's own.
+  const firehoseServerSide = [...server.connections].find((connection) => connection.remoteAddress().port === localPort(firehose))!;
+  firehoseServerSide.context = 'firehose';
+
+  const stream = new Uint8Array(256 * 1024);
+  const request = new Uint8Array([7]);
+  const answers = new Uint8Array(64);
+  const result: Run = { aheadOfSmall: [], firehosePerTurn: [], smallServed: [], carryOvers: 0 };
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Firehose first, so its readiness leads the next batch.
+    for (let step = 0; step < 1000; step += 1) if (pollerWrite(firehose, stream) === EAGAIN) break;
+    await sleep(10);
+    for (const fd of small) pollerWrite(fd, request);
+    await sleep(10);
+    firstSmallSeen = false;
+    aheadOfSmall = 0;
+    smallServed = 0;
+    const before = firehoseBytes;
+    reactor.runOnce(100);
+    result.aheadOfSmall.push(aheadOfSmall);
+    result.firehosePerTurn.push(firehoseBytes - before);
+    result.smallServed.push(smallServed);
+    await sleep(5);
+    for (const fd of small) pollerRead(fd, answers);
+  }
+  result.carryOvers = reactor.stats.carryOvers;
+  for (const fd of [firehose, ...small]) binding.close(fd);
+  await server.close(1000);
+  reactor.close();
+  return result;
+}
+
+// Client-side I/O on raw fds through a poller of their own (not the reactor under test).
+const clientPoller = binding.createPoller(new Uint32Array(3));
+if (typeof clientPoller === 'number') throw new Error('no client poller');
+t.teardown(() => clientPoller.close());
+function pollerWrite(fd: number, bytes: Uint8Array): number {
+  return clientPoller.write(fd, bytes, 0, bytes.length);
+}
+function pollerRead(fd: number, bytes: Uint8Array): number {
+  return clientPoller.read(fd, bytes, 0, bytes.length);
+}
+const addressScratch = new Uint8Array(128);
+function localPort(fd: number): number {
+  binding.localAddress(fd, addressScratch);
+  return (addressScratch[2]! << 8) | addressScratch[3]!;
+}
+
+t.test('ET with a quota: small requests are served every turn, the firehose gets one quota per turn', async (t) => {
+  const fds = trackFds();
+  const result = await run(QUOTA);
+  t.same(result.smallServed, Array(ROUNDS).fill(SMALL), 'all 20 small requests answered in every turn');
+  for (const [round, bytes] of result.aheadOfSmall.entries()) t.ok(bytes <= QUOTA, `round ${round}: ${bytes} firehose bytes read ahead of the small requests (quota ${QUOTA})`);
+  for (const [round, bytes] of result.firehosePerTurn.entries()) t.ok(bytes > 0 && bytes <= QUOTA, `round ${round}: the firehose progressed ${bytes} bytes, at most one quota`);
+  t.ok(result.carryOvers >= ROUNDS, `the firehose was carried over (${result.carryOvers} times)`);
+  t.comment(`quota ${QUOTA}: firehose bytes ahead of small requests per turn: ${result.aheadOfSmall.join(', ')}`);
+  fds.assertNone(t);
+});
+
+t.test('ET with readQuota Infinity: the firehose is read dry before the small requests (starvation)', async (t) => {
+  const fds = trackFds();
+  const result = await run(Infinity);
+  t.same(result.smallServed, Array(ROUNDS).fill(SMALL), 'the small requests are answered in the same turn...');
+  const ahead = Math.min(...result.aheadOfSmall);
+  t.ok(ahead >= 64 * QUOTA, `...but only after ${ahead} firehose bytes (>= ${64 * QUOTA}) were read ahead of them in every turn`);
+  t.comment(`Infinity: firehose bytes ahead of small requests per turn: ${result.aheadOfSmall.join(', ')}`);
+  fds.assertNone(t);
+});
