@@ -57,7 +57,8 @@ type State = 'open' | 'closed';
 export class Connection implements Pollable, Carried, IdleTracked {
   readonly fd: number;
   readonly reactor: Reactor;
-  readonly handler: ConnectionHandler;
+  /** Replaceable (an outbound pool hands a connection from one user to the next). */
+  handler: ConnectionHandler;
   readonly highWaterMark: number;
   readonly maxQueuedBytes: number;
   readonly idleTimeoutMs: number;

@@ -18,3 +18,5 @@ export { Connection, HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from '.
 export type { ConnectionHandler, ConnectionOptions } from './connection.js';
 export { Server, ACCEPT_BACKOFF_MS_DEFAULT, CLOSE_TIMEOUT_MS_DEFAULT } from './server.js';
 export type { ServerOptions, ServerStats } from './server.js';
+export { connect, ConnectionPool, CONNECT_TIMEOUT_MS_DEFAULT } from './connect.js';
+export type { ConnectOptions, ConnectionPoolOptions, ConnectionPoolStats } from './connect.js';

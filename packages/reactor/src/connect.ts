@@ -1,0 +1,207 @@
+/**
+ * Outbound connections: a non-blocking connect (EINPROGRESS, then
+ * writability, then SO_ERROR) with a timeout, and a pool of idle outbound
+ * connections to one upstream (get/release, at most maxIdle kept, none kept
+ * past maxLifetimeMs, broken ones discarded).
+ */
+import { binding, constants } from './native.js';
+import { errnoError, ZepollError } from './errors.js';
+import { connectTcp, setNoDelay } from './sockets.js';
+import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
+import type { Pollable, Reactor } from './reactor.js';
+
+export interface ConnectOptions extends ConnectionOptions {
+  /** An IPv4 or IPv6 literal, or 'localhost' (default 127.0.0.1). */
+  readonly host?: string;
+  readonly port: number;
+  /** Milliseconds until the connect fails with ERR_ZEPOLL_CONNECT_TIMEOUT (default 5000). */
+  readonly timeoutMs?: number;
+  /** TCP_NODELAY (default true). */
+  readonly noDelay?: boolean;
+}
+
+export const CONNECT_TIMEOUT_MS_DEFAULT = 5000;
+
+/** The fd while the kernel completes the handshake: writable means done, SO_ERROR says how. */
+class PendingConnect implements Pollable {
+  readonly fd: number;
+  generation: number;
+  private readonly reactor: Reactor;
+  private readonly onDone: (error: Error | null) => void;
+  private readonly timer: NodeJS.Timeout;
+  private settled: boolean;
+
+  constructor(reactor: Reactor, fd: number, target: string, timeoutMs: number, onDone: (error: Error | null) => void) {
+    this.reactor = reactor;
+    this.fd = fd;
+    this.generation = 0;
+    this.onDone = onDone;
+    this.settled = false;
+    this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${target} did not complete in ${timeoutMs} ms`), true), timeoutMs);
+    reactor.register(this, constants.EPOLLOUT);
+  }
+
+  handleEvent(): void {
+    const rc = binding.socketError(this.fd);
+    this.finish(rc === 0 ? null : errnoError(rc, 'connect', this.fd), rc !== 0);
+  }
+
+  fail(error: unknown): void {
+    this.finish(error instanceof Error ? error : new Error(String(error)), true);
+  }
+
+  private finish(error: Error | null, closeFd: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.reactor.unregister(this);
+    if (closeFd) this.reactor.closeFd(this.fd);
+    this.onDone(error);
+  }
+}
+
+/**
+ * Connects to `options.host:port` and resolves with an open Connection
+ * (its onOpen has run). Rejects with a system error (ECONNREFUSED, ...) or
+ * ERR_ZEPOLL_CONNECT_TIMEOUT; the fd is closed either way.
+ */
+export function connect(reactor: Reactor, handler: ConnectionHandler, options: ConnectOptions): Promise<Connection> {
+  const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new ZepollError('ERR_OUT_OF_RANGE', `timeoutMs must be a positive integer, received ${timeoutMs}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const fd = connectTcp(host, options.port);
+  return new Promise<Connection>((resolve, reject) => {
+    const done = (error: Error | null): void => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      if (options.noDelay ?? true) setNoDelay(fd, true);
+      const connection = new Connection(reactor, fd, handler, options);
+      try {
+        connection.open();
+      } catch (openError) {
+        connection.destroy(openError instanceof Error ? openError : new Error(String(openError)));
+        reject(openError);
+        return;
+      }
+      resolve(connection);
+    };
+    try {
+      new PendingConnect(reactor, fd, `${host}:${options.port}`, timeoutMs, done);
+    } catch (error) {
+      binding.close(fd);
+      reject(error);
+    }
+  });
+}
+
+export interface ConnectionPoolOptions extends ConnectOptions {
+  /** Idle connections kept for reuse (default 16). */
+  readonly maxIdle?: number;
+  /** A connection older than this is closed instead of reused (default 60 s). */
+  readonly maxLifetimeMs?: number;
+}
+
+export interface ConnectionPoolStats {
+  readonly created: number;
+  readonly reused: number;
+  readonly idle: number;
+  readonly discarded: number;
+}
+
+interface PoolEntry {
+  readonly bornAt: number;
+}
+
+/** Idle outbound connections to one upstream, reused instead of reconnecting. */
+export class ConnectionPool {
+  readonly reactor: Reactor;
+  readonly maxIdle: number;
+  readonly maxLifetimeMs: number;
+  private readonly options: ConnectionPoolOptions;
+  private readonly idle: Connection[];
+  private readonly entries: WeakMap<Connection, PoolEntry>;
+  private readonly idleHandler: ConnectionHandler;
+  private created: number;
+  private reused: number;
+  private discarded: number;
+  private closed: boolean;
+
+  constructor(reactor: Reactor, options: ConnectionPoolOptions) {
+    this.reactor = reactor;
+    this.options = options;
+    this.maxIdle = options.maxIdle ?? 16;
+    this.maxLifetimeMs = options.maxLifetimeMs ?? 60_000;
+    this.idle = [];
+    this.entries = new WeakMap();
+    this.created = 0;
+    this.reused = 0;
+    this.discarded = 0;
+    this.closed = false;
+    // While idle nobody owns the connection: anything it says means it is broken.
+    this.idleHandler = {
+      onData: (connection) => this.discard(connection),
+      onEnd: (connection) => this.discard(connection),
+      onError: () => {},
+      onClose: (connection) => this.forget(connection),
+    };
+  }
+
+  get stats(): ConnectionPoolStats {
+    return { created: this.created, reused: this.reused, idle: this.idle.length, discarded: this.discarded };
+  }
+
+  /** An idle connection handed to `handler` (its onOpen runs), or a new one. */
+  async get(handler: ConnectionHandler): Promise<Connection> {
+    if (this.closed) throw new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the connection pool is closed');
+    const now = performance.now();
+    while (this.idle.length > 0) {
+      const connection = this.idle.pop()!;
+      if (!connection.isOpen) continue;
+      if (now - this.entries.get(connection)!.bornAt > this.maxLifetimeMs) {
+        this.discard(connection);
+        continue;
+      }
+      this.reused += 1;
+      connection.handler = handler;
+      handler.onOpen?.(connection);
+      return connection;
+    }
+    const connection = await connect(this.reactor, handler, this.options);
+    this.created += 1;
+    this.entries.set(connection, { bornAt: performance.now() });
+    return connection;
+  }
+
+  /** Gives a connection back: kept if healthy, idle and young enough, else closed. */
+  release(connection: Connection): void {
+    const entry = this.entries.get(connection);
+    if (!connection.isOpen) return;
+    if (this.closed || entry === undefined || connection.queuedBytes > 0 || this.idle.length >= this.maxIdle || performance.now() - entry.bornAt > this.maxLifetimeMs) {
+      this.discard(connection);
+      return;
+    }
+    connection.handler = this.idleHandler;
+    this.idle.push(connection);
+  }
+
+  /** Closes the idle connections; connections in use close when released. */
+  close(): void {
+    this.closed = true;
+    for (const connection of this.idle.splice(0)) this.discard(connection);
+  }
+
+  private discard(connection: Connection): void {
+    this.discarded += 1;
+    connection.handler = this.idleHandler;
+    connection.destroy();
+  }
+
+  private forget(connection: Connection): void {
+    const index = this.idle.indexOf(connection);
+    if (index >= 0) this.idle.splice(index, 1);
+  }
+}
