@@ -8,8 +8,8 @@
  * is written (as with Node's socket.write); pooled views are held for you.
  */
 import { binding, constants } from './native.js';
-import { WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollError } from './errors.js';
+import { BLOCKED, FileSegment, WriteQueue } from './write-queue.js';
 import type { Carried, IdleTracked, Pollable, Reactor } from './reactor.js';
 import type { Lease } from './buffer-pool.js';
 import { Lease as PoolLease } from './buffer-pool.js';
@@ -70,6 +70,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
   bytesOut: number;
   /** Free for the owner (protocol state): set once here so the shape never changes. */
   context: unknown;
+  /**
+   * Replaces reading (a relay splices instead of reading into memory). Runs
+   * wherever a read turn would, under the same quota and carry-over rules.
+   */
+  readHook: (() => void) | null;
+  /** Runs on writability when no queued bytes are waiting (a relay draining its pipe). */
+  writableHook: (() => void) | null;
   private state: State;
   private ending: boolean;
   private writeShut: boolean;
@@ -89,9 +96,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
   /** One-shot: inside handleEvent, interest changes wait for the re-arm at its end. */
   private inEvent: boolean;
   private currentInterest: number;
-  private readonly queue: Uint8Array[];
-  private readonly queueChunks: number[];
-  private queued: number;
+  private readonly queue: WriteQueue;
   private readChunk: number;
   /** The turn of the last read turn, and whether it ended on the quota. */
   private lastReadTurn: number;
@@ -125,9 +130,9 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.writeArmed = false;
     this.inEvent = false;
     this.currentInterest = reactor.interest.read;
-    this.queue = [];
-    this.queueChunks = [];
-    this.queued = 0;
+    this.queue = new WriteQueue(reactor.pool);
+    this.readHook = null;
+    this.writableHook = null;
     this.readChunk = -1;
     this.lastReadTurn = -1;
     this.quotaUsed = false;
@@ -152,7 +157,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
 
   /** Bytes accepted by write() and not yet taken by the kernel. */
   get queuedBytes(): number {
-    return this.queued;
+    return this.queue.bytes;
   }
 
   remoteAddress(): SocketAddress {
@@ -167,7 +172,14 @@ export class Connection implements Pollable, Carried, IdleTracked {
     const oneshot = this.reactor.mode === 'oneshot';
     if (oneshot) this.inEvent = true;
     if (flags & HANG_UP) this.hangUpSeen = true;
-    if (flags & EPOLLOUT && this.queued > 0) this.flush();
+    if (flags & EPOLLOUT) {
+      if (!this.queue.isEmpty) this.flush();
+      else if (this.writableHook !== null && this.writeArmed) {
+        this.writeArmed = false;
+        this.updateInterest();
+        this.writableHook();
+      }
+    }
     if (this.state === 'open' && flags & READABLE) {
       // Hang-up and error are read like data: the read returns 0 or the error.
       if (!this.readPaused && !this.waitingForPool) this.readTurn();
@@ -198,39 +210,57 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (this.state !== 'open') throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'write() on a closed connection');
     if (this.ending) throw new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'write() after end()');
     const size = data.byteLength;
-    if (size === 0) return this.queued < this.highWaterMark;
+    const queue = this.queue;
+    if (size === 0) return queue.bytes < this.highWaterMark;
     const reactor = this.reactor;
-    const chunk = reactor.pool.chunkOf(data);
-    if (chunk >= 0) reactor.pool.retain(chunk); // the read chunk must not be reused under the queue
-    this.queue.push(data);
-    this.queueChunks.push(chunk);
-    this.queued += size;
+    queue.push(data);
     reactor.queuedBytes += size;
-    if (this.queued > this.maxQueuedBytes || reactor.queuedBytes > reactor.maxQueuedBytesTotal) {
-      const which = this.queued > this.maxQueuedBytes ? `${this.maxQueuedBytes} bytes for this connection` : `${reactor.maxQueuedBytesTotal} bytes across the reactor`;
+    if (queue.bytes > this.maxQueuedBytes || reactor.queuedBytes > reactor.maxQueuedBytesTotal) {
+      const which = queue.bytes > this.maxQueuedBytes ? `${this.maxQueuedBytes} bytes for this connection` : `${reactor.maxQueuedBytesTotal} bytes across the reactor`;
       this.destroy(new ZepollError('ERR_ZEPOLL_WRITE_QUEUE_FULL', `write queue over its cap of ${which}: the peer is not reading`));
       return false;
     }
-    if (reactor.inTurn) {
-      if (!this.corked) {
-        this.corked = true;
-        reactor.cork(this);
-      }
-    } else if (!this.writeArmed) {
-      this.flush();
-    }
-    if (this.queued >= this.highWaterMark) {
+    this.scheduleFlush();
+    if (queue.bytes >= this.highWaterMark) {
       this.needDrain = true;
       return false;
     }
     return true;
   }
 
+  /**
+   * Sends `length` bytes of the file `fileFd` from `offset` with sendfile,
+   * in order with write(): the bytes never enter JavaScript. Resolves with
+   * the bytes sent once all are with the kernel; rejects if the connection
+   * closes first or the file is shorter than `length`. The fd stays yours.
+   */
+  sendFile(fileFd: number, offset: number, length: number): Promise<number> {
+    if (this.state !== 'open') return Promise.reject(new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'sendFile() on a closed connection'));
+    if (this.ending) return Promise.reject(new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'sendFile() after end()'));
+    for (const [name, value] of [['fileFd', fileFd], ['offset', offset], ['length', length]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        return Promise.reject(new ZepollError('ERR_OUT_OF_RANGE', `${name} must be a non-negative integer, received ${value}`));
+      }
+    }
+    if (length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      this.queue.pushFile(new FileSegment(fileFd, offset, length, resolve, reject));
+      this.scheduleFlush();
+    });
+  }
+
+  /** Asks for one writableHook call when the socket can take bytes again. */
+  awaitWritable(): void {
+    if (this.state !== 'open' || this.writeArmed) return;
+    this.writeArmed = true;
+    this.updateInterest();
+  }
+
   /** Half-close: no more writes; the queue is flushed, then the write side is shut down. */
   end(): void {
     if (this.state !== 'open' || this.ending) return;
     this.ending = true;
-    if (this.queued === 0 && !this.corked) this.shutdownWrite();
+    if (this.queue.isEmpty && !this.corked) this.shutdownWrite();
   }
 
   /**
@@ -252,7 +282,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
     reactor.closeFd(this.fd);
     reactor.connectionsOpen -= 1;
     if (this.idleTimeoutMs > 0) reactor.untrackIdle(this);
-    this.dropQueue();
+    reactor.queuedBytes -= this.queue.bytes;
+    this.queue.clear(error ?? new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'the connection closed before the file was sent'));
     if (this.readChunk >= 0) {
       reactor.pool.release(this.readChunk);
       this.readChunk = -1;
@@ -309,11 +340,15 @@ export class Connection implements Pollable, Carried, IdleTracked {
   flushCorked(): void {
     this.corked = false;
     if (this.state !== 'open') return;
-    if (!this.writeArmed && this.queued > 0) this.flush();
-    else if (this.ending && this.queued === 0) this.shutdownWrite();
+    if (!this.writeArmed && !this.queue.isEmpty) this.flush();
+    else if (this.ending && this.queue.isEmpty) this.shutdownWrite();
   }
 
   private readTurn(): void {
+    if (this.readHook !== null) {
+      this.readHook();
+      return;
+    }
     const reactor = this.reactor;
     const pool = reactor.pool;
     const poller = reactor.poller;
@@ -394,33 +429,39 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (this.peerEnded || rc === -107) this.destroy();
   }
 
+  /** Outside a turn: write now. Inside one: at the turn's end, with the turn's other writes. */
+  private scheduleFlush(): void {
+    if (this.reactor.inTurn) {
+      if (!this.corked) {
+        this.corked = true;
+        this.reactor.cork(this);
+      }
+    } else if (!this.writeArmed) {
+      this.flush();
+    }
+  }
+
   private flush(): void {
     const reactor = this.reactor;
-    const poller = reactor.poller;
-    while (this.queued > 0) {
-      const count = this.queue.length < WRITEV_BUFFERS_MAX ? this.queue.length : WRITEV_BUFFERS_MAX;
-      let asked = 0;
-      for (let index = 0; index < count; index += 1) asked += this.queue[index]!.byteLength;
-      const first = this.queue[0]!;
-      const rc = count === 1 ? poller.write(this.fd, first, 0, first.byteLength) : poller.writev(this.fd, this.queue, count);
-      if (rc < 0) {
-        if (rc === EAGAIN) {
-          this.armWritable();
-          return;
-        }
-        this.destroy(errnoError(rc, count === 1 ? 'write' : 'writev', this.fd));
-        return;
-      }
-      this.consume(rc);
-      this.bytesOut += rc;
-      reactor.bytesOut += rc;
+    const queue = this.queue;
+    const before = queue.bytes;
+    const rc = queue.flush(reactor.poller, this.fd);
+    reactor.queuedBytes -= before - queue.bytes;
+    if (queue.written > 0) {
+      this.bytesOut += queue.written;
+      reactor.bytesOut += queue.written;
       reactor.progress();
       this.lastActivity = reactor.now;
-      if (rc < asked) {
-        this.armWritable(); // the kernel's buffer is full
-        return;
-      }
     }
+    if (rc < 0) {
+      this.destroy(errnoError(rc, queue.failedSyscall, this.fd));
+      return;
+    }
+    if (rc === BLOCKED) {
+      this.armWritable();
+      return;
+    }
+    // FLUSHED: everything is with the kernel.
     this.writeArmed = false;
     this.updateInterest();
     if (this.needDrain) {
@@ -428,39 +469,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
       this.handler.onDrain?.(this);
       if (this.state !== 'open') return;
     }
-    if (this.ending && this.queued === 0 && !this.corked) this.shutdownWrite();
-  }
-
-  private consume(written: number): void {
-    let left = written;
-    const pool = this.reactor.pool;
-    let removed = 0;
-    while (left > 0) {
-      const head = this.queue[removed]!;
-      if (head.byteLength > left) {
-        this.queue[removed] = head.subarray(left);
-        break;
-      }
-      left -= head.byteLength;
-      const chunk = this.queueChunks[removed]!;
-      if (chunk >= 0) pool.release(chunk);
-      removed += 1;
-    }
-    if (removed > 0) {
-      this.queue.splice(0, removed);
-      this.queueChunks.splice(0, removed);
-    }
-    this.queued -= written;
-    this.reactor.queuedBytes -= written;
-  }
-
-  private dropQueue(): void {
-    const pool = this.reactor.pool;
-    for (const chunk of this.queueChunks) if (chunk >= 0) pool.release(chunk);
-    this.reactor.queuedBytes -= this.queued;
-    this.queued = 0;
-    this.queue.length = 0;
-    this.queueChunks.length = 0;
+    if (this.ending && queue.isEmpty && !this.corked) this.shutdownWrite();
   }
 
   private armWritable(): void {

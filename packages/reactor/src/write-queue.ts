@@ -1,0 +1,174 @@
+/**
+ * A connection's outgoing bytes, in order: buffers (queued without copying;
+ * pooled chunks are held until written) and file segments (sent with
+ * sendfile, never entering memory). `flush` moves as much as the kernel
+ * takes: runs of buffers with one writev, files with sendfile.
+ */
+import type { NativePoller } from './native.js';
+import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
+import { errnoError, ZepollError } from './errors.js';
+import type { BufferPool } from './buffer-pool.js';
+
+const EAGAIN = -11;
+
+/** Part of a file to send: `remaining` bytes from `offset`. */
+export class FileSegment {
+  readonly fd: number;
+  offset: number;
+  remaining: number;
+  sent: number;
+  readonly resolve: (sent: number) => void;
+  readonly reject: (error: Error) => void;
+
+  constructor(fd: number, offset: number, length: number, resolve: (sent: number) => void, reject: (error: Error) => void) {
+    this.fd = fd;
+    this.offset = offset;
+    this.remaining = length;
+    this.sent = 0;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+}
+
+/** flush() outcomes besides -errno. */
+export const FLUSHED = 0;
+export const BLOCKED = 1;
+
+/** Marks a queue slot that holds a file segment, in the chunk column. */
+const FILE_SLOT = -2;
+
+export class WriteQueue {
+  /** Bytes of buffers queued (file segments are not in memory and do not count). */
+  bytes: number;
+  /** Bytes the last flush() moved, and the system call that failed when it returned -errno. */
+  written: number;
+  failedSyscall: string;
+  private readonly entries: Array<Uint8Array | FileSegment>;
+  private readonly chunks: number[];
+  private readonly pool: BufferPool;
+
+  constructor(pool: BufferPool) {
+    this.bytes = 0;
+    this.written = 0;
+    this.failedSyscall = '';
+    this.entries = [];
+    this.chunks = [];
+    this.pool = pool;
+  }
+
+  get isEmpty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  /** Queues `data` without copying; a pooled view keeps its chunk until written. */
+  push(data: Uint8Array): void {
+    const chunk = this.pool.chunkOf(data);
+    if (chunk >= 0) this.pool.retain(chunk);
+    this.entries.push(data);
+    this.chunks.push(chunk);
+    this.bytes += data.byteLength;
+  }
+
+  pushFile(segment: FileSegment): void {
+    this.entries.push(segment);
+    this.chunks.push(FILE_SLOT);
+  }
+
+  /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
+  flush(poller: NativePoller, fd: number): number {
+    this.written = 0;
+    const entries = this.entries;
+    while (entries.length > 0) {
+      const head = entries[0]!;
+      if (head instanceof FileSegment) {
+        const rc = this.sendFile(poller, fd, head);
+        if (rc !== FLUSHED) return rc;
+        continue;
+      }
+      let count = 0;
+      let asked = 0;
+      while (count < entries.length && count < WRITEV_BUFFERS_MAX) {
+        const entry = entries[count]!;
+        if (entry instanceof FileSegment) break;
+        asked += entry.byteLength;
+        count += 1;
+      }
+      const rc = count === 1 ? poller.write(fd, head, 0, head.byteLength) : poller.writev(fd, entries as Uint8Array[], count);
+      if (rc < 0) {
+        if (rc === EAGAIN) return BLOCKED;
+        this.failedSyscall = count === 1 ? 'write' : 'writev';
+        return rc;
+      }
+      this.consume(rc);
+      this.written += rc;
+      if (rc < asked) return BLOCKED; // the kernel's buffer is full
+    }
+    return FLUSHED;
+  }
+
+  /** Drops everything: chunks go back to the pool, file sends fail with `error`. */
+  clear(error: Error): void {
+    for (let index = 0; index < this.entries.length; index += 1) {
+      const entry = this.entries[index]!;
+      if (entry instanceof FileSegment) entry.reject(error);
+      else if (this.chunks[index]! >= 0) this.pool.release(this.chunks[index]!);
+    }
+    this.entries.length = 0;
+    this.chunks.length = 0;
+    this.bytes = 0;
+  }
+
+  private sendFile(poller: NativePoller, fd: number, segment: FileSegment): number {
+    while (segment.remaining > 0) {
+      const rc = poller.sendfile(fd, segment.fd, segment.offset, Math.min(segment.remaining, IO_SIZE_MAX));
+      if (rc === EAGAIN) return BLOCKED;
+      if (rc < 0) {
+        this.failedSyscall = 'sendfile';
+        segment.reject(errnoError(rc, 'sendfile', segment.fd));
+        this.shift();
+        return rc;
+      }
+      if (rc === 0) {
+        // The file ended before `length`: the peer was promised bytes that do not exist.
+        segment.reject(new ZepollError('ERR_OUT_OF_RANGE', `the file ended ${segment.remaining} bytes before the length asked`));
+        this.shift();
+        this.failedSyscall = 'sendfile';
+        return -5; // EIO: the connection cannot go on with a short body
+      }
+      segment.offset += rc;
+      segment.remaining -= rc;
+      segment.sent += rc;
+      this.written += rc;
+    }
+    this.shift();
+    segment.resolve(segment.sent);
+    return FLUSHED;
+  }
+
+  private shift(): void {
+    this.entries.shift();
+    this.chunks.shift();
+  }
+
+  /** Removes `written` bytes of buffers from the head. */
+  private consume(written: number): void {
+    let left = written;
+    let removed = 0;
+    while (left > 0) {
+      const head = this.entries[removed] as Uint8Array;
+      if (head.byteLength > left) {
+        this.entries[removed] = head.subarray(left);
+        break;
+      }
+      left -= head.byteLength;
+      const chunk = this.chunks[removed]!;
+      if (chunk >= 0) this.pool.release(chunk);
+      removed += 1;
+    }
+    if (removed > 0) {
+      this.entries.splice(0, removed);
+      this.chunks.splice(0, removed);
+    }
+    this.bytes -= written;
+  }
+}
