@@ -93,7 +93,13 @@ t.test('the pool reuses idle connections and drops extra, old and broken ones', 
   pool.release(again);
   pool.release(b); // maxIdle 1: discarded
   t.match(pool.stats, { created: 2, reused: 1, idle: 1, discarded: 1 });
-  // Broken while idle: the upstream closes it, the pool drops it.
+  // Broken while idle: the upstream sends unasked bytes, or closes; the pool drops it.
+  const talkative = serverSide.find((connection) => connection.isOpen && connection.remoteAddress().port === again.localAddress().port);
+  talkative?.write(new TextEncoder().encode('unasked'));
+  for (let wait = 0; wait < 200 && pool.stats.idle > 0; wait += 1) await sleep(5);
+  t.equal(pool.stats.idle, 0, 'an idle connection that received bytes left the pool');
+  const e = await pool.get(collector().handler);
+  pool.release(e);
   for (const connection of serverSide) if (connection.isOpen) connection.end();
   for (let wait = 0; wait < 200 && pool.stats.idle > 0; wait += 1) await sleep(5);
   t.equal(pool.stats.idle, 0, 'a connection closed by the upstream left the pool');

@@ -145,7 +145,6 @@ export class ConnectionPool {
     this.idleHandler = {
       onData: (connection) => this.discard(connection),
       onEnd: (connection) => this.discard(connection),
-      onError: () => {},
       onClose: (connection) => this.forget(connection),
     };
   }

@@ -20,3 +20,5 @@ export { Server, ACCEPT_BACKOFF_MS_DEFAULT, CLOSE_TIMEOUT_MS_DEFAULT } from './s
 export type { ServerOptions, ServerStats } from './server.js';
 export { connect, ConnectionPool, CONNECT_TIMEOUT_MS_DEFAULT } from './connect.js';
 export type { ConnectOptions, ConnectionPoolOptions, ConnectionPoolStats } from './connect.js';
+export { relay, Relay } from './relay.js';
+export type { RelayStats } from './relay.js';

@@ -382,14 +382,10 @@ export class Reactor {
 
   private ownerFailed(error: unknown): void {
     this.handlerErrors += 1;
-    const owner = this.current;
+    // `current` is set before every owner call that can throw: dispatch,
+    // serveCarried and flushCorked.
+    const owner = this.current!;
     this.current = null;
-    if (owner === null) {
-      process.nextTick(() => {
-        throw error;
-      });
-      return;
-    }
     owner.fail(error);
   }
 

@@ -179,8 +179,7 @@ export class Server implements Pollable {
     try {
       connection.open();
     } catch (error) {
-      connection.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
+      connection.fail(error); // onOpen threw: reported like any handler error, the listener goes on
     }
   }
 

@@ -1,0 +1,197 @@
+/**
+ * relay(a, b): bytes move between two connections through kernel pipes
+ * with splice(2), never through JavaScript. Each direction has its own
+ * pipe; a direction reads (socket → pipe) under the reactor's quota, drains
+ * the pipe into the other socket, and when that socket is full stops reading
+ * until it is writable again (backpressure). An end of stream is passed on
+ * as a half-close; the relay ends when both directions have ended or either
+ * connection closes, and then closes both connections and its pipes.
+ */
+import { binding, constants } from './native.js';
+import { errnoError, ZepollError } from './errors.js';
+import { pipe } from './sockets.js';
+import type { Connection, ConnectionHandler } from './connection.js';
+
+const EAGAIN = -11;
+/** Bytes asked of one splice: a pipe holds 16 pages (64 KiB) by default. */
+const PIPE_SIZE = 64 * 1024;
+const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
+
+export interface RelayStats {
+  readonly bytesAToB: number;
+  readonly bytesBToA: number;
+}
+
+class Direction {
+  moved: number;
+  pending: number;
+  ended: boolean;
+  private readonly relay: Relay;
+  private readonly source: Connection;
+  private readonly target: Connection;
+  private readonly pipeRead: number;
+  private readonly pipeWrite: number;
+
+  constructor(relay: Relay, source: Connection, target: Connection, fds: [number, number]) {
+    this.relay = relay;
+    this.source = source;
+    this.target = target;
+    this.pipeRead = fds[0];
+    this.pipeWrite = fds[1];
+    this.moved = 0;
+    this.pending = 0;
+    this.ended = false;
+  }
+
+  /** Source readable (or carried over): splice in, under the quota, and pass on. */
+  pump(): void {
+    if (!this.drain()) return;
+    const reactor = this.source.reactor;
+    const poller = reactor.poller;
+    let budget = reactor.readQuota;
+    while (budget > 0 && !this.ended) {
+      const rc = poller.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
+      if (rc === EAGAIN) return;
+      if (rc < 0) {
+        this.relay.fail(errnoError(rc, 'splice', this.source.fd));
+        return;
+      }
+      if (rc === 0) {
+        this.ended = true; // end of stream: pass it on once the pipe is empty
+        this.source.pause();
+        if (this.pending === 0) this.relay.ended(this, this.target);
+        return;
+      }
+      this.pending += rc;
+      budget -= rc;
+      reactor.bytesIn += rc;
+      reactor.progress();
+      if (!this.drain()) return;
+    }
+    if (budget <= 0 && reactor.mode === 'et') reactor.scheduler.carry(this.source);
+  }
+
+  /** Target writable again: empty the pipe, then read on. */
+  resume(): void {
+    if (this.drain()) {
+      if (this.ended) return;
+      this.source.resume();
+      this.pump();
+    }
+  }
+
+  /** Moves the pipe's bytes to the target. False while the target is full. */
+  private drain(): boolean {
+    const reactor = this.target.reactor;
+    while (this.pending > 0) {
+      const rc = reactor.poller.splice(this.pipeRead, this.target.fd, this.pending, SPLICE_FLAGS);
+      if (rc === EAGAIN) {
+        this.source.pause(); // no more reading until the target takes bytes
+        this.target.awaitWritable();
+        return false;
+      }
+      if (rc < 0) {
+        this.relay.fail(errnoError(rc, 'splice', this.target.fd));
+        return false;
+      }
+      this.pending -= rc;
+      this.moved += rc;
+      reactor.bytesOut += rc;
+      reactor.progress();
+    }
+    if (this.ended) this.relay.ended(this, this.target);
+    return true;
+  }
+
+  closePipe(): void {
+    binding.close(this.pipeRead);
+    binding.close(this.pipeWrite);
+  }
+}
+
+export class Relay {
+  readonly a: Connection;
+  readonly b: Connection;
+  /** Resolves when the relay has closed both connections. */
+  readonly closed: Promise<void>;
+  private readonly aToB: Direction;
+  private readonly bToA: Direction;
+  private finished: boolean;
+  private resolveClosed!: () => void;
+  private readonly handlers: [ConnectionHandler, ConnectionHandler];
+
+  constructor(a: Connection, b: Connection) {
+    if (!a.isOpen || !b.isOpen) throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'relay() needs two open connections');
+    if (a.reactor !== b.reactor) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'relay() needs two connections of one reactor');
+    this.a = a;
+    this.b = b;
+    this.finished = false;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    const first = pipe();
+    let second: [number, number];
+    try {
+      second = pipe();
+    } catch (error) {
+      binding.close(first[0]);
+      binding.close(first[1]);
+      throw error;
+    }
+    this.aToB = new Direction(this, a, b, first);
+    this.bToA = new Direction(this, b, a, second);
+    this.handlers = [a.handler, b.handler];
+    a.handler = this.wrap(this.handlers[0]);
+    b.handler = this.wrap(this.handlers[1]);
+    a.readHook = () => this.aToB.pump();
+    b.readHook = () => this.bToA.pump();
+    a.writableHook = () => this.bToA.resume();
+    b.writableHook = () => this.aToB.resume();
+    // An owner may have paused them until the relay was ready.
+    a.resume();
+    b.resume();
+    // Bytes may be waiting already (in ET no new edge would tell).
+    this.aToB.pump();
+    if (!this.finished) this.bToA.pump();
+  }
+
+  get stats(): RelayStats {
+    return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved };
+  }
+
+  /** The owner's handler, told of errors and close; a close of either side ends the relay. */
+  private wrap(handler: ConnectionHandler): ConnectionHandler {
+    return {
+      ...handler,
+      onError: (connection, error) => handler.onError?.(connection, error),
+      onClose: (connection, error) => {
+        handler.onClose?.(connection, error);
+        this.finish(error);
+      },
+    };
+  }
+
+  /** A direction ended and its pipe is empty: half-close the target; both ended: done. */
+  ended(direction: Direction, target: Connection): void {
+    void direction;
+    target.end();
+    if (this.aToB.ended && this.bToA.ended && this.aToB.pending === 0 && this.bToA.pending === 0) this.finish();
+  }
+
+  fail(error: Error): void {
+    this.finish(error);
+  }
+
+  private finish(error?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.a.destroy(error);
+    this.b.destroy(error);
+    this.aToB.closePipe();
+    this.bToA.closePipe();
+    this.resolveClosed();
+  }
+}
+
+/** Relays bytes both ways between `a` and `b` with splice until both ends close. */
+export function relay(a: Connection, b: Connection): Relay {
+  return new Relay(a, b);
+}
