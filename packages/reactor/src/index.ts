@@ -22,3 +22,5 @@ export { connect, ConnectionPool, CONNECT_TIMEOUT_MS_DEFAULT } from './connect.j
 export type { ConnectOptions, ConnectionPoolOptions, ConnectionPoolStats } from './connect.js';
 export { relay, Relay } from './relay.js';
 export type { RelayStats } from './relay.js';
+export { startWorkers, workerSetup, WorkerGroup, READY_TIMEOUT_MS_DEFAULT } from './workers.js';
+export type { WorkerGroupOptions, WorkerSetup } from './workers.js';

@@ -1,0 +1,195 @@
+/**
+ * Several reactors on one port, one per worker thread: each worker runs its
+ * own Reactor and a Server with SO_REUSEPORT, so the kernel spreads new
+ * connections across them; each worker may be pinned to a CPU.
+ *
+ * Main thread:   const group = await startWorkers({ entry, count: 2, pin: true });
+ * In the entry:  const worker = workerSetup(); ...new Server(reactor, handler,
+ *                { port: worker.port, reusePort: true }); worker.ready(() => server.close());
+ */
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { binding } from './native.js';
+import { errnoError, ZepollError } from './errors.js';
+import { DEFAULT_HOST, listenTcp } from './sockets.js';
+
+export interface WorkerGroupOptions {
+  /** The worker's module (a file path or URL); it calls workerSetup(). */
+  readonly entry: string | URL;
+  /** Worker threads (default: the machine's available parallelism). */
+  readonly count?: number;
+  /** Pin worker i to CPU i mod cores (default false). */
+  readonly pin?: boolean;
+  readonly host?: string;
+  /** The shared port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Passed to every worker as `setup.data`. */
+  readonly data?: unknown;
+  /** Milliseconds a worker has to report ready (default 10 000). */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface WorkerSetup {
+  readonly index: number;
+  readonly count: number;
+  /** The CPU this thread is pinned to, or null. */
+  readonly cpu: number | null;
+  readonly host: string;
+  readonly port: number;
+  readonly data: unknown;
+  /**
+   * Tells the main thread this worker listens. `onClose` runs on
+   * group.close(); `onStats` answers group.stats().
+   */
+  ready(onClose: () => Promise<void> | void, onStats?: () => unknown): void;
+}
+
+interface SetupData {
+  readonly zepollWorker: { index: number; count: number; cpu: number | null; host: string; port: number; data: unknown };
+}
+
+type ToWorker = { type: 'close' } | { type: 'stats'; id: number };
+type FromWorker = { type: 'ready' } | { type: 'closed' } | { type: 'stats'; id: number; stats: unknown };
+
+export const READY_TIMEOUT_MS_DEFAULT = 10_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/** Inside a worker started by startWorkers: pins the thread if asked, and returns its setup. */
+export function workerSetup(): WorkerSetup {
+  const setup = (workerData as SetupData | undefined)?.zepollWorker;
+  if (isMainThread || parentPort === null || setup === undefined) {
+    throw new ZepollError('ERR_INVALID_ARG_VALUE', 'workerSetup() runs only in a worker started by startWorkers()');
+  }
+  const port = parentPort;
+  if (setup.cpu !== null) {
+    const rc = binding.setAffinity(setup.cpu);
+    if (rc < 0) throw errnoError(rc, 'sched_setaffinity');
+  }
+  return {
+    ...setup,
+    ready(onClose, onStats) {
+      port.on('message', (message: ToWorker) => {
+        if (message.type === 'stats') {
+          port.postMessage({ type: 'stats', id: message.id, stats: onStats?.() ?? null } satisfies FromWorker);
+          return;
+        }
+        void Promise.resolve(onClose()).then(() => {
+          port.postMessage({ type: 'closed' } satisfies FromWorker);
+          port.close(); // nothing else keeps the worker's loop alive
+        });
+      });
+      port.postMessage({ type: 'ready' } satisfies FromWorker);
+    },
+  };
+}
+
+export class WorkerGroup {
+  readonly host: string;
+  readonly port: number;
+  readonly workers: readonly Worker[];
+  private nextStatsId: number;
+
+  constructor(host: string, port: number, workers: Worker[]) {
+    this.host = host;
+    this.port = port;
+    this.workers = workers;
+    this.nextStatsId = 0;
+  }
+
+  /** Each worker's answer to its onStats. */
+  stats(): Promise<unknown[]> {
+    return Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<unknown>((resolve) => {
+            const id = (this.nextStatsId += 1);
+            const onMessage = (message: FromWorker): void => {
+              if (message.type !== 'stats' || message.id !== id) return;
+              worker.off('message', onMessage);
+              resolve(message.stats);
+            };
+            worker.on('message', onMessage);
+            worker.postMessage({ type: 'stats', id } satisfies ToWorker);
+          }),
+      ),
+    );
+  }
+
+  /** Asks every worker to close; terminates any that has not exited after a timeout. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            worker.postMessage({ type: 'close' } satisfies ToWorker);
+          }),
+      ),
+    );
+  }
+}
+
+/**
+ * Starts `count` workers running `entry`, all told to listen on one port
+ * with SO_REUSEPORT, and resolves once every one has called ready().
+ */
+export async function startWorkers(options: WorkerGroupOptions): Promise<WorkerGroup> {
+  const cores = availableParallelism();
+  const count = options.count ?? cores;
+  if (!Number.isInteger(count) || count < 1) throw new ZepollError('ERR_OUT_OF_RANGE', `count must be a positive integer, received ${count}`);
+  const host = options.host ?? DEFAULT_HOST;
+  // A placeholder in the port's SO_REUSEPORT group reserves a free port
+  // until the workers have joined it; it never accepts.
+  const placeholder = listenTcp({ host, port: options.port ?? 0, reusePort: true, backlog: 1 });
+  const workers: Worker[] = [];
+  try {
+    const readies: Array<Promise<void>> = [];
+    for (let index = 0; index < count; index += 1) {
+      const setup: SetupData = {
+        zepollWorker: { index, count, cpu: options.pin === true ? index % cores : null, host, port: placeholder.port, data: options.data },
+      };
+      const worker = new Worker(options.entry, { workerData: setup });
+      workers.push(worker);
+      readies.push(waitReady(worker, options.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT));
+    }
+    await Promise.all(readies);
+  } catch (error) {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  } finally {
+    binding.close(placeholder.fd);
+  }
+  return new WorkerGroup(host, placeholder.port, workers);
+}
+
+function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ZepollError('ERR_OUT_OF_RANGE', `a worker did not report ready within ${timeoutMs} ms`)), timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (message: FromWorker): void => {
+      if (message.type !== 'ready') return;
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      reject(new Error(`a worker exited with code ${code} before it was ready`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
