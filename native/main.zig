@@ -22,6 +22,7 @@ const functions = [_]Export{
     .{ .name = "connect", .callback = socket.connect },
     .{ .name = "socketError", .callback = socket.socket_error },
     .{ .name = "shutdown", .callback = socket.shutdown },
+    .{ .name = "bytesReadable", .callback = socket.bytes_readable },
     .{ .name = "setOption", .callback = socket.set_option },
     .{ .name = "getOption", .callback = socket.get_option },
     .{ .name = "localAddress", .callback = socket.local_address },

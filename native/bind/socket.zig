@@ -60,6 +60,13 @@ pub fn socket_error(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return napi.int(env, socket.pending_error(fd));
 }
 
+/// bytesReadable(fd) → bytes in the receive queue | -errno (FIONREAD; debug checks)
+pub fn bytes_readable(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = napi.args(env, info, 1) catch return null;
+    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    return napi.int(env, socket.readable_bytes(fd));
+}
+
 /// shutdown(fd, how) with how 0 (read), 1 (write) or 2 (both) → 0 | -errno
 pub fn shutdown(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 2) catch return null;

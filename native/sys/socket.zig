@@ -112,6 +112,15 @@ pub fn write(fd: i32, bytes: []const u8) i32 {
     return errno.result(linux.write(fd, bytes.ptr, bytes.len));
 }
 
+/// Bytes waiting in the receive queue (FIONREAD), or -errno. Only for the
+/// reactor's debug checks: it costs a system call.
+pub fn readable_bytes(fd: i32) i32 {
+    var count: c_int = 0;
+    const rc = errno.result(linux.ioctl(fd, linux.T.FIONREAD, @intFromPtr(&count)));
+    if (rc < 0) return rc;
+    return count;
+}
+
 pub const Iovec = std.os.iovec_const;
 
 pub fn writev(fd: i32, iovecs: []const Iovec) i32 {
@@ -129,6 +138,7 @@ test "socket pair carries bytes and reports EAGAIN when empty" {
     try std.testing.expectEqual(@as(i32, 3), write(fds[1], "abc"));
     const parts = [_]Iovec{ .{ .iov_base = "de", .iov_len = 2 }, .{ .iov_base = "f", .iov_len = 1 } };
     try std.testing.expectEqual(@as(i32, 3), writev(fds[1], &parts));
+    try std.testing.expectEqual(@as(i32, 6), readable_bytes(fds[0]));
     try std.testing.expectEqual(@as(i32, 6), read(fds[0], &buffer));
     try std.testing.expectEqualStrings("abcdef", buffer[0..6]);
 }

@@ -77,6 +77,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
   readHook: (() => void) | null;
   /** Runs on writability when no queued bytes are waiting (a relay draining its pipe). */
   writableHook: (() => void) | null;
+  /**
+   * Set when a read turn ended where a new event is guaranteed: EAGAIN, a
+   * short read, end of stream, an error, or a carry-over. A readHook sets it
+   * itself; the ET debug check reports turns that end without it and leave
+   * bytes in the kernel.
+   */
+  edgeSafe: boolean;
   private state: State;
   private ending: boolean;
   private writeShut: boolean;
@@ -133,6 +140,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.queue = new WriteQueue(reactor.pool);
     this.readHook = null;
     this.writableHook = null;
+    this.edgeSafe = true;
     this.readChunk = -1;
     this.lastReadTurn = -1;
     this.quotaUsed = false;
@@ -186,6 +194,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
       else if (flags & (EPOLLHUP | EPOLLERR)) this.readTurn(); // else a paused LT socket spins on HUP
     }
     if (oneshot) this.rearm();
+    else if (this.reactor.debug) this.checkDrained();
   }
 
   serveCarried(): void {
@@ -199,6 +208,17 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (oneshot) this.inEvent = true;
     this.readTurn();
     if (oneshot) this.rearm();
+    else if (this.reactor.debug) this.checkDrained();
+  }
+
+  /**
+   * ET debug check: bytes left in the kernel with no carry-over, no pause
+   * and no pending pool wait will never be reported again.
+   */
+  private checkDrained(): void {
+    if (this.edgeSafe || this.state !== 'open' || this.carried || this.readPaused || this.waitingForPool || this.peerEnded) return;
+    const bytes = binding.bytesReadable(this.fd);
+    if (bytes > 0) this.reactor.reportUnread(this.fd, bytes);
   }
 
   /**
@@ -346,9 +366,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
 
   private readTurn(): void {
     if (this.readHook !== null) {
+      this.edgeSafe = false;
       this.readHook();
       return;
     }
+    // Every exit below is edge-safe: EAGAIN, short read, end, error, carry,
+    // or a pause/pool wait whose resume carries the connection over.
+    this.edgeSafe = true;
     const reactor = this.reactor;
     const pool = reactor.pool;
     const poller = reactor.poller;

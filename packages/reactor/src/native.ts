@@ -95,6 +95,8 @@ export interface Binding {
   /** SO_ERROR: 0 or -errno. */
   socketError(fd: number): number;
   shutdown(fd: number, how: number): number;
+  /** Bytes waiting in the receive queue (FIONREAD), or -errno. For debug checks: one system call. */
+  bytesReadable(fd: number): number;
   setOption(fd: number, option: number, value: number): number;
   getOption(fd: number, option: number): number;
   /** Writes a struct sockaddr into out (ADDRESS_SIZE_MAX bytes); returns its size or -errno. */

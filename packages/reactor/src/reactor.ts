@@ -45,6 +45,13 @@ export interface ReactorOptions {
   /** Keep the process alive while the reactor has registrations (default true). */
   readonly ref?: boolean;
   /**
+   * ET only: after each read turn, ask the kernel (FIONREAD, one system call)
+   * whether bytes were left with no carry-over to serve them, and report it
+   * as a 'ZepollDebug' process warning and in stats.debugWarnings. For
+   * tests and development; off by default.
+   */
+  readonly debug?: boolean;
+  /**
    * Nest in Node's loop (default true). False: nothing runs until runOnce()
    * is called (tests that need one exact batch, tight loops of their own).
    */
@@ -65,6 +72,7 @@ export interface ReactorStats {
   readonly acceptBackoffs: number;
   readonly queuedBytes: number;
   readonly handlerErrors: number;
+  readonly debugWarnings: number;
   readonly syscalls: Record<CounterName, number>;
   readonly pool: BufferPoolStats;
 }
@@ -124,6 +132,8 @@ export class Reactor {
   readonly pool: BufferPool;
   readonly scheduler: Scheduler;
   readonly maxQueuedBytesTotal: number;
+  readonly debug: boolean;
+  debugWarnings: number;
   /** performance.now() at the start of the current turn (activity timestamps). */
   now: number;
   /** True while a batch is dispatched: writes are corked until the turn ends. */
@@ -164,6 +174,8 @@ export class Reactor {
     this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(options.pool);
     this.scheduler = new Scheduler(() => this.carryTurn());
     this.maxQueuedBytesTotal = options.maxQueuedBytesTotal ?? MAX_QUEUED_BYTES_TOTAL_DEFAULT;
+    this.debug = (options.debug ?? false) && this.mode === 'et';
+    this.debugWarnings = 0;
     this.now = performance.now();
     this.inTurn = false;
     this.queuedBytes = 0;
@@ -212,6 +224,12 @@ export class Reactor {
   unregister(owner: Pollable): void {
     if (this.table.get(owner.fd) === owner) this.table.delete(owner.fd);
     if (!this.closed) this.poller.remove(owner.fd);
+  }
+
+  /** Debug: an ET connection ended its turn with `bytes` unread and nothing will serve them. */
+  reportUnread(fd: number, bytes: number): void {
+    this.debugWarnings += 1;
+    process.emitWarning(`ET connection fd ${fd} ended its turn with ${bytes} bytes unread and nothing carried over: no edge will report them`, 'ZepollDebug');
   }
 
   /** Marks that bytes moved or a connection was accepted this turn (busy-spin detector). */
@@ -284,6 +302,7 @@ export class Reactor {
       acceptBackoffs: this.acceptBackoffs,
       queuedBytes: this.queuedBytes,
       handlerErrors: this.handlerErrors,
+      debugWarnings: this.debugWarnings,
       syscalls: this.counters.snapshot(),
       pool: this.pool.stats,
     };

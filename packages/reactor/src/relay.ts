@@ -49,6 +49,9 @@ class Direction {
     const reactor = this.source.reactor;
     const poller = reactor.poller;
     let budget = reactor.readQuota;
+    // Every way out of this turn leaves a future event: EAGAIN, end, an
+    // error, a full target (its writability resumes us) or a carry-over.
+    this.source.edgeSafe = true;
     while (budget > 0 && !this.ended) {
       const rc = poller.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
       if (rc === EAGAIN) return;
