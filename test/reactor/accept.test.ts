@@ -13,6 +13,9 @@ import { Server } from '../../packages/reactor/src/server.js';
 import { trackFds } from '../helpers/fds.js';
 import { runFixture } from '../helpers/child.js';
 import { closed, connect, roundTrip } from '../helpers/net-client.js';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { FIXTURES } from '../helpers/child.js';
 
 const FILL_LIMIT_MAX = 100_000;
 const FLOOD = 200;
@@ -55,6 +58,52 @@ t.test('EMFILE: the listener backs off without spinning and accepts again', { sk
   await server.close(1000);
   reactor.close();
   fds.assertNone(t);
+});
+
+interface ChildStats {
+  readonly backoffs: number;
+  readonly turns: number;
+  readonly busySpins: number;
+  readonly open: number;
+  readonly cpuMicros: number;
+}
+
+t.test('EMFILE in a child started with `ulimit -n 64`: a flood does not spin, serving resumes', async (t) => {
+  const FD_LIMIT = 64;
+  const FLOOD_SIZE = 300;
+  const WINDOW_MS = 1000;
+  const child = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT} && exec "${process.execPath}" "${FIXTURES}emfile-server.mjs"`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const waitFor = async (predicate: () => boolean): Promise<void> => {
+    for (let wait = 0; wait < 400 && !predicate(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  const latest = (): ChildStats => JSON.parse(lines.filter((line) => line.startsWith('{')).at(-1) ?? '{}') as ChildStats;
+  await waitFor(() => lines.some((line) => line.startsWith('port ')));
+  const port = Number(lines.find((line) => line.startsWith('port '))?.slice(5));
+  t.ok(port > 0, `the child listens on ${port} (${stderr})`);
+  await waitFor(() => lines.length > 2);
+  const flood = Array.from({ length: FLOOD_SIZE }, () => net.connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the flood lands; the child runs out of fds
+  const start = latest();
+  await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+  const end = latest();
+  const cpuShare = (end.cpuMicros - start.cpuMicros) / 1000 / WINDOW_MS;
+  t.ok(end.backoffs > 0, `accepting backed off ${end.backoffs} times`);
+  t.ok(end.open < FD_LIMIT, `${end.open} connections open: the limit held`);
+  t.ok(cpuShare < 0.3, `child CPU ${(cpuShare * 100).toFixed(1)}% of a core over ${WINDOW_MS} ms of flood`);
+  t.ok(end.turns - start.turns < WINDOW_MS / 10, `${end.turns - start.turns} turns in the window: no busy loop`);
+  for (const socket of flood) socket.destroy();
+  await waitFor(() => latest().open === 0);
+  t.equal((await roundTrip(port, Buffer.from('ping'))).toString(), 'ping', 'served again once the flood left');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'exits cleanly');
 });
 
 t.test('the connection limit closes extra connections at once', async (t) => {
