@@ -1,0 +1,43 @@
+/**
+ * An echo server for bench/: `node bench/dist/echo-server.js <kind>` with
+ * kind node (Node's net), lt, et, et-infinity (ET with readQuota Infinity)
+ * or oneshot. Prints "port N" when listening; on SIGUSR2 prints one JSON
+ * line of the reactor's counters (system calls by kind, turns); exits on
+ * SIGTERM.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { Reactor, Server, type Mode } from 'zepoll';
+
+const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
+  node: 'node',
+  lt: { mode: 'lt' },
+  et: { mode: 'et' },
+  'et-infinity': { mode: 'et', readQuota: Infinity },
+  oneshot: { mode: 'oneshot' },
+};
+
+const kind = process.argv[2] ?? '';
+const config = KINDS[kind];
+if (config === undefined) {
+  process.stderr.write(`usage: echo-server ${Object.keys(KINDS).join('|')}\n`);
+  process.exit(2);
+}
+
+if (config === 'node') {
+  const server = createServer({ noDelay: true }, (socket) => {
+    socket.on('data', (data) => socket.write(data));
+    socket.on('error', () => socket.destroy());
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`));
+  process.on('SIGUSR2', () => process.stdout.write('{}\n'));
+  process.once('SIGTERM', () => process.exit(0));
+} else {
+  const reactor = new Reactor(config);
+  const server = new Server(reactor, { onData: (connection, data) => void connection.write(data), onError: () => {} });
+  process.stdout.write(`port ${server.port}\n`);
+  process.on('SIGUSR2', () => {
+    const stats = reactor.stats;
+    process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns, events: stats.events })}\n`);
+  });
+  process.once('SIGTERM', () => process.exit(0));
+}
