@@ -14,43 +14,16 @@ import type { Carried, IdleTracked, Pollable, Reactor } from './reactor.js';
 import type { Lease } from './buffer-pool.js';
 import { Lease as PoolLease } from './buffer-pool.js';
 import { peerAddress, localAddress, type SocketAddress } from './address.js';
+import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, type ConnectionHandler, type ConnectionOptions } from './handler.js';
+
+export { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './handler.js';
+export type { ConnectionHandler, ConnectionOptions } from './handler.js';
 
 const EAGAIN = -11;
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
 /** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
 const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-
-/** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
-export interface ConnectionHandler {
-  onOpen?(connection: Connection): void;
-  /** `data` is a pooled view valid during this call; `connection.lease(data)` keeps it. */
-  onData?(connection: Connection, data: Uint8Array): void;
-  /** The write queue emptied after write() returned false. */
-  onDrain?(connection: Connection): void;
-  /** The peer finished sending (read returned 0). */
-  onEnd?(connection: Connection): void;
-  /** A system-call error or a handler exception, just before onClose. */
-  onError?(connection: Connection, error: Error): void;
-  /** The idle timeout passed; without this handler the connection is destroyed. */
-  onTimeout?(connection: Connection): void;
-  /** Always last; no callback follows. `error` is set when it closed on one. */
-  onClose?(connection: Connection, error?: Error): void;
-}
-
-export interface ConnectionOptions {
-  /** Queued bytes above which write() returns false (default 64 KiB). */
-  readonly highWaterMark?: number;
-  /** Queued bytes at which the connection is destroyed: its peer does not read (default 16 MiB). */
-  readonly maxQueuedBytes?: number;
-  /** Milliseconds without traffic before onTimeout (0, the default: never). A floor, never early. */
-  readonly idleTimeoutMs?: number;
-  /** Keep writing after the peer ended (default false: end() follows the peer's end). */
-  readonly allowHalfOpen?: boolean;
-}
-
-export const HIGH_WATER_MARK_DEFAULT = 64 * 1024;
-export const MAX_QUEUED_BYTES_DEFAULT = 16 * 1024 * 1024;
 
 type State = 'open' | 'closed';
 

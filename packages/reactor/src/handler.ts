@@ -1,0 +1,37 @@
+/**
+ * What the owner of a connection provides: the handler (plain functions, no
+ * EventEmitter on the hot path) and the per-connection options.
+ */
+import type { Connection } from './connection.js';
+
+/** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
+export interface ConnectionHandler {
+  onOpen?(connection: Connection): void;
+  /** `data` is a pooled view valid during this call; `connection.lease(data)` keeps it. */
+  onData?(connection: Connection, data: Uint8Array): void;
+  /** The write queue emptied after write() returned false. */
+  onDrain?(connection: Connection): void;
+  /** The peer finished sending (read returned 0). */
+  onEnd?(connection: Connection): void;
+  /** A system-call error or a handler exception, just before onClose. */
+  onError?(connection: Connection, error: Error): void;
+  /** The idle timeout passed; without this handler the connection is destroyed. */
+  onTimeout?(connection: Connection): void;
+  /** Always last; no callback follows. `error` is set when it closed on one. */
+  onClose?(connection: Connection, error?: Error): void;
+}
+
+export interface ConnectionOptions {
+  /** Queued bytes above which write() returns false (default 64 KiB). */
+  readonly highWaterMark?: number;
+  /** Queued bytes at which the connection is destroyed: its peer does not read (default 16 MiB). */
+  readonly maxQueuedBytes?: number;
+  /** Milliseconds without traffic before onTimeout (0, the default: never). A floor, never early. */
+  readonly idleTimeoutMs?: number;
+  /** Keep writing after the peer ended (default false: end() follows the peer's end). */
+  readonly allowHalfOpen?: boolean;
+}
+
+export const HIGH_WATER_MARK_DEFAULT = 64 * 1024;
+export const MAX_QUEUED_BYTES_DEFAULT = 16 * 1024 * 1024;
+
