@@ -1,50 +1,59 @@
 #!/usr/bin/env node
 /**
- * `zepoll-examples <name> [options]`: runs one example server until
- * SIGINT/SIGTERM. Examples so far: raw-echo (the binding without the reactor).
+ * `zepoll-examples <name> [options]`: runs one example server until SIGINT
+ * or SIGTERM, then closes gracefully and exits 0. See options.ts for the
+ * command line; a bad option prints what is wrong and the usage (exit 2).
  */
-import { parseArgs } from 'node:util';
-import { startRawEcho } from './raw-echo.js';
+import { startWorkers } from 'zepoll';
+import { parseOptions, USAGE, UsageError, type ExampleOptions } from './options.js';
+import { startExample } from './run.js';
 
-const USAGE = `usage: zepoll-examples <name> [--host 127.0.0.1] [--port 0]
-  raw-echo   TCP echo on the raw binding (no reactor)`;
+const EXIT_USAGE = 2;
 
-function main(argv: readonly string[]): number {
-  let parsed;
+async function main(argv: readonly string[]): Promise<number | null> {
+  let options: ExampleOptions | null;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '0' },
-        help: { type: 'boolean', default: false },
-      },
-    });
+    options = parseOptions(argv);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`zepoll-examples: ${error.message}\n\n${USAGE}\n`);
+    return EXIT_USAGE;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  if (options === null) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const port = Number(values.port);
-  if (positionals[0] !== 'raw-echo' || positionals.length !== 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`bad arguments: ${argv.join(' ')}\n${USAGE}\n`);
-    return 2;
+  const scheme = options.name === 'http' || options.name === 'static' ? 'http' : options.name === 'resp' ? 'redis' : 'tcp';
+  let port: number;
+  let close: () => Promise<void>;
+  if (options.workers > 0) {
+    const group = await startWorkers({ entry: new URL('./worker.js', import.meta.url), count: options.workers, pin: options.pin, host: options.host, port: options.port, data: options });
+    port = group.port;
+    close = () => group.close();
+  } else {
+    const running = startExample(options, false);
+    port = running.port;
+    close = () => running.close();
   }
-  const server = startRawEcho(values.host, port);
-  process.stdout.write(`listening on tcp://${server.listener.host}:${server.listener.port}\n`);
-  const stop = (): void => {
-    server.close();
-    process.exit(0);
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  process.stdout.write(`${options.name}: listening on ${scheme}://${host}:${port} (mode ${options.mode}${options.workers > 0 ? `, ${options.workers} workers` : ''})\n`);
+  let closing = false;
+  const shutdown = (): void => {
+    if (closing) return;
+    closing = true;
+    void close().then(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return -1;
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  return null; // keep running
 }
 
-const code = main(process.argv.slice(2));
-if (code >= 0) process.exitCode = code;
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`zepoll-examples: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -72,6 +72,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private waitingForPool: boolean;
   private needDrain: boolean;
   private corked: boolean;
+  /** Inside writeMany: the parts are queued first, flushed once after. */
+  private holdFlush: boolean;
   private writeArmed: boolean;
   /** One-shot: inside handleEvent, interest changes wait for the re-arm at its end. */
   private inEvent: boolean;
@@ -107,6 +109,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.waitingForPool = false;
     this.needDrain = false;
     this.corked = false;
+    this.holdFlush = false;
     this.writeArmed = false;
     this.inEvent = false;
     this.currentInterest = reactor.interest.read;
@@ -219,6 +222,24 @@ export class Connection implements Pollable, Carried, IdleTracked {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Sends several buffers as one write: they go out together (one writev),
+   * in or outside a turn. Same return value and rules as write().
+   */
+  writeMany(parts: readonly Uint8Array[]): boolean {
+    if (this.state !== 'open') throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'write() on a closed connection');
+    if (this.ending) throw new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'write() after end()');
+    this.holdFlush = true; // one flush once every part is queued
+    let ok = true;
+    try {
+      for (const part of parts) ok = this.write(part) && ok;
+    } finally {
+      this.holdFlush = false;
+    }
+    if (this.state === 'open') this.scheduleFlush();
+    return ok;
   }
 
   /**
@@ -428,6 +449,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
 
   /** Outside a turn: write now. Inside one: at the turn's end, with the turn's other writes. */
   private scheduleFlush(): void {
+    if (this.holdFlush) return;
     if (this.reactor.inTurn) {
       if (!this.corked) {
         this.corked = true;

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_CONNECT_TIMEOUT: 'an outbound connect did not complete in time',
   ERR_ZEPOLL_REACTOR_CLOSED: 'a reactor was used after close()',
   ERR_ZEPOLL_SERVER_CLOSED: 'a server was closed with connections still open after its timeout',
+  ERR_ZEPOLL_HTTP_PARSE: 'a request broke HTTP/1.1 syntax or a limit (its status says which: 400, 413, 417, 431, 501, 505)',
+  ERR_ZEPOLL_HTTP_RESPONSE: 'a response was used out of order (a header after the body, a write after end)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,66 @@
+/**
+ * Starts one example on a reactor of its own: used by the CLI in a single
+ * thread and by each worker thread with --workers.
+ */
+import { Reactor, type Server, type ServerOptions } from 'zepoll';
+import type { ExampleOptions } from './options.js';
+import { startEcho } from './servers/echo.js';
+import { startHttp } from './servers/http.js';
+import { startStatic } from './servers/static.js';
+import { startProxy } from './servers/proxy.js';
+import { startResp } from './servers/resp.js';
+
+export interface RunningExample {
+  readonly scheme: string;
+  readonly port: number;
+  close(): Promise<void>;
+  stats(): unknown;
+}
+
+/** Milliseconds a graceful close waits for connections before forcing them. */
+export const CLOSE_TIMEOUT_MS = 5000;
+
+export function startExample(options: ExampleOptions, reusePort: boolean): RunningExample {
+  const reactor = new Reactor({ mode: options.mode, readQuota: options.quota });
+  const serverOptions: ServerOptions = { host: options.host, port: options.port, reusePort, ...(options.idleTimeoutMs > 0 ? { idleTimeoutMs: options.idleTimeoutMs } : {}) };
+  let server: Server;
+  let stop: () => void = () => {};
+  try {
+    switch (options.name) {
+      case 'echo':
+        server = startEcho(reactor, serverOptions);
+        break;
+      case 'http':
+        server = startHttp(reactor, serverOptions);
+        break;
+      case 'static':
+        server = startStatic(reactor, serverOptions, options.root!);
+        break;
+      case 'proxy': {
+        const proxy = startProxy(reactor, serverOptions, options.upstream!);
+        server = proxy.server;
+        stop = proxy.stop;
+        break;
+      }
+      case 'resp': {
+        const resp = startResp(reactor, serverOptions);
+        server = resp.server;
+        stop = resp.stop;
+        break;
+      }
+    }
+  } catch (error) {
+    reactor.close();
+    throw error;
+  }
+  return {
+    scheme: options.name === 'http' || options.name === 'static' ? 'http' : options.name === 'resp' ? 'redis' : 'tcp',
+    port: server.port,
+    async close() {
+      stop();
+      await server.close(CLOSE_TIMEOUT_MS);
+      reactor.close();
+    },
+    stats: () => ({ ...reactor.stats, server: server.stats }),
+  };
+}

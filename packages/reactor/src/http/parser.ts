@@ -1,0 +1,375 @@
+/**
+ * A strict, incremental HTTP/1.1 request parser. Bytes arrive in any split;
+ * each complete request is handed to `onRequest`. Anything ambiguous or
+ * malformed throws an HttpParseError carrying the status to answer with
+ * (400, 413, 417, 431, 501, 505); the connection is then closed.
+ *
+ * Strict on purpose (RFC 9112): CRLF line ends only (a bare LF is 400),
+ * no whitespace before a header colon, no obsolete line folding, token
+ * characters in methods and field names, no control characters in values,
+ * Content-Length digits only and at most once, never Content-Length with
+ * Transfer-Encoding, chunked the only transfer coding, Host required in 1.1.
+ */
+import { ZepollError } from '../errors.js';
+import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
+import { HttpRequest } from './request.js';
+
+export class HttpParseError extends ZepollError {
+  /** The status to answer with before closing. */
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super('ERR_ZEPOLL_HTTP_PARSE', message);
+    this.name = 'HttpParseError';
+    this.status = status;
+  }
+}
+
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+const SEMICOLON = 59;
+
+/** RFC 9110 tchar: the bytes allowed in methods and field names. */
+const TOKEN = new Uint8Array(256);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[char.charCodeAt(0)] = 1;
+/** Field values: visible characters, space, tab and obs-text; no other control bytes. */
+const VALUE = new Uint8Array(256);
+for (let byte = 0; byte < 256; byte += 1) VALUE[byte] = byte === HTAB || (byte >= SP && byte !== 127) ? 1 : 0;
+/** Request targets: visible characters and obs-text, no space or control bytes. */
+const TARGET = new Uint8Array(256);
+for (let byte = 0; byte < 256; byte += 1) TARGET[byte] = byte > SP && byte !== 127 ? 1 : 0;
+const HEX = new Int8Array(256).fill(-1);
+for (let digit = 0; digit < 16; digit += 1) {
+  HEX['0123456789abcdef'.charCodeAt(digit)] = digit;
+  HEX['0123456789ABCDEF'.charCodeAt(digit)] = digit;
+}
+
+const enum State {
+  RequestLine,
+  Headers,
+  Body,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+}
+
+export interface ParserCallbacks {
+  /** A complete request (body included). */
+  onRequest(request: HttpRequest): void;
+  /** Headers are in and a body is expected after `Expect: 100-continue`. */
+  onContinue?(request: HttpRequest): void;
+}
+
+export class RequestParser {
+  readonly limits: ResolvedHttpLimits;
+  private readonly callbacks: ParserCallbacks;
+  private state: State;
+  /** Bytes of an unfinished line, carried to the next chunk (copied). */
+  private partial: Buffer | null;
+  private headerBytes: number;
+  private method: string;
+  private target: string;
+  private versionMinor: number;
+  private headers: string[];
+  private request: HttpRequest | null;
+  private remaining: number;
+  private bodyParts: Buffer[];
+  private bodySize: number;
+  private paused: boolean;
+  private saved: Buffer | null;
+
+  constructor(callbacks: ParserCallbacks, limits?: HttpLimits) {
+    this.limits = resolveLimits(limits);
+    this.callbacks = callbacks;
+    this.state = State.RequestLine;
+    this.partial = null;
+    this.headerBytes = 0;
+    this.method = '';
+    this.target = '';
+    this.versionMinor = 1;
+    this.headers = [];
+    this.request = null;
+    this.remaining = 0;
+    this.bodyParts = [];
+    this.bodySize = 0;
+    this.paused = false;
+    this.saved = null;
+  }
+
+  /** True between two requests: no byte of a next request has arrived. */
+  get idle(): boolean {
+    return this.state === State.RequestLine && this.partial === null && this.saved === null;
+  }
+
+  /**
+   * Parses `data` (which may be reused by the caller after this returns).
+   * Stops early when a callback pauses; the rest is kept for resume().
+   */
+  execute(data: Uint8Array): void {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this.paused) {
+      this.saved = this.saved === null ? Buffer.from(bytes) : Buffer.concat([this.saved, bytes]);
+      return;
+    }
+    let offset = 0;
+    while (offset < bytes.length && !this.paused) offset = this.step(bytes, offset);
+    if (offset < bytes.length) this.saved = Buffer.from(bytes.subarray(offset));
+  }
+
+  /** Stops handing out requests (a response is pending); bytes that arrive are kept. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Continues with the bytes kept while paused. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const saved = this.saved;
+    this.saved = null;
+    if (saved !== null) this.execute(saved);
+  }
+
+  private step(bytes: Buffer, offset: number): number {
+    switch (this.state) {
+      case State.RequestLine:
+      case State.Headers:
+      case State.ChunkSize:
+      case State.ChunkDataEnd:
+      case State.Trailers:
+        return this.lineStep(bytes, offset);
+      case State.Body:
+        return this.bodyStep(bytes, offset);
+      case State.ChunkData:
+        return this.chunkDataStep(bytes, offset);
+    }
+  }
+
+  /** Collects one CRLF-ended line (bounded), then interprets it. */
+  private lineStep(bytes: Buffer, offset: number): number {
+    const newline = bytes.indexOf(LF, offset);
+    const end = newline === -1 ? bytes.length : newline;
+    const size = (this.partial?.length ?? 0) + (end - offset);
+    this.checkLineSize(size);
+    if (newline === -1) {
+      const rest = bytes.subarray(offset);
+      this.partial = this.partial === null ? Buffer.from(rest) : Buffer.concat([this.partial, rest]);
+      return bytes.length;
+    }
+    let line: Buffer;
+    if (this.partial === null) {
+      line = bytes.subarray(offset, newline);
+    } else {
+      line = Buffer.concat([this.partial, bytes.subarray(offset, newline)]);
+      this.partial = null;
+    }
+    if (line.length === 0 || line[line.length - 1] !== CR) throw new HttpParseError(400, 'line ended with a bare LF (CRLF required)');
+    this.line(line.subarray(0, line.length - 1));
+    return newline + 1;
+  }
+
+  private checkLineSize(size: number): void {
+    const limits = this.limits;
+    switch (this.state) {
+      case State.RequestLine:
+        if (size > limits.requestLineSizeMax + 1) throw new HttpParseError(431, `request line over ${limits.requestLineSizeMax} bytes`);
+        return;
+      case State.Headers:
+      case State.Trailers:
+        if (this.headerBytes + size > limits.headersSizeMax + 1) throw new HttpParseError(431, `header section over ${limits.headersSizeMax} bytes`);
+        return;
+      default:
+        if (size > CHUNK_LINE_SIZE_MAX) throw new HttpParseError(400, 'chunk-size line too long');
+    }
+  }
+
+  private line(line: Buffer): void {
+    switch (this.state) {
+      case State.RequestLine:
+        if (line.length === 0) return; // RFC 9112 2.2: ignore empty lines before a request line
+        this.requestLine(line);
+        this.state = State.Headers;
+        return;
+      case State.Headers:
+        if (line.length === 0) {
+          this.headersDone();
+          return;
+        }
+        this.headerBytes += line.length + 2;
+        this.headerLine(line, this.headers);
+        return;
+      case State.ChunkSize:
+        this.chunkSize(line);
+        return;
+      case State.ChunkDataEnd:
+        if (line.length !== 0) throw new HttpParseError(400, 'chunk data longer than its size');
+        this.state = State.ChunkSize;
+        return;
+      case State.Trailers:
+        if (line.length === 0) {
+          this.finish();
+          return;
+        }
+        this.headerBytes += line.length + 2;
+        this.headerLine(line, []); // validated, then dropped: trailers carry nothing we use
+        return;
+      default:
+        throw new Error('unreachable: line() is only called from line states');
+    }
+  }
+
+  private requestLine(line: Buffer): void {
+    const first = line.indexOf(SP);
+    const second = first === -1 ? -1 : line.indexOf(SP, first + 1);
+    if (first <= 0 || second === -1 || second === first + 1 || line.indexOf(SP, second + 1) !== -1) {
+      throw new HttpParseError(400, 'request line is not METHOD SP target SP version');
+    }
+    for (let index = 0; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
+    for (let index = first + 1; index < second; index += 1) if (TARGET[line[index]!] === 0) throw new HttpParseError(400, 'request target has a control character');
+    const version = line.toString('latin1', second + 1, line.length);
+    if (version === 'HTTP/1.1') this.versionMinor = 1;
+    else if (version === 'HTTP/1.0') this.versionMinor = 0;
+    else if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
+    else throw new HttpParseError(400, 'malformed HTTP version');
+    this.method = line.toString('latin1', 0, first);
+    this.target = line.toString('latin1', first + 1, second);
+    this.headers = [];
+    this.headerBytes = 0;
+  }
+
+  private headerLine(line: Buffer, into: string[]): void {
+    const first = line[0]!;
+    if (first === SP || first === HTAB) throw new HttpParseError(400, 'obsolete line folding');
+    const colon = line.indexOf(COLON);
+    if (colon <= 0) throw new HttpParseError(400, 'header line without a name and colon');
+    for (let index = 0; index < colon; index += 1) {
+      if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, line[index] === SP || line[index] === HTAB ? 'whitespace before a header colon' : 'header name has a character outside token');
+    }
+    let start = colon + 1;
+    let end = line.length;
+    while (start < end && (line[start] === SP || line[start] === HTAB)) start += 1;
+    while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1;
+    for (let index = start; index < end; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
+    if ((into.length >> 1) >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
+    into.push(line.toString('latin1', 0, colon).toLowerCase(), line.toString('latin1', start, end));
+  }
+
+  private headersDone(): void {
+    const headers = this.headers;
+    let contentLength = -1;
+    let transferEncoding: string | null = null;
+    let hosts = 0;
+    let keepAlive = this.versionMinor === 1;
+    let expectContinue = false;
+    for (let index = 0; index < headers.length; index += 2) {
+      const name = headers[index]!;
+      const value = headers[index + 1]!;
+      switch (name) {
+        case 'content-length':
+          if (contentLength !== -1) throw new HttpParseError(400, 'more than one Content-Length');
+          if (!/^\d{1,15}$/.test(value)) throw new HttpParseError(400, 'Content-Length is not a decimal number');
+          contentLength = Number(value);
+          break;
+        case 'transfer-encoding':
+          transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
+          break;
+        case 'host':
+          hosts += 1;
+          break;
+        case 'connection':
+          for (const token of value.toLowerCase().split(',')) {
+            const option = token.trim();
+            if (option === 'close') keepAlive = false;
+            else if (option === 'keep-alive' && this.versionMinor === 0) keepAlive = true;
+          }
+          break;
+        case 'expect':
+          if (value.toLowerCase() !== '100-continue') throw new HttpParseError(417, `Expect: ${value} cannot be met`);
+          expectContinue = this.versionMinor === 1;
+          break;
+      }
+    }
+    if (this.versionMinor === 1 && hosts !== 1) throw new HttpParseError(400, hosts === 0 ? 'HTTP/1.1 request without Host' : 'more than one Host');
+    if (transferEncoding !== null && contentLength !== -1) throw new HttpParseError(400, 'both Content-Length and Transfer-Encoding');
+    const request = new HttpRequest(this.method, this.target, this.versionMinor, headers, keepAlive, expectContinue);
+    this.request = request;
+    this.bodyParts = [];
+    this.bodySize = 0;
+    if (transferEncoding !== null) {
+      const codings = transferEncoding.toLowerCase().split(',').map((coding) => coding.trim());
+      if (codings[codings.length - 1] !== 'chunked') throw new HttpParseError(400, 'Transfer-Encoding does not end in chunked');
+      if (codings.length > 1) throw new HttpParseError(501, `transfer codings other than chunked are not supported: ${transferEncoding}`);
+      if (this.versionMinor === 0) throw new HttpParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+      this.expectBody(request);
+      this.state = State.ChunkSize;
+      return;
+    }
+    if (contentLength > 0) {
+      if (contentLength > this.limits.bodySizeMax) throw new HttpParseError(413, `body of ${contentLength} bytes over ${this.limits.bodySizeMax}`);
+      this.expectBody(request);
+      this.remaining = contentLength;
+      this.state = State.Body;
+      return;
+    }
+    this.finish();
+  }
+
+  private expectBody(request: HttpRequest): void {
+    if (request.expectContinue) this.callbacks.onContinue?.(request);
+  }
+
+  private bodyStep(bytes: Buffer, offset: number): number {
+    const take = Math.min(this.remaining, bytes.length - offset);
+    this.bodyParts.push(Buffer.from(bytes.subarray(offset, offset + take))); // the caller reuses its buffer
+    this.bodySize += take;
+    this.remaining -= take;
+    if (this.remaining === 0) this.finish();
+    return offset + take;
+  }
+
+  private chunkSize(line: Buffer): void {
+    let end = line.indexOf(SEMICOLON);
+    if (end === -1) end = line.length;
+    while (end > 0 && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1; // BWS before an extension
+    if (end === 0) throw new HttpParseError(400, 'empty chunk size');
+    let size = 0;
+    for (let index = 0; index < end; index += 1) {
+      const digit = HEX[line[index]!]!;
+      if (digit < 0) throw new HttpParseError(400, 'chunk size is not hexadecimal');
+      size = size * 16 + digit;
+      if (size > this.limits.bodySizeMax) throw new HttpParseError(413, `chunked body over ${this.limits.bodySizeMax} bytes`);
+    }
+    for (let index = end; index < line.length; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'chunk extension has a control character');
+    if (size === 0) {
+      this.headerBytes = 0;
+      this.state = State.Trailers;
+      return;
+    }
+    if (this.bodySize + size > this.limits.bodySizeMax) throw new HttpParseError(413, `chunked body over ${this.limits.bodySizeMax} bytes`);
+    this.remaining = size;
+    this.state = State.ChunkData;
+  }
+
+  private chunkDataStep(bytes: Buffer, offset: number): number {
+    const take = Math.min(this.remaining, bytes.length - offset);
+    this.bodyParts.push(Buffer.from(bytes.subarray(offset, offset + take)));
+    this.bodySize += take;
+    this.remaining -= take;
+    if (this.remaining === 0) this.state = State.ChunkDataEnd;
+    return offset + take;
+  }
+
+  private finish(): void {
+    const request = this.request;
+    if (request === null) throw new Error('unreachable: finish() follows headersDone()');
+    if (this.bodyParts.length === 1) request.body = this.bodyParts[0]!;
+    else if (this.bodyParts.length > 1) request.body = Buffer.concat(this.bodyParts, this.bodySize);
+    this.request = null;
+    this.bodyParts = [];
+    this.state = State.RequestLine;
+    this.callbacks.onRequest(request);
+  }
+}
