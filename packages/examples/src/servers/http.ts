@@ -1,34 +1,7 @@
-/**
- * The HTTP example: GET / → "hello world", GET /json → a small JSON body,
- * POST /echo → the request body, anything else 404. The same routes as
- * bench/'s Node http server, so the two can be compared.
- */
+/** The HTTP example: the routes of http-routes.ts on a zepoll HTTP server. */
 import type { Reactor, Server } from 'zepoll';
-import { createHttpServer, type HttpRequest, type HttpResponse, type HttpServerOptions } from 'zepoll/http';
-
-const HELLO = Buffer.from('hello world');
-const JSON_BODY = Buffer.from(JSON.stringify({ message: 'hello world', server: 'zepoll' }));
-
-export function route(request: HttpRequest, response: HttpResponse): void {
-  const path = request.path;
-  if (path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
-    response.setHeader('Content-Type', 'text/plain');
-    response.end(HELLO);
-    return;
-  }
-  if (path === '/json' && (request.method === 'GET' || request.method === 'HEAD')) {
-    response.setHeader('Content-Type', 'application/json');
-    response.end(JSON_BODY);
-    return;
-  }
-  if (path === '/echo' && request.method === 'POST') {
-    response.setHeader('Content-Type', request.header('content-type') ?? 'application/octet-stream');
-    response.end(request.body);
-    return;
-  }
-  response.writeHead(404, { 'Content-Type': 'text/plain' });
-  response.end('not found\n');
-}
+import { createHttpServer, type HttpServerOptions } from 'zepoll/http';
+import { route } from './http-routes.js';
 
 export function startHttp(reactor: Reactor, options: HttpServerOptions): Server {
   return createHttpServer(reactor, route, options);

@@ -1,0 +1,207 @@
+/**
+ * The HTTP server with the example's routes, driven by Node's http client
+ * (keep-alive agent, Expect: 100-continue, chunked responses) and by raw
+ * sockets (pipelining, HTTP/1.0, malformed input): responses in order,
+ * keep-alive honoured, bodies exact, errors answered then closed.
+ */
+import t from 'tap';
+import http from 'node:http';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Reactor, type Mode } from '../../packages/reactor/src/reactor.js';
+import { createHttpServer } from '../../packages/reactor/src/http/server.js';
+import type { HttpRequest } from '../../packages/reactor/src/http/request.js';
+import type { HttpResponse } from '../../packages/reactor/src/http/response.js';
+import { route } from '../../packages/examples/src/servers/http-routes.js';
+import { trackFds } from '../helpers/fds.js';
+import { closed, sha256 } from '../helpers/net-client.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Routes of the example plus a few that exercise streaming and late answers. */
+function routes(request: HttpRequest, response: HttpResponse): void {
+  if (request.path === '/stream') {
+    const total = Number(request.header('x-size') ?? '0');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        const chunk = Buffer.alloc(Math.min(64 * 1024, total - sent), sent % 251);
+        sent += chunk.length;
+        if (!response.write(chunk)) return response.onDrain(pump);
+      }
+      response.end();
+    };
+    pump();
+    return;
+  }
+  if (request.path === '/late') {
+    setTimeout(() => response.end(`late ${request.target}`), 20);
+    return;
+  }
+  if (request.path === '/late-stream') {
+    response.write('part one, ');
+    setTimeout(() => response.end('part two'), 10);
+    return;
+  }
+  route(request, response);
+}
+
+function get(agent: http.Agent, port: number, path: string, options: http.RequestOptions = {}, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path, agent, ...options }, (response) => {
+      const parts: Buffer[] = [];
+      response.on('data', (part: Buffer) => parts.push(part));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(parts) }));
+    });
+    request.on('error', reject);
+    if (options.headers?.expect === '100-continue') request.on('continue', () => request.end(body));
+    else request.end(body);
+  });
+}
+
+/** Writes `raw` on a fresh socket and resolves with everything until the server closes. */
+function raw(port: number, data: string, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (part: string) => (text += part));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(text));
+    setTimeout(() => socket.destroy(), timeoutMs);
+  });
+}
+
+for (const mode of ['lt', 'et', 'oneshot'] as Mode[]) {
+  t.test(`${mode}: Node's http client with a keep-alive agent`, async (t) => {
+    const fds = trackFds();
+    const reactor = new Reactor({ mode });
+    const server = createHttpServer(reactor, routes);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, index) => get(agent, server.port, index % 2 === 0 ? '/' : '/json')));
+    t.ok(results.every((result) => result.status === 200), '100 responses, all 200');
+    t.equal(results[0]!.body.toString(), 'hello world');
+    t.same(JSON.parse(results[1]!.body.toString()), { message: 'hello world', server: 'zepoll' });
+    t.ok(reactor.stats.connectionsTotal <= 4, `keep-alive: ${reactor.stats.connectionsTotal} connections for 100 requests`);
+    const payload = randomBytes(300 * 1024);
+    const echoed = await get(agent, server.port, '/echo', { method: 'POST', headers: { 'content-type': 'application/x-test', expect: '100-continue', 'content-length': payload.length } }, payload);
+    t.equal(echoed.status, 200);
+    t.equal(echoed.headers['content-type'], 'application/x-test');
+    t.equal(sha256(echoed.body), sha256(payload), 'POST /echo after 100-continue: the body back, exact');
+    const streamed = await get(agent, server.port, '/stream', { headers: { 'x-size': String(3 * 1024 * 1024) } });
+    t.equal(streamed.headers['transfer-encoding'], 'chunked');
+    t.equal(streamed.body.length, 3 * 1024 * 1024, 'a 3 MiB chunked stream with backpressure');
+    const missing = await get(agent, server.port, '/missing');
+    t.equal(missing.status, 404);
+    const head = await get(agent, server.port, '/', { method: 'HEAD' });
+    t.equal(head.headers['content-length'], '11');
+    t.equal(head.body.length, 0, 'HEAD: headers only');
+    agent.destroy();
+    await server.close();
+    reactor.close();
+    fds.assertNone(t);
+  });
+}
+
+t.test('pipelining: 16 requests in one write, 16 responses in order, late answers included', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes);
+  const requests = Array.from({ length: 16 }, (_, index) => (index % 5 === 3 ? `GET /late?${index} HTTP/1.1\r\nHost: a\r\n\r\n` : `GET /?${index} HTTP/1.1\r\nHost: a\r\n\r\n`)).join('');
+  const text = await raw(server.port, `${requests}GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+  const bodies = text.split('HTTP/1.1 200 OK').slice(1).map((response) => response.slice(response.indexOf('\r\n\r\n') + 4));
+  t.equal(bodies.length, 17);
+  const lateIndexes = [3, 8, 13];
+  lateIndexes.forEach((index) => t.equal(bodies[index], `late /late?${index}`, `late answer ${index} in its place`));
+  t.ok(text.includes('Connection: close'), 'the last response says it closes');
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('HTTP/1.0: closed after the response unless keep-alive; a streamed body ends with the close', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes);
+  const plain = await raw(server.port, 'GET / HTTP/1.0\r\n\r\n');
+  t.match(plain, /^HTTP\/1\.0 200 OK\r\n/);
+  t.match(plain, /Connection: close/);
+  t.match(plain, /hello world$/);
+  const kept = await raw(server.port, 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /json HTTP/1.0\r\n\r\n');
+  t.equal(kept.split('HTTP/1.0 200 OK').length - 1, 2, 'two responses on one connection');
+  t.match(kept, /Connection: keep-alive/);
+  const streamed = await raw(server.port, 'GET /late-stream HTTP/1.0\r\n\r\n');
+  t.match(streamed, /\r\n\r\npart one, part two$/, 'close-delimited body');
+  t.notMatch(streamed, /Transfer-Encoding/);
+  const chunked = await raw(server.port, 'GET /late-stream HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  t.match(chunked, /Transfer-Encoding: chunked\r\n/);
+  t.match(chunked, /\r\na\r\npart one, \r\n8\r\npart two\r\n0\r\n\r\n$/, 'chunked framing');
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('malformed input: the status, then close; later pipelined bytes are ignored', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes, { headersCountMax: 10, bodySizeMax: 1024 });
+  const bad = await raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  t.equal(bad.split('HTTP/1.1').length - 1, 1, 'one response only');
+  const afterGood = await raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\nHost: a\r\n\r\n');
+  t.match(afterGood, /^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 400 Bad Request/, 'a good request answered, then the bad one rejected');
+  const big = await raw(server.port, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n');
+  t.match(big, /^HTTP\/1\.1 413 Payload Too Large/);
+  const many = await raw(server.port, `GET / HTTP/1.1\r\nHost: a\r\n${'X: y\r\n'.repeat(20)}\r\n`);
+  t.match(many, /^HTTP\/1\.1 431 /);
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('response API misuse throws with a code; a client gone before the answer is harmless', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const outcomes: string[] = [];
+  const server = createHttpServer(reactor, (request, response) => {
+    if (request.path === '/misuse') {
+      for (const attempt of [() => response.setHeader('Bad Name', 'x'), () => response.setHeader('X', 'a\r\nInjected: yes'), () => response.writeHead(42)]) {
+        try {
+          attempt();
+        } catch (error) {
+          outcomes.push((error as { code: string }).code);
+        }
+      }
+      response.end('ok');
+      try {
+        response.end('again');
+      } catch (error) {
+        outcomes.push((error as { code: string }).code);
+      }
+      try {
+        response.write('more');
+      } catch (error) {
+        outcomes.push((error as { code: string }).code);
+      }
+      return;
+    }
+    // /gone: answered after the client left.
+    setTimeout(() => {
+      response.write('x');
+      response.end('y');
+      outcomes.push(`gone answered, open ${response.connection.isOpen}`);
+    }, 50);
+  });
+  await raw(server.port, 'GET /misuse HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  const socket = net.connect(server.port, '127.0.0.1', () => socket.end('GET /gone HTTP/1.1\r\nHost: a\r\n\r\n'));
+  socket.on('error', () => {});
+  socket.destroy = socket.destroy.bind(socket);
+  await sleep(10);
+  socket.destroy();
+  await closed(socket);
+  await sleep(80);
+  t.same(outcomes, ['ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_ZEPOLL_HTTP_RESPONSE', 'ERR_ZEPOLL_HTTP_RESPONSE', 'gone answered, open false']);
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
