@@ -165,6 +165,7 @@ t.test('response API misuse throws with a code; a client gone before the answer 
   const outcomes: string[] = [];
   const server = createHttpServer(reactor, (request, response) => {
     if (request.path === '/misuse') {
+      outcomes.push(`sent before end: ${response.sent}`);
       for (const attempt of [() => response.setHeader('Bad Name', 'x'), () => response.setHeader('X', 'a\r\nInjected: yes'), () => response.writeHead(42)]) {
         try {
           attempt();
@@ -173,6 +174,8 @@ t.test('response API misuse throws with a code; a client gone before the answer 
         }
       }
       response.end('ok');
+      outcomes.push(`sent after end: ${response.sent}`);
+      response.sendFile(0, 0, 1).catch((error: { code: string }) => outcomes.push(`sendFile after end: ${error.code}`));
       try {
         response.end('again');
       } catch (error) {
@@ -200,7 +203,17 @@ t.test('response API misuse throws with a code; a client gone before the answer 
   socket.destroy();
   await closed(socket);
   await sleep(80);
-  t.same(outcomes, ['ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_ZEPOLL_HTTP_RESPONSE', 'ERR_ZEPOLL_HTTP_RESPONSE', 'gone answered, open false']);
+  t.same(outcomes, [
+    'sent before end: false',
+    'ERR_INVALID_ARG_VALUE',
+    'ERR_INVALID_ARG_VALUE',
+    'ERR_OUT_OF_RANGE',
+    'sent after end: true',
+    'ERR_ZEPOLL_HTTP_RESPONSE',
+    'ERR_ZEPOLL_HTTP_RESPONSE',
+    'sendFile after end: ERR_ZEPOLL_HTTP_RESPONSE',
+    'gone answered, open false',
+  ]);
   await server.close();
   reactor.close();
   fds.assertNone(t);

@@ -14,7 +14,6 @@ export interface RunningExample {
   readonly scheme: string;
   readonly port: number;
   close(): Promise<void>;
-  stats(): unknown;
 }
 
 /** Milliseconds a graceful close waits for connections before forcing them. */
@@ -61,6 +60,5 @@ export function startExample(options: ExampleOptions, reusePort: boolean): Runni
       await server.close(CLOSE_TIMEOUT_MS);
       reactor.close();
     },
-    stats: () => ({ ...reactor.stats, server: server.stats }),
   };
 }

@@ -6,4 +6,4 @@ import { startExample } from './run.js';
 const setup = workerSetup();
 const options = { ...(setup.data as ExampleOptions), port: setup.port };
 const running = startExample(options, true);
-setup.ready(() => running.close(), () => running.stats());
+setup.ready(() => running.close());

@@ -2,5 +2,5 @@
 import { Server, type Reactor, type ServerOptions } from 'zepoll';
 
 export function startEcho(reactor: Reactor, options: ServerOptions): Server {
-  return new Server(reactor, { onData: (connection, data) => void connection.write(data), onError: () => {} }, options);
+  return new Server(reactor, { onData: (connection, data) => void connection.write(data) }, options);
 }

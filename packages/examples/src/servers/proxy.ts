@@ -21,7 +21,6 @@ export function startProxy(reactor: Reactor, options: ServerOptions, upstream: {
           () => client.destroy(), // upstream down: this client only
         );
       },
-      onError: () => {},
     },
     options,
   );

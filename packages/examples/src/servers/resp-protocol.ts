@@ -86,10 +86,6 @@ export const PONG = Buffer.from('+PONG\r\n');
 export const NULL_BULK = Buffer.from('$-1\r\n');
 export const EMPTY_ARRAY = Buffer.from('*0\r\n');
 
-export function simple(text: string): Buffer {
-  return Buffer.from(`+${text}\r\n`);
-}
-
 export function error(text: string): Buffer {
   return Buffer.from(`-${text.replace(/[\r\n]/g, ' ')}\r\n`);
 }

@@ -209,7 +209,6 @@ export function startResp(reactor: Reactor, options: ServerOptions): { server: S
         }
         if (replies.length > 0) connection.writeMany(replies);
       },
-      onError: () => {},
     },
     options,
   );
