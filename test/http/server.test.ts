@@ -119,6 +119,31 @@ t.test('pipelining: 16 requests in one write, 16 responses in order, late answer
   fds.assertNone(t);
 });
 
+t.test('headers and body of a response leave in one writev', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ mode: 'et' });
+  const server = createHttpServer(reactor, routes);
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.setEncoding('latin1');
+  let text = '';
+  socket.on('data', (part: string) => (text += part));
+  const before = reactor.stats.syscalls;
+  for (let request = 1; request <= 20; request += 1) {
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    for (let wait = 0; wait < 200 && text.split('hello world').length - 1 < request; wait += 1) await sleep(1);
+  }
+  const after = reactor.stats.syscalls;
+  t.equal(text.split('hello world').length - 1, 20, '20 responses');
+  t.equal(after.writev - before.writev, 20, 'one writev per response');
+  t.equal(after.write - before.write, 0, 'and no separate write');
+  t.equal(after.read - before.read, 20, 'one read per request (ET stops at the short read)');
+  socket.destroy();
+  await closed(socket);
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
 t.test('HTTP/1.0: closed after the response unless keep-alive; a streamed body ends with the close', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();
