@@ -35,6 +35,13 @@ t.test('--workers 2 --pin: two reactors serve one port', async (t) => {
   t.equal(await example.stop(), 0, 'the group closes and the process exits 0');
 });
 
+t.test('the installed command runs: node_modules/.bin/zepoll-examples --help', (t) => {
+  const result = program('node_modules/.bin/zepoll-examples', ['--help']);
+  t.equal(result.status, 0);
+  t.match(result.stdout, /usage: zepoll-examples <name>/);
+  t.end();
+});
+
 t.test('--help prints the usage; bad options print what is wrong and the usage, exit 2', (t) => {
   const help = runCli(['--help']);
   t.equal(help.status, 0);
