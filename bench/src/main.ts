@@ -1,43 +1,136 @@
 /**
- * `npm run bench`: the binding micro-benchmark, then echo round trips of
- * Node's net against zepoll in each mode. Prints tables and saves every
- * figure with the machine's facts in bench/results/<timestamp>.json.
+ * `npm run bench`: the comparison users run. With no options it finishes in
+ * about four minutes on a 2-core machine:
  *
- *   node bench/dist/main.js [--seconds 5] [--repeats 3]
+ *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
+ *          one-shot, and the C epoll reference; wrk -c 100 and -c 1000 not
+ *          pipelined, wrk -c 100 pipelined x16, autocannon -c 100
+ *          (autocannon only, three ways, when wrk is missing)
+ *   echo   50 connections, 64-byte messages: Node net vs zepoll modes
+ *   binding  ns per call beside the same system call from C
+ *
+ * Prints a table per scenario and the targets; writes
+ * bench/results/<timestamp>.json and .html (and latest.html).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatEcho, runEcho } from './echo.js';
+import { formatEcho, runEcho, type EchoRow } from './echo.js';
+import { HTTP_SERVERS, type HttpConfig, type HttpServerKind } from './http.js';
+import { formatHttp, runHttp, type HttpTable } from './http-scenario.js';
+import { renderHtml } from './report-html.js';
+import { PINNED } from './servers.js';
+import { ensureCommand } from './system.js';
+import { evaluateTargets, formatTargets } from './targets.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, '..', 'results');
+const SCENARIOS = ['http', 'echo', 'binding'] as const;
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, repeats: { type: 'string', default: '3' } } });
-const seconds = Number(values.seconds);
-const repeats = Number(values.repeats);
-if (!(seconds > 0 && seconds <= 60) || !(Number.isInteger(repeats) && repeats >= 1 && repeats <= 10)) {
-  process.stderr.write('usage: main.js [--seconds 1..60] [--repeats 1..10]\n');
-  process.exit(2);
+const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
+  --scenarios http,echo,binding   which to run (default all)
+  --servers node,lt,et,et-infinity,oneshot,c   http servers (default all)
+  --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
+  --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
+  --pipelining 1,16               http pipelining depths (default 1,16 at 100 connections)
+  --seconds 2                     length of each measured run
+  --repeats 3                     interleaved repeats per figure (median, min-max)
+  --help`;
+
+function list(text: string | undefined, fallback: readonly string[]): string[] {
+  return text === undefined ? [...fallback] : text.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
-process.stderr.write('binding micro-benchmark...\n');
-const micro = execFileSync(process.execPath, [join(HERE, 'binding-micro.js'), '--json', '--seconds', String(Math.min(seconds, 2))], { encoding: 'utf8' });
-const microFigures = JSON.parse(micro) as { figures: Array<{ name: string; unit: string; median: number; min: number; max: number; c?: number }> };
-process.stdout.write('binding (median of 5 rounds)\n');
-for (const figure of microFigures.figures) {
-  const versusC = figure.c === undefined ? '' : `  (same call from C: ${figure.c.toFixed(1)} ns)`;
-  process.stdout.write(`  ${figure.name.padEnd(34)} ${figure.median.toFixed(1).padStart(12)} ${figure.unit}${versusC}\n`);
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scenarios: { type: 'string' },
+      servers: { type: 'string' },
+      clients: { type: 'string' },
+      connections: { type: 'string' },
+      pipelining: { type: 'string' },
+      seconds: { type: 'string', default: '2' },
+      repeats: { type: 'string', default: '3' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const seconds = Number(values.seconds);
+  const repeats = Number(values.repeats);
+  const scenarios = list(values.scenarios, SCENARIOS);
+  const servers = list(values.servers, HTTP_SERVERS) as HttpServerKind[];
+  const bad = [...scenarios.filter((name) => !(SCENARIOS as readonly string[]).includes(name)), ...servers.filter((name) => !(HTTP_SERVERS as readonly string[]).includes(name))];
+  if (!(seconds > 0 && seconds <= 60) || !(Number.isInteger(repeats) && repeats >= 1 && repeats <= 10) || bad.length > 0) {
+    process.stderr.write(`bench: bad options${bad.length > 0 ? ` (${bad.join(', ')})` : ''}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const progress = (text: string): void => void process.stderr.write(`[bench] ${text}\n`);
+  const startedAt = new Date().toISOString();
+
+  let micro: Array<{ name: string; unit: string; median: number; min: number; max: number; c?: number }> = [];
+  if (scenarios.includes('binding')) {
+    progress('binding micro-benchmark');
+    micro = (JSON.parse(execFileSync(process.execPath, [join(HERE, 'binding-micro.js'), '--json', '--seconds', '1'], { encoding: 'utf8' })) as { figures: typeof micro }).figures;
+  }
+
+  let http: HttpTable[] = [];
+  if (scenarios.includes('http')) {
+    const clients = list(values.clients, ['wrk', 'autocannon']).filter((client) => client !== 'wrk' || ensureCommand('wrk', 'wrk')) as Array<'wrk' | 'autocannon'>;
+    const configs: HttpConfig[] = [];
+    for (const client of clients) {
+      const wrkPresent = clients.includes('wrk');
+      const connections = list(values.connections, client === 'wrk' || !wrkPresent ? ['100', '1000'] : ['100']).map(Number);
+      const depths = list(values.pipelining, ['1', '16']).map(Number);
+      for (const count of connections) {
+        for (const depth of depths) {
+          // By default, pipelining only at 100 connections, and autocannon only unpipelined at 100 when wrk runs.
+          if (values.pipelining === undefined && depth > 1 && count !== 100) continue;
+          if (values.connections === undefined && values.pipelining === undefined && client === 'autocannon' && wrkPresent && depth > 1) continue;
+          configs.push({ client, connections: count, pipelining: depth });
+        }
+      }
+    }
+    http = await runHttp(servers, configs, seconds, repeats, progress);
+  }
+
+  let echo: EchoRow[] = [];
+  if (scenarios.includes('echo')) echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: ['node', 'lt', 'et', 'et-infinity', 'oneshot'] }, progress);
+
+  const targets = evaluateTargets(http, echo);
+  for (const table of http) process.stdout.write(`\n${formatHttp(table)}\n`);
+  if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
+  if (micro.length > 0) {
+    process.stdout.write('\nbinding (median of 5 rounds)\n');
+    for (const figure of micro) process.stdout.write(`  ${figure.name.padEnd(34)} ${figure.median.toFixed(1).padStart(12)} ${figure.unit}${figure.c === undefined ? '' : `  (same call from C: ${figure.c.toFixed(1)} ns)`}\n`);
+  }
+  process.stdout.write(`\n${formatTargets(targets)}\n`);
+
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    zig: JSON.parse(readFileSync(join(HERE, '..', '..', 'node_modules', '@oven', 'zig', 'package.json'), 'utf8')).version as string,
+    pinned: PINNED ? 'servers CPU 0, clients CPU 1 (taskset)' : 'not pinned',
+    seconds,
+    repeats,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  const data = { machine, startedAt, micro, http, echo, targets };
+  writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  const html = renderHtml(data);
+  writeFileSync(join(RESULTS, `${stamp}.html`), html);
+  writeFileSync(join(RESULTS, 'latest.html'), html);
+  process.stdout.write(`\nsaved bench/results/${stamp}.json and .html (also bench/results/latest.html)\n`);
 }
 
-const echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: ['node', 'lt', 'et', 'et-infinity', 'oneshot'] }, (text) => process.stderr.write(`${text}\n`));
-process.stdout.write(`\necho, 50 connections, 64-byte messages, ${seconds} s x ${repeats} (median)\n${formatEcho(echo)}\n`);
-
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, kernel: release(), node: process.version };
-mkdirSync(RESULTS, { recursive: true });
-const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ machine, micro: microFigures.figures, echo }, null, 2)}\n`);
-process.stdout.write(`\nsaved ${file}\n`);
+await main();

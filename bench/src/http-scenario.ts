@@ -1,0 +1,101 @@
+/** Runs the HTTP comparison interleaved and summarizes it (medians, min–max). */
+import { CLIENT_SATURATED, httpSample, type HttpConfig, type HttpSample, type HttpServerKind } from './http.js';
+import { medianRecord, spread, type Spread } from './stats.js';
+
+export interface HttpRow {
+  readonly server: HttpServerKind;
+  readonly requestsPerSecond: Spread;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly maxMs: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly serverCpuUsPerRequest: Spread;
+  readonly serverCpuShare: number;
+  readonly rssMiB: number;
+  readonly voluntarySwitchesPerSecond: number;
+  readonly involuntarySwitchesPerSecond: number;
+  readonly syscallsPerRequest: Record<string, number> | null;
+  readonly clientCpuShare: number;
+  readonly clientSaturated: boolean;
+}
+
+export interface HttpTable {
+  readonly config: HttpConfig;
+  readonly rows: HttpRow[];
+}
+
+export async function runHttp(servers: readonly HttpServerKind[], configs: readonly HttpConfig[], seconds: number, repeats: number, progress: (text: string) => void): Promise<HttpTable[]> {
+  const tables: HttpTable[] = [];
+  for (const config of configs) {
+    const samples = new Map<HttpServerKind, HttpSample[]>(servers.map((server) => [server, []]));
+    for (let repeat = 0; repeat < repeats; repeat += 1) {
+      for (const server of servers) {
+        progress(`http ${config.client} -c ${config.connections} pipelining ${config.pipelining}: ${server} (${repeat + 1}/${repeats})`);
+        samples.get(server)!.push(await httpSample(server, config, seconds));
+      }
+    }
+    tables.push({
+      config,
+      rows: servers.map((server) => {
+        const all = samples.get(server)!;
+        const middle = (pick: (sample: HttpSample) => number): number => spread(all.map(pick)).median;
+        const clientCpuShare = middle((sample) => sample.clientCpuShare);
+        return {
+          server,
+          requestsPerSecond: spread(all.map((sample) => sample.requestsPerSecond)),
+          p50ms: middle((sample) => sample.p50ms),
+          p99ms: middle((sample) => sample.p99ms),
+          maxMs: middle((sample) => sample.maxMs),
+          errors: all.reduce((sum, sample) => sum + sample.errors, 0),
+          timeouts: all.reduce((sum, sample) => sum + sample.timeouts, 0),
+          non2xx: all.reduce((sum, sample) => sum + sample.non2xx, 0),
+          serverCpuUsPerRequest: spread(all.map((sample) => sample.serverCpuUsPerRequest)),
+          serverCpuShare: middle((sample) => sample.serverCpuShare),
+          rssMiB: middle((sample) => sample.rssMiB),
+          voluntarySwitchesPerSecond: middle((sample) => sample.voluntarySwitchesPerSecond),
+          involuntarySwitchesPerSecond: middle((sample) => sample.involuntarySwitchesPerSecond),
+          syscallsPerRequest: medianRecord(all.map((sample) => sample.syscallsPerRequest)),
+          clientCpuShare,
+          clientSaturated: clientCpuShare > CLIENT_SATURATED,
+        };
+      }),
+    });
+  }
+  return tables;
+}
+
+const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll' };
+export const serverName = (server: HttpServerKind): string => NAMES[server];
+
+const integer = (value: number): string => (Number.isNaN(value) ? 'n/a' : Math.round(value).toLocaleString('en-US'));
+
+export function formatHttp(table: HttpTable): string {
+  const { config, rows } = table;
+  const node = rows.find((row) => row.server === 'node')?.requestsPerSecond.median;
+  const lines = [`http GET /, ${config.client} -c ${config.connections}, pipelining ${config.pipelining} (median; ranked by server CPU per request)`];
+  lines.push('server        requests/s (min-max)          vs node  p50 ms  p99 ms  max ms  err/t.o.  CPU µs/req  RSS MiB  ctx sw/s (vol/invol)  syscalls per request                 client CPU');
+  const ranked = [...rows].sort((a, b) => a.serverCpuUsPerRequest.median - b.serverCpuUsPerRequest.median);
+  for (const row of ranked) {
+    const rate = row.requestsPerSecond;
+    const calls = row.syscallsPerRequest === null ? 'n/a (no counters)' : Object.entries(row.syscallsPerRequest).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+    lines.push(
+      [
+        serverName(row.server).padEnd(12),
+        `${integer(rate.median).padStart(9)} (${integer(rate.min)}-${integer(rate.max)})`.padEnd(30),
+        (node === undefined ? '' : `${(rate.median / node).toFixed(2)}x`).padStart(6),
+        row.p50ms.toFixed(2).padStart(7),
+        row.p99ms.toFixed(2).padStart(7),
+        row.maxMs.toFixed(1).padStart(7),
+        `${row.errors}/${row.timeouts}`.padStart(9),
+        row.serverCpuUsPerRequest.median.toFixed(2).padStart(11),
+        row.rssMiB.toFixed(1).padStart(8),
+        `${integer(row.voluntarySwitchesPerSecond)}/${integer(row.involuntarySwitchesPerSecond)}`.padStart(21),
+        ` ${calls.padEnd(36)}`,
+        ` ${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}`,
+      ].join(' '),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,173 @@
+/**
+ * The HTTP comparison: GET / on Node's http, zepoll (LT, ET, ET with
+ * readQuota Infinity, one-shot) and the C epoll reference server, loaded
+ * by autocannon (programmatic API) and wrk, not pipelined and pipelined.
+ * Servers run interleaved (A B C ... A B C ...), each figure is the median
+ * of the repeats; server CPU, RSS and context switches come from /proc,
+ * system calls from zepoll's own counters.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { procSample } from './proc.js';
+import { CLIENT_CPU, pinned, startServer, type BenchServer } from './servers.js';
+import { buildReference } from './reference.js';
+import { hasCommand } from './system.js';
+
+export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c'] as const;
+export type HttpServerKind = (typeof HTTP_SERVERS)[number];
+
+export interface HttpConfig {
+  readonly client: 'autocannon' | 'wrk';
+  readonly connections: number;
+  readonly pipelining: number;
+}
+
+export interface HttpSample {
+  readonly requestsPerSecond: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly maxMs: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly serverCpuUsPerRequest: number;
+  readonly serverCpuShare: number;
+  readonly rssMiB: number;
+  readonly voluntarySwitchesPerSecond: number;
+  readonly involuntarySwitchesPerSecond: number;
+  readonly syscallsPerRequest: Record<string, number> | null;
+  readonly clientCpuShare: number;
+}
+
+/** Client CPU share above which its core, not the server, set the number. */
+export const CLIENT_SATURATED = 0.9;
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PIPELINE_SCRIPT = fileURLToPath(new URL('../reference/pipeline.lua', import.meta.url));
+
+async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
+  if (kind === 'node') return startServer(process.execPath, [`${HERE}node-http-server.js`], /port (\d+)/);
+  if (kind === 'c') return startServer(buildReference('http-server'), ['0'], /port (\d+)/);
+  return startServer(process.execPath, [`${HERE}zepoll-http-server.js`, kind], /port (\d+)/);
+}
+
+/** The zepoll server's counters (SIGUSR2 → one JSON line), or null for servers without them. */
+function counters(kind: HttpServerKind, server: BenchServer): Promise<Record<string, number> | null> {
+  if (kind === 'node' || kind === 'c') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (part: Buffer): void => {
+      text += part.toString();
+      const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line === undefined) return;
+      server.child.stdout!.off('data', onData);
+      resolve(JSON.parse(line) as Record<string, number>);
+    };
+    server.child.stdout!.on('data', onData);
+    server.child.kill('SIGUSR2');
+  });
+}
+
+interface ClientResult {
+  readonly requestsPerSecond: number;
+  readonly requests: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly maxMs: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly clientCpuSeconds: number;
+  readonly elapsedSeconds: number;
+}
+
+function milliseconds(text: string): number {
+  const match = /([\d.]+)(us|ms|s|m)/.exec(text);
+  if (match === null) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 'ms' ? value : match[2] === 's' ? value * 1000 : value * 60_000;
+}
+
+/** Runs `command` pinned to the client CPU under bash, whose `times` gives the client's CPU seconds. */
+function runClient(command: string, args: string[], seconds: number): { stdout: string; cpuSeconds: number; elapsed: number } {
+  const [program, programArgs] = pinned(CLIENT_CPU, command, args);
+  const quoted = [program, ...programArgs].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
+  const started = performance.now();
+  const run = spawnSync('bash', ['-c', `${quoted}; status=$?; times >&2; exit $status`], { encoding: 'utf8', timeout: (seconds + 60) * 1000, maxBuffer: 64 * 1024 * 1024 });
+  const elapsed = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`${command} failed (${run.status}): ${run.stderr}`);
+  const children = run.stderr.trim().split('\n').at(-1) ?? '';
+  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + Number(match[1]) * 60 + Number(match[2]), 0);
+  return { stdout: run.stdout, cpuSeconds, elapsed };
+}
+
+function load(config: HttpConfig, port: number, seconds: number): ClientResult {
+  const url = `http://127.0.0.1:${port}/`;
+  if (config.client === 'autocannon') {
+    const run = runClient(process.execPath, [`${HERE}autocannon-client.js`, url, String(config.connections), String(config.pipelining), String(seconds)], seconds);
+    const result = JSON.parse(run.stdout) as Omit<ClientResult, 'requests'> & { elapsedSeconds: number };
+    return { ...result, requests: result.requestsPerSecond * result.elapsedSeconds, clientCpuSeconds: run.cpuSeconds, elapsedSeconds: run.elapsed };
+  }
+  const threads = 1; // one client core
+  const args = ['-t', String(threads), '-c', String(config.connections), '-d', `${seconds}s`, '--latency', '--timeout', '5s'];
+  if (config.pipelining > 1) args.push('-s', PIPELINE_SCRIPT);
+  args.push(url);
+  if (config.pipelining > 1) args.push('--', String(config.pipelining));
+  const run = runClient('wrk', args, seconds);
+  const text = run.stdout;
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? Number.NaN);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? Number.NaN),
+    requests,
+    p50ms: milliseconds(/50%\s+(\S+)/.exec(text)?.[1] ?? ''),
+    p99ms: milliseconds(/99%\s+(\S+)/.exec(text)?.[1] ?? ''),
+    maxMs: milliseconds(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(text)?.[1] ?? ''),
+    errors: socketErrors === null ? 0 : Number(socketErrors[1]) + Number(socketErrors[2]) + Number(socketErrors[3]),
+    timeouts: socketErrors === null ? 0 : Number(socketErrors[4]),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
+    clientCpuSeconds: run.cpuSeconds,
+    elapsedSeconds: run.elapsed,
+  };
+}
+
+export async function httpSample(kind: HttpServerKind, config: HttpConfig, seconds: number): Promise<HttpSample> {
+  const server = await startHttpServer(kind);
+  try {
+    const pid = server.child.pid!;
+    const callsBefore = await counters(kind, server);
+    const before = procSample(pid);
+    const result = load(config, server.port, seconds);
+    const after = procSample(pid);
+    const callsAfter = await counters(kind, server);
+    const requests = result.requests;
+    let syscalls: Record<string, number> | null = null;
+    if (callsBefore !== null && callsAfter !== null) {
+      syscalls = {};
+      for (const [name, value] of Object.entries(callsAfter)) if (name !== 'turns') syscalls[name] = (value - (callsBefore[name] ?? 0)) / requests;
+    }
+    const cpu = after.cpuSeconds - before.cpuSeconds;
+    return {
+      requestsPerSecond: result.requestsPerSecond,
+      p50ms: result.p50ms,
+      p99ms: result.p99ms,
+      maxMs: result.maxMs,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      non2xx: result.non2xx,
+      serverCpuUsPerRequest: (cpu * 1e6) / requests,
+      serverCpuShare: cpu / result.elapsedSeconds,
+      rssMiB: after.rssKiB / 1024,
+      voluntarySwitchesPerSecond: (after.voluntarySwitches - before.voluntarySwitches) / result.elapsedSeconds,
+      involuntarySwitchesPerSecond: (after.involuntarySwitches - before.involuntarySwitches) / result.elapsedSeconds,
+      syscallsPerRequest: syscalls,
+      clientCpuShare: result.clientCpuSeconds / result.elapsedSeconds,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export function wrkAvailable(): boolean {
+  return hasCommand('wrk');
+}
+

@@ -1,0 +1,89 @@
+/**
+ * The HTML report of a bench run: bar charts as inline SVG (readable with
+ * no network), one section per scenario, the targets, the machine.
+ */
+import type { EchoRow } from './echo.js';
+import { serverName, type HttpTable } from './http-scenario.js';
+import type { TargetResult } from './targets.js';
+
+export interface ReportData {
+  readonly machine: Record<string, string | number>;
+  readonly startedAt: string;
+  readonly micro: ReadonlyArray<{ name: string; unit: string; median: number; c?: number }>;
+  readonly http: readonly HttpTable[];
+  readonly echo: readonly EchoRow[];
+  readonly targets: readonly TargetResult[];
+}
+
+const escape = (text: string): string => text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
+const BAR_HEIGHT = 22;
+const LABEL_WIDTH = 120;
+const CHART_WIDTH = 640;
+
+/** A horizontal bar chart: one bar per (label, value), with the value written at its end. */
+export function barChart(title: string, unit: string, bars: ReadonlyArray<{ label: string; value: number; note?: string }>): string {
+  const max = Math.max(...bars.map((bar) => (Number.isFinite(bar.value) ? bar.value : 0)), 1e-9);
+  const height = bars.length * BAR_HEIGHT + 30;
+  const rows = bars
+    .map((bar, index) => {
+      const y = 24 + index * BAR_HEIGHT;
+      const width = Number.isFinite(bar.value) ? Math.max(1, ((CHART_WIDTH - LABEL_WIDTH - 160) * bar.value) / max) : 0;
+      const value = Number.isFinite(bar.value) ? (bar.value >= 100 ? Math.round(bar.value).toLocaleString('en-US') : bar.value.toFixed(2)) : 'n/a';
+      return `<text x="0" y="${y + 15}" font-size="12">${escape(bar.label)}</text><rect x="${LABEL_WIDTH}" y="${y + 3}" width="${width.toFixed(1)}" height="${BAR_HEIGHT - 6}" fill="#3b6ea8"/><text x="${LABEL_WIDTH + width + 6}" y="${y + 15}" font-size="12">${escape(value)} ${escape(unit)}${bar.note ? ` ${escape(bar.note)}` : ''}</text>`;
+    })
+    .join('');
+  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${height}" role="img" aria-label="${escape(title)}"><text x="0" y="14" font-size="13" font-weight="bold">${escape(title)}</text>${rows}</svg></figure>`;
+}
+
+function httpSection(table: HttpTable): string {
+  const { config, rows } = table;
+  const title = `${config.client} -c ${config.connections}, pipelining ${config.pipelining}`;
+  const charts = [
+    barChart(`requests/s — ${title}`, 'req/s', rows.map((row) => ({ label: serverName(row.server), value: row.requestsPerSecond.median, ...(row.clientSaturated ? { note: '(client-bound)' } : {}) }))),
+    barChart(`server CPU per request — ${title}`, 'µs', rows.map((row) => ({ label: serverName(row.server), value: row.serverCpuUsPerRequest.median }))),
+    barChart(`latency p99 — ${title}`, 'ms', rows.map((row) => ({ label: serverName(row.server), value: row.p99ms }))),
+  ].join('');
+  const header = '<tr><th>server</th><th>requests/s (min–max)</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>errors / timeouts</th><th>CPU µs/req</th><th>RSS MiB</th><th>ctx switches/s vol / invol</th><th>system calls per request</th><th>client CPU</th></tr>';
+  const body = rows
+    .map((row) => {
+      const calls = row.syscallsPerRequest === null ? 'n/a' : Object.entries(row.syscallsPerRequest).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+      const rate = row.requestsPerSecond;
+      return `<tr><td>${serverName(row.server)}</td><td>${Math.round(rate.median).toLocaleString('en-US')} (${Math.round(rate.min).toLocaleString('en-US')}–${Math.round(rate.max).toLocaleString('en-US')})</td><td>${row.p50ms.toFixed(2)}</td><td>${row.p99ms.toFixed(2)}</td><td>${row.maxMs.toFixed(1)}</td><td>${row.errors} / ${row.timeouts}</td><td>${row.serverCpuUsPerRequest.median.toFixed(2)}</td><td>${row.rssMiB.toFixed(1)}</td><td>${Math.round(row.voluntarySwitchesPerSecond)} / ${Math.round(row.involuntarySwitchesPerSecond)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}</td></tr>`;
+    })
+    .join('');
+  return `<section><h2>HTTP GET / — ${escape(title)}</h2>${charts}<table>${header}${body}</table></section>`;
+}
+
+function echoSection(rows: readonly EchoRow[]): string {
+  if (rows.length === 0) return '';
+  const charts = [
+    barChart('echo round trips/s (50 connections, 64 B)', 'rt/s', rows.map((row) => ({ label: row.kind, value: row.roundTripsPerSecond.median, ...(row.clientSaturated ? { note: '(client-bound)' } : {}) }))),
+    barChart('echo server CPU per round trip', 'µs', rows.map((row) => ({ label: row.kind, value: row.serverCpuUsPerRoundTrip }))),
+  ].join('');
+  const body = rows
+    .map((row) => {
+      const calls = row.syscallsPerRoundTrip === null ? 'n/a' : Object.entries(row.syscallsPerRoundTrip).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+      return `<tr><td>${row.kind}</td><td>${Math.round(row.roundTripsPerSecond.median).toLocaleString('en-US')}</td><td>${row.p50us.toFixed(0)}</td><td>${row.p99us.toFixed(0)}</td><td>${row.serverCpuUsPerRoundTrip.toFixed(2)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td></tr>`;
+    })
+    .join('');
+  return `<section><h2>Echo</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th></tr>${body}</table></section>`;
+}
+
+export function renderHtml(data: ReportData): string {
+  const targets = data.targets.map((target) => `<tr><td>${target.met === null ? '—' : target.met ? 'met' : '<b>not met</b>'}</td><td>${escape(target.target)}</td><td>${escape(target.measured)}</td></tr>`).join('');
+  const machine = Object.entries(data.machine).map(([key, value]) => `<tr><td>${escape(key)}</td><td>${escape(String(value))}</td></tr>`).join('');
+  const micro = data.micro.map((figure) => `<tr><td>${escape(figure.name)}</td><td>${figure.median.toFixed(1)} ${escape(figure.unit)}</td><td>${figure.c === undefined ? '' : `${figure.c.toFixed(1)} ns`}</td></tr>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>zepoll bench ${escape(data.startedAt)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:0.5em 0}</style>
+</head><body>
+<h1>zepoll benchmark, ${escape(data.startedAt)}</h1>
+<p>Servers pinned to CPU 0 and load generators to CPU 1 where the machine has two CPUs. Each figure is the median of interleaved repeats. Servers are ranked by CPU per request, which does not depend on the client; a run marked client-bound measured the client.</p>
+<section><h2>Targets</h2><table><tr><th>status</th><th>target</th><th>measured</th></tr>${targets}</table></section>
+${data.http.map(httpSection).join('')}
+${echoSection(data.echo)}
+<section><h2>Binding</h2><table><tr><th>call</th><th>zepoll</th><th>same call from C</th></tr>${micro}</table></section>
+<section><h2>Machine</h2><table>${machine}</table></section>
+</body></html>
+`;
+}

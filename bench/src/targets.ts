@@ -1,0 +1,89 @@
+/**
+ * The performance targets of the project (issue 5), evaluated on one run's
+ * figures. Each says where it stands; a target whose scenario did not run
+ * (or is not built yet) says so instead of passing.
+ */
+import type { EchoRow } from './echo.js';
+import type { HttpRow, HttpTable } from './http-scenario.js';
+
+export interface TargetResult {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null; // null: not measured in this run
+}
+
+function table(tables: readonly HttpTable[], client: string, connections: number, pipelining: number): HttpTable | undefined {
+  return tables.find((one) => one.config.client === client && one.config.connections === connections && one.config.pipelining === pipelining);
+}
+
+function row(found: HttpTable | undefined, server: string): HttpRow | undefined {
+  return found?.rows.find((one) => one.server === server);
+}
+
+const notMeasured = (target: string, why: string): TargetResult => ({ target, measured: why, met: null });
+
+export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  const client = http.some((one) => one.config.client === 'wrk') ? 'wrk' : 'autocannon';
+  const plain = table(http, client, 100, 1);
+  const et = row(plain, 'et');
+  const node = row(plain, 'node');
+  const c = row(plain, 'c');
+  if (et !== undefined && node !== undefined) {
+    const ratio = et.requestsPerSecond.median / node.requestsPerSecond.median;
+    results.push({ target: `http -c 100, not pipelined: ET >= 1.9x Node http requests/s (${client})`, measured: `${ratio.toFixed(2)}x`, met: ratio >= 1.9 });
+    results.push({ target: 'http -c 100: ET p99 <= 1 ms', measured: `${et.p99ms.toFixed(2)} ms`, met: et.p99ms <= 1 });
+    const cpuVsNode = et.serverCpuUsPerRequest.median / node.serverCpuUsPerRequest.median;
+    results.push({ target: 'server CPU per request, not pipelined: ET <= 0.5x Node', measured: `${cpuVsNode.toFixed(2)}x (${et.serverCpuUsPerRequest.median.toFixed(2)} vs ${node.serverCpuUsPerRequest.median.toFixed(2)} µs)`, met: cpuVsNode <= 0.5 });
+  } else {
+    results.push(notMeasured('http -c 100, not pipelined: ET >= 1.9x Node', 'ET or Node not in this run'));
+  }
+  if (et !== undefined && c !== undefined) {
+    const cpuVsC = et.serverCpuUsPerRequest.median / c.serverCpuUsPerRequest.median;
+    results.push({ target: 'server CPU per request, not pipelined: ET <= 1.3x the C reference', measured: `${cpuVsC.toFixed(2)}x (${et.serverCpuUsPerRequest.median.toFixed(2)} vs ${c.serverCpuUsPerRequest.median.toFixed(2)} µs)`, met: cpuVsC <= 1.3 });
+  }
+  if (et?.syscallsPerRequest !== null && et?.syscallsPerRequest !== undefined) {
+    const calls = et.syscallsPerRequest;
+    const reads = calls.read ?? 0;
+    const writes = (calls.write ?? 0) + (calls.writev ?? 0);
+    const ctl = calls.epollCtl ?? 0;
+    results.push({
+      target: 'system calls per request, not pipelined: 1 read + 1 write, 0 epoll_ctl (ET)',
+      measured: `read ${reads.toFixed(3)}, write ${writes.toFixed(3)}, epoll_ctl ${ctl.toFixed(3)}, EAGAIN ${(calls.eagain ?? 0).toFixed(3)}`,
+      met: Math.abs(reads - 1) < 0.02 && Math.abs(writes - 1) < 0.02 && ctl < 0.01,
+    });
+  }
+  const many = table(http, client, 1000, 1);
+  const etMany = row(many, 'et');
+  if (etMany !== undefined) {
+    results.push({ target: 'http -c 1000: ET no timeouts and p99 <= 10 ms', measured: `${etMany.timeouts} timeouts, p99 ${etMany.p99ms.toFixed(2)} ms (Node ${row(many, 'node')?.p99ms.toFixed(2) ?? 'n/a'} ms)`, met: etMany.timeouts === 0 && etMany.p99ms <= 10 });
+  } else {
+    results.push(notMeasured('http -c 1000: ET no timeouts and p99 <= 10 ms', 'not in this run'));
+  }
+  const piped = table(http, client, 100, 16);
+  const etPiped = row(piped, 'et');
+  const nodePiped = row(piped, 'node');
+  if (etPiped !== undefined && nodePiped !== undefined) {
+    const ratio = etPiped.requestsPerSecond.median / nodePiped.requestsPerSecond.median;
+    results.push({ target: 'pipelined x16: ET >= 6x Node http requests/s (stretch: 11x)', measured: `${ratio.toFixed(2)}x`, met: ratio >= 6 });
+  } else {
+    results.push(notMeasured('pipelined x16: ET >= 6x Node', 'not in this run'));
+  }
+  const echoNode = echo.find((one) => one.kind === 'node');
+  const echoEt = echo.find((one) => one.kind === 'et');
+  if (echoNode !== undefined && echoEt !== undefined) {
+    const ratio = echoEt.roundTripsPerSecond.median / echoNode.roundTripsPerSecond.median;
+    results.push({ target: 'echo: ET >= 1.3x Node net round trips/s', measured: `${ratio.toFixed(2)}x${echoEt.clientSaturated ? ' (client-bound)' : ''}`, met: ratio >= 1.3 });
+  } else {
+    results.push(notMeasured('echo: ET >= 1.3x Node net', 'not in this run'));
+  }
+  results.push(notMeasured('fairness: small-request p99 under a firehose <= 2x without it', 'scenario not built yet (the tap test test/reactor/fairness.test.ts measures it in bytes ahead)'));
+  results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'scenario not built yet'));
+  return results;
+}
+
+export function formatTargets(results: readonly TargetResult[]): string {
+  const lines = ['targets (this run)'];
+  for (const result of results) lines.push(`  ${result.met === null ? '[ -- ]' : result.met ? '[ met ]' : '[ NOT ]'} ${result.target}: ${result.measured}`);
+  return lines.join('\n');
+}
