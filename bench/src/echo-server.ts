@@ -28,16 +28,18 @@ if (config === 'node') {
     socket.on('data', (data) => socket.write(data));
     socket.on('error', () => socket.destroy());
   });
+  process.on('SIGUSR2', () => process.stdout.write('{}\n')); // before the port line: see below
   server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`));
-  process.on('SIGUSR2', () => process.stdout.write('{}\n'));
   process.once('SIGTERM', () => process.exit(0));
 } else {
   const reactor = new Reactor(config);
   const server = new Server(reactor, { onData: (connection, data) => void connection.write(data), onError: () => {} });
-  process.stdout.write(`port ${server.port}\n`);
+  // The handler is in place before the port is announced: a SIGUSR2 that
+  // arrived first would kill the process (its default action).
   process.on('SIGUSR2', () => {
     const stats = reactor.stats;
     process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns, events: stats.events })}\n`);
   });
+  process.stdout.write(`port ${server.port}\n`);
   process.once('SIGTERM', () => process.exit(0));
 }

@@ -41,6 +41,7 @@ export interface HttpSample {
 
 /** Client CPU share above which its core, not the server, set the number. */
 export const CLIENT_SATURATED = 0.9;
+const COUNTERS_TIMEOUT_MS = 5000;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PIPELINE_SCRIPT = fileURLToPath(new URL('../reference/pipeline.lua', import.meta.url));
 
@@ -53,12 +54,14 @@ async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
 /** The zepoll server's counters (SIGUSR2 → one JSON line), or null for servers without them. */
 function counters(kind: HttpServerKind, server: BenchServer): Promise<Record<string, number> | null> {
   if (kind === 'node' || kind === 'c') return Promise.resolve(null);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let text = '';
+    const timer = setTimeout(() => reject(new Error(`the ${kind} server did not report its counters (exit ${server.child.exitCode})`)), COUNTERS_TIMEOUT_MS);
     const onData = (part: Buffer): void => {
       text += part.toString();
       const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
       if (line === undefined) return;
+      clearTimeout(timer);
       server.child.stdout!.off('data', onData);
       resolve(JSON.parse(line) as Record<string, number>);
     };

@@ -133,4 +133,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nsaved bench/results/${stamp}.json and .html (also bench/results/latest.html)\n`);
 }
 
-await main();
+await main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -22,9 +22,11 @@ if (config === undefined) {
 }
 const reactor = new Reactor(config);
 const server = createHttpServer(reactor, route, { backlog: 4096 });
-process.stdout.write(`port ${server.port}\n`);
+// The handler is in place before the port is announced: a SIGUSR2 that
+// arrived first would kill the process (its default action).
 process.on('SIGUSR2', () => {
   const stats = reactor.stats;
   process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns })}\n`);
 });
+process.stdout.write(`port ${server.port}\n`);
 process.once('SIGTERM', () => process.exit(0));
