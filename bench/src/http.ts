@@ -119,11 +119,14 @@ function load(config: HttpConfig, port: number, seconds: number): ClientResult {
   const text = run.stdout;
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? Number.NaN);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  // Pipelined, wrk's percentiles do not describe requests (they read as 0):
+  // they are left out rather than shown wrong.
+  const timed = config.pipelining === 1;
   return {
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? Number.NaN),
     requests,
-    p50ms: milliseconds(/50%\s+(\S+)/.exec(text)?.[1] ?? ''),
-    p99ms: milliseconds(/99%\s+(\S+)/.exec(text)?.[1] ?? ''),
+    p50ms: timed ? milliseconds(/50%\s+(\S+)/.exec(text)?.[1] ?? '') : Number.NaN,
+    p99ms: timed ? milliseconds(/99%\s+(\S+)/.exec(text)?.[1] ?? '') : Number.NaN,
     maxMs: milliseconds(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(text)?.[1] ?? ''),
     errors: socketErrors === null ? 0 : Number(socketErrors[1]) + Number(socketErrors[2]) + Number(socketErrors[3]),
     timeouts: socketErrors === null ? 0 : Number(socketErrors[4]),
