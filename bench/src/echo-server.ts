@@ -13,6 +13,7 @@ const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
   lt: { mode: 'lt' },
   et: { mode: 'et' },
   'et-infinity': { mode: 'et', readQuota: Infinity },
+  'lt-infinity': { mode: 'lt', readQuota: Infinity },
   oneshot: { mode: 'oneshot' },
 };
 

@@ -7,6 +7,9 @@
  *          pipelined, wrk -c 100 pipelined x16, autocannon -c 100
  *          (autocannon only, three ways, when wrk is missing)
  *   echo   50 connections, 64-byte messages: Node net vs zepoll modes
+ *   fairness  small round trips beside a firehose, quotas on and off
+ *   scaling   N idle + 10 active connections on select, poll, epoll LT/ET
+ *   zerocopy  sendfile vs read+write in JS; splice proxy vs JS copy
  *   binding  ns per call beside the same system call from C
  *
  * Prints a table per scenario and the targets; writes
@@ -25,13 +28,18 @@ import { renderHtml } from './report-html.js';
 import { PINNED } from './servers.js';
 import { ensureCommand } from './system.js';
 import { evaluateTargets, formatTargets } from './targets.js';
+import { formatFairness, runFairness, type FairnessRow } from './fairness.js';
+import { formatScaling, runScaling, type ScalingPoint } from './scaling.js';
+import { formatZerocopy, runZerocopy, type ZerocopyRow } from './zerocopy.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, '..', 'results');
-const SCENARIOS = ['http', 'echo', 'binding'] as const;
+const SCENARIOS = ['http', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding'] as const;
+/** The scaling curve's idle connection counts. */
+const SCALING_IDLE = [100, 1000, 10_000];
 
 const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
-  --scenarios http,echo,binding   which to run (default all)
+  --scenarios http,echo,fairness,scaling,zerocopy,binding   which to run (default all)
   --servers node,lt,et,et-infinity,oneshot,c   http servers (default all)
   --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
   --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
@@ -102,10 +110,16 @@ async function main(): Promise<void> {
 
   let echo: EchoRow[] = [];
   if (scenarios.includes('echo')) echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: ['node', 'lt', 'et', 'et-infinity', 'oneshot'] }, progress);
+  const fairness: FairnessRow[] = scenarios.includes('fairness') ? await runFairness(seconds, progress) : [];
+  const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, 1.5), progress) : [];
+  const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, 1.5), progress) : [];
 
-  const targets = evaluateTargets(http, echo);
+  const targets = evaluateTargets(http, echo, fairness, scaling);
   for (const table of http) process.stdout.write(`\n${formatHttp(table)}\n`);
   if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
+  if (fairness.length > 0) process.stdout.write(`\n${formatFairness(fairness)}\n`);
+  if (scaling.length > 0) process.stdout.write(`\n${formatScaling(scaling)}\n`);
+  if (zerocopy.length > 0) process.stdout.write(`\n${formatZerocopy(zerocopy)}\n`);
   if (micro.length > 0) {
     process.stdout.write('\nbinding (median of 5 rounds)\n');
     for (const figure of micro) process.stdout.write(`  ${figure.name.padEnd(34)} ${figure.median.toFixed(1).padStart(12)} ${figure.unit}${figure.c === undefined ? '' : `  (same call from C: ${figure.c.toFixed(1)} ns)`}\n`);
@@ -125,7 +139,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(RESULTS, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  const data = { machine, startedAt, micro, http, echo, targets };
+  const data = { machine, startedAt, micro, http, echo, fairness, scaling, zerocopy, targets };
   writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
   const html = renderHtml(data);
   writeFileSync(join(RESULTS, `${stamp}.html`), html);

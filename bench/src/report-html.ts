@@ -5,6 +5,9 @@
 import type { EchoRow } from './echo.js';
 import { serverName, type HttpTable } from './http-scenario.js';
 import type { TargetResult } from './targets.js';
+import type { FairnessRow } from './fairness.js';
+import type { ScalingPoint } from './scaling.js';
+import type { ZerocopyRow } from './zerocopy.js';
 
 export interface ReportData {
   readonly machine: Record<string, string | number>;
@@ -12,6 +15,9 @@ export interface ReportData {
   readonly micro: ReadonlyArray<{ name: string; unit: string; median: number; c?: number }>;
   readonly http: readonly HttpTable[];
   readonly echo: readonly EchoRow[];
+  readonly fairness: readonly FairnessRow[];
+  readonly scaling: readonly ScalingPoint[];
+  readonly zerocopy: readonly ZerocopyRow[];
   readonly targets: readonly TargetResult[];
 }
 
@@ -69,6 +75,34 @@ function echoSection(rows: readonly EchoRow[]): string {
   return `<section><h2>Echo</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th></tr>${body}</table></section>`;
 }
 
+/** Cost per wait against idle connections, one line per mechanism, log-log axes. */
+function scalingChart(points: readonly ScalingPoint[]): string {
+  if (points.length === 0) return '';
+  const width = 640;
+  const height = 300;
+  const left = 60;
+  const bottom = 260;
+  const idles = [...new Set(points.map((point) => point.idle))].sort((a, b) => a - b);
+  const costs = points.map((point) => point.microsecondsPerWait);
+  const [minX, maxX] = [Math.log10(idles[0]!), Math.log10(idles[idles.length - 1]!)];
+  const [minY, maxY] = [Math.log10(Math.min(...costs)) - 0.1, Math.log10(Math.max(...costs)) + 0.1];
+  const x = (idle: number): number => left + ((Math.log10(idle) - minX) / Math.max(maxX - minX, 1e-9)) * (width - left - 120);
+  const y = (cost: number): number => bottom - ((Math.log10(cost) - minY) / Math.max(maxY - minY, 1e-9)) * (bottom - 30);
+  const colors: Record<string, string> = { select: '#b5651d', poll: '#a83b3b', 'epoll-lt': '#3b6ea8', 'epoll-et': '#2e8b57' };
+  const lines = Object.keys(colors)
+    .map((mechanism) => {
+      const mine = points.filter((point) => point.mechanism === mechanism).sort((a, b) => a.idle - b.idle);
+      if (mine.length === 0) return '';
+      const path = mine.map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.idle).toFixed(1)},${y(point.microsecondsPerWait).toFixed(1)}`).join(' ');
+      const last = mine[mine.length - 1]!;
+      const dots = mine.map((point) => `<circle cx="${x(point.idle).toFixed(1)}" cy="${y(point.microsecondsPerWait).toFixed(1)}" r="3" fill="${colors[mechanism]}"/>`).join('');
+      return `<path d="${path}" stroke="${colors[mechanism]}" fill="none" stroke-width="2"/>${dots}<text x="${(x(last.idle) + 6).toFixed(1)}" y="${y(last.microsecondsPerWait).toFixed(1)}" font-size="12" fill="${colors[mechanism]}">${mechanism}</text>`;
+    })
+    .join('');
+  const ticks = idles.map((idle) => `<text x="${x(idle).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle">${idle.toLocaleString('en-US')}</text>`).join('');
+  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="cost per wait"><text x="0" y="14" font-size="13" font-weight="bold">µs per wait call against idle connections (log-log)</text><line x1="${left}" y1="${bottom}" x2="${width - 100}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="30" x2="${left}" y2="${bottom}" stroke="#999"/>${ticks}${lines}<text x="${left}" y="${bottom + 36}" font-size="11">idle connections</text></svg></figure>`;
+}
+
 export function renderHtml(data: ReportData): string {
   const targets = data.targets.map((target) => `<tr><td>${target.met === null ? '—' : target.met ? 'met' : '<b>not met</b>'}</td><td>${escape(target.target)}</td><td>${escape(target.measured)}</td></tr>`).join('');
   const machine = Object.entries(data.machine).map(([key, value]) => `<tr><td>${escape(key)}</td><td>${escape(String(value))}</td></tr>`).join('');
@@ -82,6 +116,9 @@ export function renderHtml(data: ReportData): string {
 <section><h2>Targets</h2><table><tr><th>status</th><th>target</th><th>measured</th></tr>${targets}</table></section>
 ${data.http.map(httpSection).join('')}
 ${echoSection(data.echo)}
+${data.fairness.length === 0 ? '' : `<section><h2>Fairness</h2><table><tr><th>mode</th><th>small p99 alone µs</th><th>beside a firehose, quotas on</th><th>quotas off</th></tr>${data.fairness.map((row) => `<tr><td>${row.mode}</td><td>${row.quietP99us.toFixed(0)}</td><td>${row.quotaP99us.toFixed(0)} (${row.quotaFactor.toFixed(2)}x)</td><td>${row.noQuotaP99us.toFixed(0)} (${row.noQuotaFactor.toFixed(2)}x)</td></tr>`).join('')}</table></section>`}
+${data.scaling.length === 0 ? '' : `<section><h2>Scaling: select, poll, epoll</h2>${scalingChart(data.scaling)}<table><tr><th>mechanism</th><th>idle</th><th>µs per wait</th><th>round trips/s (10 active)</th></tr>${data.scaling.map((point) => `<tr><td>${point.mechanism}</td><td>${point.idle}</td><td>${point.microsecondsPerWait.toFixed(1)}</td><td>${Math.round(point.roundTripsPerSecond).toLocaleString('en-US')}</td></tr>`).join('')}</table></section>`}
+${data.zerocopy.length === 0 ? '' : `<section><h2>Zero copy</h2>${barChart('server CPU seconds per GiB moved', 's/GiB', data.zerocopy.map((row) => ({ label: row.name.replace(/, .*/, ''), value: row.cpuSecondsPerGib, note: row.name.replace(/^[^,]*, /, '') })))}<table><tr><th>path</th><th>GiB/s</th><th>CPU s per GiB</th></tr>${data.zerocopy.map((row) => `<tr><td>${escape(row.name)}</td><td>${row.gibPerSecond.toFixed(2)}</td><td>${row.cpuSecondsPerGib.toFixed(3)}</td></tr>`).join('')}</table></section>`}
 <section><h2>Binding</h2><table><tr><th>call</th><th>zepoll</th><th>same call from C</th></tr>${micro}</table></section>
 <section><h2>Machine</h2><table>${machine}</table></section>
 </body></html>

@@ -5,6 +5,8 @@
  */
 import type { EchoRow } from './echo.js';
 import type { HttpRow, HttpTable } from './http-scenario.js';
+import type { FairnessRow } from './fairness.js';
+import type { ScalingPoint } from './scaling.js';
 
 export interface TargetResult {
   readonly target: string;
@@ -22,7 +24,7 @@ function row(found: HttpTable | undefined, server: string): HttpRow | undefined 
 
 const notMeasured = (target: string, why: string): TargetResult => ({ target, measured: why, met: null });
 
-export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[]): TargetResult[] {
+export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = []): TargetResult[] {
   const results: TargetResult[] = [];
   const client = http.some((one) => one.config.client === 'wrk') ? 'wrk' : 'autocannon';
   const plain = table(http, client, 100, 1);
@@ -77,8 +79,23 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
   } else {
     results.push(notMeasured('echo: ET >= 1.3x Node net', 'not in this run'));
   }
-  results.push(notMeasured('fairness: small-request p99 under a firehose <= 2x without it', 'scenario not built yet (the tap test test/reactor/fairness.test.ts measures it in bytes ahead)'));
-  results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'scenario not built yet'));
+  if (fairness.length > 0) {
+    for (const row of fairness) {
+      results.push({ target: `fairness (${row.mode}): with quotas, small p99 under a firehose <= 2x alone`, measured: `${row.quotaFactor.toFixed(2)}x with quotas, ${row.noQuotaFactor.toFixed(2)}x without (alone ${row.quietP99us.toFixed(0)} µs)`, met: row.quotaFactor <= 2 });
+    }
+  } else {
+    results.push(notMeasured('fairness: small-request p99 under a firehose <= 2x without it', 'not in this run'));
+  }
+  const epoll = scaling.filter((point) => point.mechanism === 'epoll-et' || point.mechanism === 'epoll-lt');
+  if (epoll.length > 0) {
+    const costs = epoll.map((point) => point.microsecondsPerWait);
+    const spreadFactor = Math.max(...costs) / Math.min(...costs);
+    const poll = scaling.filter((point) => point.mechanism === 'poll').sort((a, b) => a.idle - b.idle);
+    const pollGrowth = poll.length > 1 ? poll[poll.length - 1]!.microsecondsPerWait / poll[0]!.microsecondsPerWait : Number.NaN;
+    results.push({ target: 'scaling: epoll cost per wait flat (within 1.5x) from 100 to 10 000 idle connections', measured: `epoll ${Math.min(...costs).toFixed(1)}-${Math.max(...costs).toFixed(1)} µs (${spreadFactor.toFixed(2)}x); poll grows ${pollGrowth.toFixed(0)}x`, met: spreadFactor <= 1.5 });
+  } else {
+    results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'not in this run'));
+  }
   return results;
 }
 
