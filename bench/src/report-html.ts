@@ -23,8 +23,10 @@ export interface ReportData {
 
 const escape = (text: string): string => text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
 const BAR_HEIGHT = 22;
+/** Two decimals, or n/a for a figure the client could not give (pipelined wrk latency). */
+const fixed = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
 const LABEL_WIDTH = 120;
-const CHART_WIDTH = 640;
+const CHART_WIDTH = 800;
 
 /** A horizontal bar chart: one bar per (label, value), with the value written at its end. */
 export function barChart(title: string, unit: string, bars: ReadonlyArray<{ label: string; value: number; note?: string }>): string {
@@ -47,14 +49,14 @@ function httpSection(table: HttpTable): string {
   const charts = [
     barChart(`requests/s — ${title}`, 'req/s', rows.map((row) => ({ label: serverName(row.server), value: row.requestsPerSecond.median, ...(row.clientSaturated ? { note: '(client-bound)' } : {}) }))),
     barChart(`server CPU per request — ${title}`, 'µs', rows.map((row) => ({ label: serverName(row.server), value: row.serverCpuUsPerRequest.median }))),
-    barChart(`latency p99 — ${title}`, 'ms', rows.map((row) => ({ label: serverName(row.server), value: row.p99ms }))),
+    rows.some((row) => Number.isFinite(row.p99ms)) ? barChart(`latency p99 — ${title}`, 'ms', rows.map((row) => ({ label: serverName(row.server), value: row.p99ms }))) : '',
   ].join('');
   const header = '<tr><th>server</th><th>requests/s (min–max)</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>errors / timeouts</th><th>CPU µs/req</th><th>RSS MiB</th><th>ctx switches/s vol / invol</th><th>system calls per request</th><th>client CPU</th></tr>';
   const body = rows
     .map((row) => {
       const calls = row.syscallsPerRequest === null ? 'n/a' : Object.entries(row.syscallsPerRequest).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
       const rate = row.requestsPerSecond;
-      return `<tr><td>${serverName(row.server)}</td><td>${Math.round(rate.median).toLocaleString('en-US')} (${Math.round(rate.min).toLocaleString('en-US')}–${Math.round(rate.max).toLocaleString('en-US')})</td><td>${row.p50ms.toFixed(2)}</td><td>${row.p99ms.toFixed(2)}</td><td>${row.maxMs.toFixed(1)}</td><td>${row.errors} / ${row.timeouts}</td><td>${row.serverCpuUsPerRequest.median.toFixed(2)}</td><td>${row.rssMiB.toFixed(1)}</td><td>${Math.round(row.voluntarySwitchesPerSecond)} / ${Math.round(row.involuntarySwitchesPerSecond)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}</td></tr>`;
+      return `<tr><td>${serverName(row.server)}</td><td>${Math.round(rate.median).toLocaleString('en-US')} (${Math.round(rate.min).toLocaleString('en-US')}–${Math.round(rate.max).toLocaleString('en-US')})</td><td>${fixed(row.p50ms)}</td><td>${fixed(row.p99ms)}</td><td>${row.maxMs.toFixed(1)}</td><td>${row.errors} / ${row.timeouts}</td><td>${row.serverCpuUsPerRequest.median.toFixed(2)}</td><td>${row.rssMiB.toFixed(1)}</td><td>${Math.round(row.voluntarySwitchesPerSecond)} / ${Math.round(row.involuntarySwitchesPerSecond)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}</td></tr>`;
     })
     .join('');
   return `<section><h2>HTTP GET / — ${escape(title)}</h2>${charts}<table>${header}${body}</table></section>`;
@@ -100,7 +102,10 @@ function scalingChart(points: readonly ScalingPoint[]): string {
     })
     .join('');
   const ticks = idles.map((idle) => `<text x="${x(idle).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle">${idle.toLocaleString('en-US')}</text>`).join('');
-  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="cost per wait"><text x="0" y="14" font-size="13" font-weight="bold">µs per wait call against idle connections (log-log)</text><line x1="${left}" y1="${bottom}" x2="${width - 100}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="30" x2="${left}" y2="${bottom}" stroke="#999"/>${ticks}${lines}<text x="${left}" y="${bottom + 36}" font-size="11">idle connections</text></svg></figure>`;
+  const decades: number[] = [];
+  for (let exponent = Math.ceil(minY); exponent <= Math.floor(maxY); exponent += 1) decades.push(10 ** exponent);
+  const yTicks = decades.map((value) => `<text x="${left - 6}" y="${(y(value) + 4).toFixed(1)}" font-size="11" text-anchor="end">${value.toLocaleString('en-US')} µs</text><line x1="${left}" y1="${y(value).toFixed(1)}" x2="${width - 100}" y2="${y(value).toFixed(1)}" stroke="#eee"/>`).join('');
+  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="cost per wait"><text x="0" y="14" font-size="13" font-weight="bold">µs per wait call against idle connections (log-log)</text><line x1="${left}" y1="${bottom}" x2="${width - 100}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="30" x2="${left}" y2="${bottom}" stroke="#999"/>${yTicks}${ticks}${lines}<text x="${left}" y="${bottom + 36}" font-size="11">idle connections</text></svg></figure>`;
 }
 
 export function renderHtml(data: ReportData): string {
@@ -109,7 +114,7 @@ export function renderHtml(data: ReportData): string {
   const micro = data.micro.map((figure) => `<tr><td>${escape(figure.name)}</td><td>${figure.median.toFixed(1)} ${escape(figure.unit)}</td><td>${figure.c === undefined ? '' : `${figure.c.toFixed(1)} ns`}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>zepoll bench ${escape(data.startedAt)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:0.5em 0}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}section>table:first-of-type td{text-align:left}figure{margin:0.5em 0}</style>
 </head><body>
 <h1>zepoll benchmark, ${escape(data.startedAt)}</h1>
 <p>Servers pinned to CPU 0 and load generators to CPU 1 where the machine has two CPUs. Each figure is the median of interleaved repeats. Servers are ranked by CPU per request, which does not depend on the client; a run marked client-bound measured the client.</p>
