@@ -14,6 +14,7 @@ const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
   et: { mode: 'et' },
   'et-infinity': { mode: 'et', readQuota: Infinity },
   'lt-infinity': { mode: 'lt', readQuota: Infinity },
+  'oneshot-infinity': { mode: 'oneshot', readQuota: Infinity },
   oneshot: { mode: 'oneshot' },
 };
 

@@ -41,13 +41,13 @@ async function p99(kind: string, firehose: boolean, seconds: number): Promise<nu
 
 export async function runFairness(seconds: number, progress: (text: string) => void): Promise<FairnessRow[]> {
   const rows: FairnessRow[] = [];
-  for (const mode of ['lt', 'et']) {
+  for (const mode of ['lt', 'et', 'oneshot']) {
     progress(`fairness: ${mode}, no firehose`);
     const quiet = await p99(mode, false, seconds);
     progress(`fairness: ${mode}, firehose, quota 64 KiB`);
     const quota = await p99(mode, true, seconds);
     progress(`fairness: ${mode}, firehose, readQuota Infinity`);
-    const noQuota = await p99(mode === 'et' ? 'et-infinity' : 'lt-infinity', true, seconds);
+    const noQuota = await p99(`${mode}-infinity`, true, seconds);
     rows.push({ mode, quietP99us: quiet, quotaP99us: quota, noQuotaP99us: noQuota, quotaFactor: quota / quiet, noQuotaFactor: noQuota / quiet });
   }
   return rows;

@@ -1,5 +1,5 @@
 /** Runs the HTTP comparison interleaved and summarizes it (medians, min–max). */
-import { CLIENT_SATURATED, httpSample, type HttpConfig, type HttpSample, type HttpServerKind } from './http.js';
+import { CLIENT_SATURATED, httpSample, tracedSyscalls, type HttpConfig, type HttpSample, type HttpServerKind } from './http.js';
 import { medianRecord, spread, type Spread } from './stats.js';
 
 export interface HttpRow {
@@ -17,6 +17,8 @@ export interface HttpRow {
   readonly voluntarySwitchesPerSecond: number;
   readonly involuntarySwitchesPerSecond: number;
   readonly syscallsPerRequest: Record<string, number> | null;
+  /** Where the system-call counts came from: zepoll's counters or strace (a separate, slowed run). */
+  readonly syscallsSource: 'counters' | 'strace' | 'none';
   readonly clientCpuShare: number;
   readonly clientSaturated: boolean;
 }
@@ -34,6 +36,15 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
       for (const server of servers) {
         progress(`http ${config.client} -c ${config.connections} pipelining ${config.pipelining}: ${server} (${repeat + 1}/${repeats})`);
         samples.get(server)!.push(await httpSample(server, config, seconds));
+      }
+    }
+    // Node and C keep no counters: one strace'd run each, not pipelined only.
+    const traced = new Map<HttpServerKind, Record<string, number> | null>();
+    if (config.pipelining === 1) {
+      for (const server of servers) {
+        if (server !== 'node' && server !== 'c') continue;
+        progress(`http ${config.client} -c ${config.connections}: ${server} under strace -c (system calls only)`);
+        traced.set(server, await tracedSyscalls(server, config, seconds));
       }
     }
     tables.push({
@@ -56,7 +67,8 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
           rssMiB: middle((sample) => sample.rssMiB),
           voluntarySwitchesPerSecond: middle((sample) => sample.voluntarySwitchesPerSecond),
           involuntarySwitchesPerSecond: middle((sample) => sample.involuntarySwitchesPerSecond),
-          syscallsPerRequest: medianRecord(all.map((sample) => sample.syscallsPerRequest)),
+          syscallsPerRequest: medianRecord(all.map((sample) => sample.syscallsPerRequest)) ?? traced.get(server) ?? null,
+          syscallsSource: all[0]!.syscallsPerRequest !== null ? 'counters' : traced.get(server) != null ? 'strace' : 'none',
           clientCpuShare,
           clientSaturated: clientCpuShare > CLIENT_SATURATED,
         };
@@ -79,7 +91,7 @@ export function formatHttp(table: HttpTable): string {
   const ranked = [...rows].sort((a, b) => a.serverCpuUsPerRequest.median - b.serverCpuUsPerRequest.median);
   for (const row of ranked) {
     const rate = row.requestsPerSecond;
-    const calls = row.syscallsPerRequest === null ? 'n/a (no counters)' : Object.entries(row.syscallsPerRequest).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+    const calls = row.syscallsPerRequest === null ? 'n/a (no counters, no strace)' : `${row.syscallsSource === 'strace' ? 'strace: ' : ''}${Object.entries(row.syscallsPerRequest).filter(([, value]) => value >= 0.005).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ')}`;
     lines.push(
       [
         serverName(row.server).padEnd(12),

@@ -12,6 +12,7 @@ import { procSample } from './proc.js';
 import { CLIENT_CPU, pinned, startServer, type BenchServer } from './servers.js';
 import { buildReference } from './reference.js';
 import { hasCommand } from './system.js';
+import { straceCounts } from './strace-count.js';
 
 export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c'] as const;
 export type HttpServerKind = (typeof HTTP_SERVERS)[number];
@@ -168,6 +169,21 @@ export async function httpSample(kind: HttpServerKind, config: HttpConfig, secon
       syscallsPerRequest: syscalls,
       clientCpuShare: result.clientCpuSeconds / result.elapsedSeconds,
     };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * System calls per request of a server without counters (Node, C), by
+ * strace in a run of its own; null for zepoll (its counters are exact) or
+ * when strace is missing.
+ */
+export async function tracedSyscalls(kind: HttpServerKind, config: HttpConfig, seconds: number): Promise<Record<string, number> | null> {
+  if (kind !== 'node' && kind !== 'c') return null;
+  const server = await startHttpServer(kind);
+  try {
+    return await straceCounts(server.child.pid!, () => load(config, server.port, seconds).requests);
   } finally {
     await server.stop();
   }

@@ -108,15 +108,21 @@ async function main(): Promise<void> {
     http = await runHttp(servers, configs, seconds, repeats, progress);
   }
 
+  const echoKinds = ['node', 'lt', 'et', 'et-infinity', 'oneshot'];
   let echo: EchoRow[] = [];
-  if (scenarios.includes('echo')) echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: ['node', 'lt', 'et', 'et-infinity', 'oneshot'] }, progress);
-  const fairness: FairnessRow[] = scenarios.includes('fairness') ? await runFairness(seconds, progress) : [];
-  const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, 1.5), progress) : [];
-  const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, 1.5), progress) : [];
+  let echoLarge: EchoRow[] = [];
+  if (scenarios.includes('echo')) {
+    echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: echoKinds }, progress);
+    echoLarge = await runEcho({ connections: 50, size: 16 * 1024, seconds: Math.min(seconds, 1.5), repeats, kinds: echoKinds }, progress);
+  }
+  const fairness: FairnessRow[] = scenarios.includes('fairness') ? await runFairness(Math.min(seconds, 1.5), progress) : [];
+  const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, 1), progress) : [];
+  const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, 1), progress) : [];
 
   const targets = evaluateTargets(http, echo, fairness, scaling);
   for (const table of http) process.stdout.write(`\n${formatHttp(table)}\n`);
   if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
+  if (echoLarge.length > 0) process.stdout.write(`\necho, 50 connections, 16 KiB messages (median)\n${formatEcho(echoLarge)}\n`);
   if (fairness.length > 0) process.stdout.write(`\n${formatFairness(fairness)}\n`);
   if (scaling.length > 0) process.stdout.write(`\n${formatScaling(scaling)}\n`);
   if (zerocopy.length > 0) process.stdout.write(`\n${formatZerocopy(zerocopy)}\n`);
@@ -139,7 +145,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(RESULTS, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  const data = { machine, startedAt, micro, http, echo, fairness, scaling, zerocopy, targets };
+  const data = { machine, startedAt, micro, http, echo, echoLarge, fairness, scaling, zerocopy, targets };
   writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
   const html = renderHtml(data);
   writeFileSync(join(RESULTS, `${stamp}.html`), html);

@@ -15,6 +15,7 @@ export interface ReportData {
   readonly micro: ReadonlyArray<{ name: string; unit: string; median: number; c?: number }>;
   readonly http: readonly HttpTable[];
   readonly echo: readonly EchoRow[];
+  readonly echoLarge: readonly EchoRow[];
   readonly fairness: readonly FairnessRow[];
   readonly scaling: readonly ScalingPoint[];
   readonly zerocopy: readonly ZerocopyRow[];
@@ -62,10 +63,10 @@ function httpSection(table: HttpTable): string {
   return `<section><h2>HTTP GET / — ${escape(title)}</h2>${charts}<table>${header}${body}</table></section>`;
 }
 
-function echoSection(rows: readonly EchoRow[]): string {
+function echoSection(rows: readonly EchoRow[], size = '64 B'): string {
   if (rows.length === 0) return '';
   const charts = [
-    barChart('echo round trips/s (50 connections, 64 B)', 'rt/s', rows.map((row) => ({ label: row.kind, value: row.roundTripsPerSecond.median, ...(row.clientSaturated ? { note: '(client-bound)' } : {}) }))),
+    barChart(`echo round trips/s (50 connections, ${size})`, 'rt/s', rows.map((row) => ({ label: row.kind, value: row.roundTripsPerSecond.median, ...(row.clientSaturated ? { note: '(client-bound)' } : {}) }))),
     barChart('echo server CPU per round trip', 'µs', rows.map((row) => ({ label: row.kind, value: row.serverCpuUsPerRoundTrip }))),
   ].join('');
   const body = rows
@@ -74,7 +75,7 @@ function echoSection(rows: readonly EchoRow[]): string {
       return `<tr><td>${row.kind}</td><td>${Math.round(row.roundTripsPerSecond.median).toLocaleString('en-US')}</td><td>${row.p50us.toFixed(0)}</td><td>${row.p99us.toFixed(0)}</td><td>${row.serverCpuUsPerRoundTrip.toFixed(2)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td></tr>`;
     })
     .join('');
-  return `<section><h2>Echo</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th></tr>${body}</table></section>`;
+  return `<section><h2>Echo, ${size}</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th></tr>${body}</table></section>`;
 }
 
 /** Cost per wait against idle connections, one line per mechanism, log-log axes. */
@@ -121,6 +122,7 @@ export function renderHtml(data: ReportData): string {
 <section><h2>Targets</h2><table><tr><th>status</th><th>target</th><th>measured</th></tr>${targets}</table></section>
 ${data.http.map(httpSection).join('')}
 ${echoSection(data.echo)}
+${echoSection(data.echoLarge, '16 KiB')}
 ${data.fairness.length === 0 ? '' : `<section><h2>Fairness</h2><table><tr><th>mode</th><th>small p99 alone µs</th><th>beside a firehose, quotas on</th><th>quotas off</th></tr>${data.fairness.map((row) => `<tr><td>${row.mode}</td><td>${row.quietP99us.toFixed(0)}</td><td>${row.quotaP99us.toFixed(0)} (${row.quotaFactor.toFixed(2)}x)</td><td>${row.noQuotaP99us.toFixed(0)} (${row.noQuotaFactor.toFixed(2)}x)</td></tr>`).join('')}</table></section>`}
 ${data.scaling.length === 0 ? '' : `<section><h2>Scaling: select, poll, epoll</h2>${scalingChart(data.scaling)}<table><tr><th>mechanism</th><th>idle</th><th>µs per wait</th><th>round trips/s (10 active)</th></tr>${data.scaling.map((point) => `<tr><td>${point.mechanism}</td><td>${point.idle}</td><td>${point.microsecondsPerWait.toFixed(1)}</td><td>${Math.round(point.roundTripsPerSecond).toLocaleString('en-US')}</td></tr>`).join('')}</table></section>`}
 ${data.zerocopy.length === 0 ? '' : `<section><h2>Zero copy</h2>${barChart('server CPU seconds per GiB moved', 's/GiB', data.zerocopy.map((row) => ({ label: row.name.replace(/, .*/, ''), value: row.cpuSecondsPerGib, note: row.name.replace(/^[^,]*, /, '') })))}<table><tr><th>path</th><th>GiB/s</th><th>CPU s per GiB</th></tr>${data.zerocopy.map((row) => `<tr><td>${escape(row.name)}</td><td>${row.gibPerSecond.toFixed(2)}</td><td>${row.cpuSecondsPerGib.toFixed(3)}</td></tr>`).join('')}</table></section>`}
