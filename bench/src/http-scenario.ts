@@ -40,7 +40,8 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
     }
     // Node and C keep no counters: one strace'd run each, not pipelined only.
     const traced = new Map<HttpServerKind, Record<string, number> | null>();
-    if (config.pipelining === 1) {
+    // Once per run (the first unpipelined table): the counts hardly depend on the configuration.
+    if (config.pipelining === 1 && !tables.some((table) => table.config.pipelining === 1)) {
       for (const server of servers) {
         if (server !== 'node' && server !== 'c') continue;
         progress(`http ${config.client} -c ${config.connections}: ${server} under strace -c (system calls only)`);

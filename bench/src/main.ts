@@ -112,10 +112,10 @@ async function main(): Promise<void> {
   let echo: EchoRow[] = [];
   let echoLarge: EchoRow[] = [];
   if (scenarios.includes('echo')) {
-    echo = await runEcho({ connections: 50, size: 64, seconds, repeats, kinds: echoKinds }, progress);
+    echo = await runEcho({ connections: 50, size: 64, seconds: Math.min(seconds, 1.5), repeats, kinds: echoKinds }, progress);
     echoLarge = await runEcho({ connections: 50, size: 16 * 1024, seconds: Math.min(seconds, 1.5), repeats, kinds: echoKinds }, progress);
   }
-  const fairness: FairnessRow[] = scenarios.includes('fairness') ? await runFairness(Math.min(seconds, 1.5), progress) : [];
+  const fairness: FairnessRow[] = scenarios.includes('fairness') ? await runFairness(Math.min(seconds, 1), progress) : [];
   const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, 1), progress) : [];
   const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, 1), progress) : [];
 
