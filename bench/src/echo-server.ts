@@ -18,6 +18,8 @@ const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
   oneshot: { mode: 'oneshot' },
 };
 
+/** First byte of the fairness firehose's stream ('F'); see fairness-firehose.ts. */
+const FIREHOSE_MARK = 0x46;
 const kind = process.argv[2] ?? '';
 const config = KINDS[kind];
 if (config === undefined) {
@@ -35,7 +37,16 @@ if (config === 'node') {
   process.once('SIGTERM', () => process.exit(0));
 } else {
   const reactor = new Reactor(config);
-  const server = new Server(reactor, { onData: (connection, data) => void connection.write(data), onError: () => {} });
+  const server = new Server(reactor, {
+    onData: (connection, data) => {
+      // The fairness firehose marks its stream with 'F': its bytes are read
+      // and dropped. Echoing them would measure how fast the firehose client
+      // reads, and fill this server's write queue until the cap closes it.
+      if (connection.context === undefined) connection.context = data[0] === FIREHOSE_MARK;
+      if (connection.context !== true) connection.write(data);
+    },
+    onError: () => {},
+  });
   // The handler is in place before the port is announced: a SIGUSR2 that
   // arrived first would kill the process (its default action).
   process.on('SIGUSR2', () => {
