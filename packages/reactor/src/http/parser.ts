@@ -151,23 +151,27 @@ export class RequestParser {
   /** Collects one CRLF-ended line (bounded), then interprets it. */
   private lineStep(bytes: Buffer, offset: number): number {
     const newline = bytes.indexOf(LF, offset);
-    const end = newline === -1 ? bytes.length : newline;
-    const size = (this.partial?.length ?? 0) + (end - offset);
+    const available = newline === -1 ? bytes.length : newline;
+    const size = (this.partial?.length ?? 0) + (available - offset);
     this.checkLineSize(size);
     if (newline === -1) {
       const rest = bytes.subarray(offset);
       this.partial = this.partial === null ? Buffer.from(rest) : Buffer.concat([this.partial, rest]);
       return bytes.length;
     }
-    let line: Buffer;
-    if (this.partial === null) {
-      line = bytes.subarray(offset, newline);
-    } else {
+    // The common case reads the line in place (no view, no copy): only a
+    // line split across chunks is joined first.
+    let line = bytes;
+    let start = offset;
+    let end: number = newline;
+    if (this.partial !== null) {
       line = Buffer.concat([this.partial, bytes.subarray(offset, newline)]);
       this.partial = null;
+      start = 0;
+      end = line.length;
     }
-    if (line.length === 0 || line[line.length - 1] !== CR) throw new HttpParseError(400, 'line ended with a bare LF (CRLF required)');
-    this.line(line.subarray(0, line.length - 1));
+    if (end === start || line[end - 1] !== CR) throw new HttpParseError(400, 'line ended with a bare LF (CRLF required)');
+    this.line(line, start, end - 1);
     return newline + 1;
   }
 
@@ -186,75 +190,77 @@ export class RequestParser {
     }
   }
 
-  private line(line: Buffer): void {
+  /** Interprets line[start..end) (CRLF already removed). */
+  private line(line: Buffer, start: number, end: number): void {
+    const empty = end === start;
     switch (this.state) {
       case State.RequestLine:
-        if (line.length === 0) return; // RFC 9112 2.2: ignore empty lines before a request line
-        this.requestLine(line);
+        if (empty) return; // RFC 9112 2.2: ignore empty lines before a request line
+        this.requestLine(line, start, end);
         this.state = State.Headers;
         return;
       case State.Headers:
-        if (line.length === 0) {
+        if (empty) {
           this.headersDone();
           return;
         }
-        this.headerBytes += line.length + 2;
-        this.headerLine(line, this.headers);
+        this.headerBytes += end - start + 2;
+        this.headerLine(line, start, end, this.headers);
         return;
       case State.ChunkSize:
-        this.chunkSize(line);
+        this.chunkSize(line, start, end);
         return;
       case State.ChunkDataEnd:
-        if (line.length !== 0) throw new HttpParseError(400, 'chunk data longer than its size');
+        if (!empty) throw new HttpParseError(400, 'chunk data longer than its size');
         this.state = State.ChunkSize;
         return;
       case State.Trailers:
-        if (line.length === 0) {
+        if (empty) {
           this.finish();
           return;
         }
-        this.headerBytes += line.length + 2;
-        this.headerLine(line, []); // validated, then dropped: trailers carry nothing we use
+        this.headerBytes += end - start + 2;
+        this.headerLine(line, start, end, []); // validated, then dropped: trailers carry nothing we use
         return;
       default:
         throw new Error('unreachable: line() is only called from line states');
     }
   }
 
-  private requestLine(line: Buffer): void {
-    const first = line.indexOf(SP);
-    const second = first === -1 ? -1 : line.indexOf(SP, first + 1);
-    if (first <= 0 || second === -1 || second === first + 1 || line.indexOf(SP, second + 1) !== -1) {
+  private requestLine(line: Buffer, start: number, end: number): void {
+    const first = line.indexOf(SP, start);
+    const second = first === -1 || first >= end ? -1 : line.indexOf(SP, first + 1);
+    if (first <= start || first >= end || second === -1 || second >= end || second === first + 1 || (line.indexOf(SP, second + 1) !== -1 && line.indexOf(SP, second + 1) < end)) {
       throw new HttpParseError(400, 'request line is not METHOD SP target SP version');
     }
-    for (let index = 0; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
+    for (let index = start; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
     for (let index = first + 1; index < second; index += 1) if (TARGET[line[index]!] === 0) throw new HttpParseError(400, 'request target has a control character');
-    const version = line.toString('latin1', second + 1, line.length);
+    const version = line.toString('latin1', second + 1, end);
     if (version === 'HTTP/1.1') this.versionMinor = 1;
     else if (version === 'HTTP/1.0') this.versionMinor = 0;
     else if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
     else throw new HttpParseError(400, 'malformed HTTP version');
-    this.method = line.toString('latin1', 0, first);
+    this.method = line.toString('latin1', start, first);
     this.target = line.toString('latin1', first + 1, second);
     this.headers = [];
     this.headerBytes = 0;
   }
 
-  private headerLine(line: Buffer, into: string[]): void {
-    const first = line[0]!;
+  private headerLine(line: Buffer, start: number, end: number, into: string[]): void {
+    const first = line[start]!;
     if (first === SP || first === HTAB) throw new HttpParseError(400, 'obsolete line folding');
-    const colon = line.indexOf(COLON);
-    if (colon <= 0) throw new HttpParseError(400, 'header line without a name and colon');
-    for (let index = 0; index < colon; index += 1) {
+    const colon = line.indexOf(COLON, start);
+    if (colon <= start || colon >= end) throw new HttpParseError(400, 'header line without a name and colon');
+    for (let index = start; index < colon; index += 1) {
       if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, line[index] === SP || line[index] === HTAB ? 'whitespace before a header colon' : 'header name has a character outside token');
     }
-    let start = colon + 1;
-    let end = line.length;
-    while (start < end && (line[start] === SP || line[start] === HTAB)) start += 1;
-    while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1;
-    for (let index = start; index < end; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
+    let valueStart = colon + 1;
+    let valueEnd = end;
+    while (valueStart < valueEnd && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart += 1;
+    while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd -= 1;
+    for (let index = valueStart; index < valueEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
     if ((into.length >> 1) >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
-    into.push(line.toString('latin1', 0, colon).toLowerCase(), line.toString('latin1', start, end));
+    into.push(line.toString('latin1', start, colon).toLowerCase(), line.toString('latin1', valueStart, valueEnd));
   }
 
   private headersDone(): void {
@@ -330,19 +336,19 @@ export class RequestParser {
     return offset + take;
   }
 
-  private chunkSize(line: Buffer): void {
-    let end = line.indexOf(SEMICOLON);
-    if (end === -1) end = line.length;
-    while (end > 0 && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1; // BWS before an extension
-    if (end === 0) throw new HttpParseError(400, 'empty chunk size');
+  private chunkSize(line: Buffer, start: number, lineEnd: number): void {
+    let end = line.indexOf(SEMICOLON, start);
+    if (end === -1 || end > lineEnd) end = lineEnd;
+    while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1; // BWS before an extension
+    if (end === start) throw new HttpParseError(400, 'empty chunk size');
     let size = 0;
-    for (let index = 0; index < end; index += 1) {
+    for (let index = start; index < end; index += 1) {
       const digit = HEX[line[index]!]!;
       if (digit < 0) throw new HttpParseError(400, 'chunk size is not hexadecimal');
       size = size * 16 + digit;
       if (size > this.limits.bodySizeMax) throw new HttpParseError(413, `chunked body over ${this.limits.bodySizeMax} bytes`);
     }
-    for (let index = end; index < line.length; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'chunk extension has a control character');
+    for (let index = end; index < lineEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'chunk extension has a control character');
     if (size === 0) {
       this.headerBytes = 0;
       this.state = State.Trailers;

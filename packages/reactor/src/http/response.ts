@@ -16,13 +16,23 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 let dateSecond = -1;
 let dateText = '';
-/** The Date header, formatted at most once a second. */
+/**
+ * Encoded response heads of this second, by their text without the Date:
+ * the same status, framing and headers make the same bytes, so they are
+ * encoded once. Cleared when the Date changes and when it grows past its
+ * bound (Content-Length makes many keys).
+ */
+const headCache = new Map<string, Buffer>();
+const HEAD_CACHE_ENTRIES_MAX = 256;
+
+/** The Date header, formatted at most once a second (the head cache follows it). */
 function httpDate(): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
     dateText = new Date(now).toUTCString();
+    headCache.clear();
   }
   return dateText;
 }
@@ -166,11 +176,20 @@ export class HttpResponse {
   private head(framing: string): Buffer {
     this.headersSent = true;
     const reason = STATUS_CODES[this.statusCode] ?? 'Unknown';
-    let text = `HTTP/1.${this.versionMinor} ${this.statusCode} ${reason}${CRLF}Date: ${httpDate()}${CRLF}${framing}`;
+    const date = httpDate();
+    let text = `HTTP/1.${this.versionMinor} ${this.statusCode} ${reason}${CRLF}${framing}`;
     const headers = this.headers;
     for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
     if (!this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0)) text += `Connection: close${CRLF}`;
     else if (this.versionMinor === 0) text += `Connection: keep-alive${CRLF}`;
-    return Buffer.from(`${text}${CRLF}`, 'latin1');
+    const cached = headCache.get(text);
+    if (cached !== undefined) return cached;
+    if (headCache.size >= HEAD_CACHE_ENTRIES_MAX) headCache.clear();
+    const firstLineEnd = text.indexOf(CRLF) + CRLF.length;
+    // Date goes right after the status line, as before; the bytes are shared
+    // by every response with this head this second (queued writes never change them).
+    const head = Buffer.from(`${text.slice(0, firstLineEnd)}Date: ${date}${CRLF}${text.slice(firstLineEnd)}${CRLF}`, 'latin1');
+    headCache.set(text, head);
+    return head;
   }
 }
