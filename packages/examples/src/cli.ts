@@ -7,10 +7,15 @@
 import { startWorkers } from 'zepoll';
 import { parseOptions, USAGE, UsageError, type ExampleOptions } from './options.js';
 import { startExample } from './run.js';
+import { doctorReport } from './doctor.js';
 
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<number | null> {
+  if (argv[0] === 'doctor' && argv.length === 1) {
+    process.stdout.write(`${doctorReport()}\n`);
+    return 0;
+  }
   let options: ExampleOptions | null;
   try {
     options = parseOptions(argv);

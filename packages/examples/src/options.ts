@@ -29,6 +29,7 @@ examples:
   static    files under --root with sendfile, Range, If-Modified-Since, HEAD
   proxy     TCP proxy to --upstream host:port, bytes relayed with splice
   resp      in-memory key-value server speaking RESP2 (redis-cli works)
+  doctor    read (never change) the system limits a busy server needs, with the fix for each
 
 options:
   --host <address>       address to bind (default 127.0.0.1)
