@@ -144,6 +144,28 @@ t.test('headers and body of a response leave in one writev', async (t) => {
   fds.assertNone(t);
 });
 
+t.test('server.close() answers every request already received, pipelined ones included, then closes', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes);
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.setEncoding('latin1');
+  let text = '';
+  socket.on('data', (part: string) => (text += part));
+  const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  // A slow first answer holds four pipelined requests in the parser.
+  socket.write(`GET /late?0 HTTP/1.1\r\nHost: a\r\n\r\n${Array.from({ length: 4 }, (_, index) => `GET /?${index + 1} HTTP/1.1\r\nHost: a\r\n\r\n`).join('')}`);
+  for (let wait = 0; wait < 200 && reactor.stats.bytesIn === 0; wait += 1) await sleep(1);
+  await sleep(5);
+  await server.close(2000);
+  await ended;
+  t.equal(text.split('HTTP/1.1 200 OK').length - 1, 5, 'all five answered');
+  t.match(text, /late \/late\?0/);
+  t.equal(reactor.stats.handlerErrors, 0, 'no write after end');
+  reactor.close();
+  fds.assertNone(t);
+});
+
 t.test('HTTP/1.0: closed after the response unless keep-alive; a streamed body ends with the close', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();

@@ -17,6 +17,12 @@ export interface ConnectionHandler {
   onError?(connection: Connection, error: Error): void;
   /** The idle timeout passed; without this handler the connection is destroyed. */
   onTimeout?(connection: Connection): void;
+  /**
+   * The server is closing (Server.close()). A protocol layer answers what it
+   * has already received, then calls end(). Without this handler the server
+   * calls closeGracefully(): queued bytes go out, later input is dropped.
+   */
+  onServerClose?(connection: Connection): void;
   /** Always last; no callback follows. `error` is set when it closed on one. */
   onClose?(connection: Connection, error?: Error): void;
 }

@@ -160,7 +160,10 @@ export class Server implements Pollable {
         resolve();
       };
       if (this.connections.size === 0) this.closedResolve();
-      for (const connection of [...this.connections]) connection.closeGracefully();
+      for (const connection of [...this.connections]) {
+        if (connection.handler.onServerClose !== undefined) connection.handler.onServerClose(connection);
+        else connection.closeGracefully();
+      }
     });
     return this.closing;
   }

@@ -87,6 +87,16 @@ class HttpExchange implements ResponseOwner {
     this.endIfDone();
   }
 
+  /**
+   * The server is closing: read nothing more, answer every request already
+   * read (including pipelined ones the parser holds), then end.
+   */
+  serverClosing(): void {
+    this.closing = true;
+    this.connection.pause();
+    this.endIfDone();
+  }
+
   private endIfDone(): void {
     if (this.closing && !this.feeding && this.current === null && this.connection.isOpen) this.connection.end();
   }
@@ -123,6 +133,7 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, options
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),
     onDrain: (connection) => (connection.context as HttpExchange).current?.drained(),
     onEnd: (connection) => (connection.context as HttpExchange).peerEnded(),
+    onServerClose: (connection) => (connection.context as HttpExchange).serverClosing(),
     onError: () => {},
   };
   return new Server(reactor, connectionHandler, { allowHalfOpen: true, ...options });
