@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { program, startExample } from '../helpers/example.js';
 import { roundTrip, sha256 } from '../helpers/net-client.js';
 
@@ -18,6 +19,20 @@ t.test('http: curl sees the routes, and reuses one connection', async (t) => {
   const reused = program('curl', ['-sv', `${base}/`, `${base}/json`, `${base}/`]);
   t.equal(reused.stdout, `hello world${JSON.stringify({ message: 'hello world', server: 'zepoll' })}hello world`);
   t.match(reused.stderr, /Re-using existing connection/, 'keep-alive: curl reused the connection');
+  // A client that resets in the middle of a request: the server drops that
+  // connection (ECONNRESET) and keeps serving.
+  await new Promise<void>((resolve) => {
+    const socket = net.connect(example.port, '127.0.0.1', () => {
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\nX-Partial: ');
+      setTimeout(() => {
+        socket.resetAndDestroy();
+        resolve();
+      }, 20);
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(program('curl', ['-s', `${base}/`]).stdout, 'hello world', 'still serving after a reset mid-request');
   const head = program('curl', ['-sI', `${base}/`]);
   t.match(head.stdout, /^HTTP\/1\.1 200 OK\r\n/);
   t.match(head.stdout, /Content-Length: 11\r\n/);

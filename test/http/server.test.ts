@@ -166,6 +166,23 @@ t.test('server.close() answers every request already received, pipelined ones in
   fds.assertNone(t);
 });
 
+t.test('a handler that throws closes only its connection; the server keeps serving', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, (request, response) => {
+    if (request.path === '/boom') throw new Error('handler failed');
+    routes(request, response);
+  });
+  const failed = await raw(server.port, 'GET /boom HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.equal(failed, '', 'no response: the connection was closed');
+  t.equal(reactor.stats.handlerErrors, 1, 'counted');
+  const fine = await raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  t.match(fine, /hello world$/, 'the next connection is served');
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
 t.test('HTTP/1.0: closed after the response unless keep-alive; a streamed body ends with the close', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();
