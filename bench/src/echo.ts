@@ -14,15 +14,14 @@
  * client saturated its core (then the number is the client's limit).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildReference } from './reference.js';
+import { procSample } from './proc.js';
+import { CLIENT_CPU, PINNED, pinned, SERVER_CPU } from './servers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 const CLIENT_SATURATED = 0.9; // client CPU share above which its core was the limit
 const START_TIMEOUT_MS = 10_000;
 
@@ -44,14 +43,6 @@ interface Sample {
   readonly clientCpuShare: number;
   readonly syscallsPerRoundTrip: Record<string, number> | null;
   readonly errors: number;
-}
-
-const taskset = spawnSync('taskset', ['--version']).status === 0 && availableParallelism() >= 2;
-const pinned = (cpu: number, command: string, args: string[]): [string, string[]] => (taskset ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
 }
 
 function lines(child: ChildProcess): { next: (predicate: (line: string) => boolean) => Promise<string> } {
@@ -82,20 +73,20 @@ function lines(child: ChildProcess): { next: (predicate: (line: string) => boole
 }
 
 async function runOnce(kind: string, client: string, options: { connections: number; size: number; seconds: number }): Promise<Sample> {
-  const [command, args] = pinned(0, process.execPath, [join(HERE, 'echo-server.js'), kind]);
+  const [command, args] = pinned(SERVER_CPU, process.execPath, [join(HERE, 'echo-server.js'), kind]);
   const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const output = lines(server);
   try {
     const port = Number((await output.next((line) => line.startsWith('port '))).slice(5));
-    const serverPid = taskset ? Number(spawnSync('pgrep', ['-P', String(server.pid)]).stdout.toString().trim() || server.pid) : server.pid!;
+    const serverPid = server.pid!; // taskset execs the server: same pid
     server.kill('SIGUSR2');
     const before = JSON.parse(await output.next((line) => line.startsWith('{'))) as Record<string, number>;
-    const cpuBefore = cpuSeconds(serverPid);
-    const [clientCommand, clientArgs] = pinned(1, client, [String(port), String(options.connections), String(options.size), String(options.seconds)]);
+    const cpuBefore = procSample(serverPid).cpuSeconds;
+    const [clientCommand, clientArgs] = pinned(CLIENT_CPU, client, [String(port), String(options.connections), String(options.size), String(options.seconds)]);
     const run = spawnSync(clientCommand, clientArgs, { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
     if (run.status !== 0) throw new Error(`echo client failed: ${run.stderr}`);
     const result = JSON.parse(run.stdout) as ClientResult;
-    const cpu = cpuSeconds(serverPid) - cpuBefore;
+    const cpu = procSample(serverPid).cpuSeconds - cpuBefore;
     server.kill('SIGUSR2');
     const after = JSON.parse(await output.next((line) => line.startsWith('{'))) as Record<string, number>;
     const perRoundTrip: Record<string, number> = {};
@@ -171,7 +162,7 @@ export function formatEcho(rows: EchoRow[]): string {
         `${ratio.padStart(6)}  ${row.p50us.toFixed(0).padStart(6)}  ${row.p99us.toFixed(0).padStart(6)}  ${row.serverCpuUsPerRoundTrip.toFixed(2).padStart(16)}  ${calls.padEnd(46)}  ${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}${row.errors > 0 ? ` errors ${row.errors}` : ''}`,
     );
   }
-  out.push(taskset ? 'server pinned to CPU 0, client to CPU 1 (taskset)' : 'not pinned: taskset missing or fewer than 2 CPUs');
+  out.push(PINNED ? 'server pinned to CPU 0, client to CPU 1 (taskset)' : 'not pinned: taskset missing or fewer than 2 CPUs');
   return out.join('\n');
 }
 

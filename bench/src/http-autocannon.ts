@@ -8,10 +8,9 @@
  * its CPU share is reported, because at ~70-140k requests/s on a small
  * machine the client's core is the limit, not the server.
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CLIENT_CPU, PINNED, pinned, startExample, startNodeHttp, type BenchServer } from './servers.js';
+import { PINNED, runPinnedClient, startExample, startNodeHttp, type BenchServer } from './servers.js';
 
 /** Client CPU share above which its core, not the server, set the number. */
 const CLIENT_SATURATED = 0.9;
@@ -28,18 +27,10 @@ interface Result {
   readonly clientCpuShare: number;
 }
 
-/** Runs autocannon (pinned) under bash, whose `times` reports the client's CPU seconds. */
+/** Runs autocannon (pinned to the client CPU) and reads its JSON report. */
 function cannon(name: string, server: BenchServer, connections: number, seconds: number, pipelining: number): Result {
-  const [command, args] = pinned(CLIENT_CPU, process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-p', String(pipelining), `http://127.0.0.1:${server.port}/`]);
-  const quoted = [command, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
-  const started = performance.now();
-  const run = spawnSync('bash', ['-c', `${quoted}; status=$?; times >&2; exit $status`], { encoding: 'utf8', timeout: (seconds + 60) * 1000, maxBuffer: 64 * 1024 * 1024 });
-  const elapsed = (performance.now() - started) / 1000;
-  if (run.status !== 0) throw new Error(`autocannon failed: ${run.stderr}`);
+  const run = runPinnedClient(process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-p', String(pipelining), `http://127.0.0.1:${server.port}/`], seconds);
   const report = JSON.parse(run.stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number };
-  // `times` prints the shell's own times, then its children's: "0m1.5s 0m0.3s".
-  const children = run.stderr.trim().split('\n').at(-1) ?? '';
-  const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + Number(match[1]) * 60 + Number(match[2]), 0);
   return {
     name,
     requestsPerSecond: report.requests.average,
@@ -48,7 +39,7 @@ function cannon(name: string, server: BenchServer, connections: number, seconds:
     errors: report.errors,
     timeouts: report.timeouts,
     non2xx: report.non2xx,
-    clientCpuShare: cpu / elapsed,
+    clientCpuShare: run.cpuSeconds / run.elapsed,
   };
 }
 

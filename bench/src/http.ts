@@ -6,10 +6,9 @@
  * of the repeats; server CPU, RSS and context switches come from /proc,
  * system calls from zepoll's own counters.
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { procSample } from './proc.js';
-import { CLIENT_CPU, pinned, startServer, type BenchServer } from './servers.js';
+import { runPinnedClient, startServer, type BenchServer } from './servers.js';
 import { buildReference } from './reference.js';
 import { hasCommand } from './system.js';
 import { straceCounts } from './strace-count.js';
@@ -91,23 +90,10 @@ function milliseconds(text: string): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 'ms' ? value : match[2] === 's' ? value * 1000 : value * 60_000;
 }
 
-/** Runs `command` pinned to the client CPU under bash, whose `times` gives the client's CPU seconds. */
-function runClient(command: string, args: string[], seconds: number): { stdout: string; cpuSeconds: number; elapsed: number } {
-  const [program, programArgs] = pinned(CLIENT_CPU, command, args);
-  const quoted = [program, ...programArgs].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
-  const started = performance.now();
-  const run = spawnSync('bash', ['-c', `${quoted}; status=$?; times >&2; exit $status`], { encoding: 'utf8', timeout: (seconds + 60) * 1000, maxBuffer: 64 * 1024 * 1024 });
-  const elapsed = (performance.now() - started) / 1000;
-  if (run.status !== 0) throw new Error(`${command} failed (${run.status}): ${run.stderr}`);
-  const children = run.stderr.trim().split('\n').at(-1) ?? '';
-  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + Number(match[1]) * 60 + Number(match[2]), 0);
-  return { stdout: run.stdout, cpuSeconds, elapsed };
-}
-
 function load(config: HttpConfig, port: number, seconds: number): ClientResult {
   const url = `http://127.0.0.1:${port}/`;
   if (config.client === 'autocannon') {
-    const run = runClient(process.execPath, [`${HERE}autocannon-client.js`, url, String(config.connections), String(config.pipelining), String(seconds)], seconds);
+    const run = runPinnedClient(process.execPath, [`${HERE}autocannon-client.js`, url, String(config.connections), String(config.pipelining), String(seconds)], seconds);
     const result = JSON.parse(run.stdout) as Omit<ClientResult, 'requests'> & { elapsedSeconds: number };
     return { ...result, requests: result.requestsPerSecond * result.elapsedSeconds, clientCpuSeconds: run.cpuSeconds, elapsedSeconds: run.elapsed };
   }
@@ -116,7 +102,7 @@ function load(config: HttpConfig, port: number, seconds: number): ClientResult {
   if (config.pipelining > 1) args.push('-s', PIPELINE_SCRIPT);
   args.push(url);
   if (config.pipelining > 1) args.push('--', String(config.pipelining));
-  const run = runClient('wrk', args, seconds);
+  const run = runPinnedClient('wrk', args, seconds);
   const text = run.stdout;
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? Number.NaN);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);

@@ -67,3 +67,20 @@ export function startExample(name: string, args: readonly string[] = []): Promis
 export function startNodeHttp(): Promise<BenchServer> {
   return startServer(process.execPath, [NODE_HTTP], /port (\d+)/);
 }
+
+/**
+ * Runs a load generator pinned to the client CPU, under bash, whose `times`
+ * (the shell's own times, then its children's: "0m1.5s 0m0.3s") gives the
+ * client's CPU seconds.
+ */
+export function runPinnedClient(command: string, args: string[], seconds: number): { stdout: string; cpuSeconds: number; elapsed: number } {
+  const [program, programArgs] = pinned(CLIENT_CPU, command, args);
+  const quoted = [program, ...programArgs].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
+  const started = performance.now();
+  const run = spawnSync('bash', ['-c', `${quoted}; status=$?; times >&2; exit $status`], { encoding: 'utf8', timeout: (seconds + 60) * 1000, maxBuffer: 64 * 1024 * 1024 });
+  const elapsed = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`${command} failed (${run.status}): ${run.stderr}`);
+  const children = run.stderr.trim().split('\n').at(-1) ?? '';
+  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + Number(match[1]) * 60 + Number(match[2]), 0);
+  return { stdout: run.stdout, cpuSeconds, elapsed };
+}
