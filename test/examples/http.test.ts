@@ -7,9 +7,11 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { program, startExample } from '../helpers/example.js';
+import { trackFds } from '../helpers/fds.js';
 import { roundTrip, sha256 } from '../helpers/net-client.js';
 
 t.test('http: curl sees the routes, and reuses one connection', async (t) => {
+  const fds = trackFds();
   const example = await startExample(['http']);
   const base = `http://127.0.0.1:${example.port}`;
   t.equal(program('curl', ['-s', `${base}/`]).stdout, 'hello world');
@@ -37,12 +39,15 @@ t.test('http: curl sees the routes, and reuses one connection', async (t) => {
   t.match(head.stdout, /^HTTP\/1\.1 200 OK\r\n/);
   t.match(head.stdout, /Content-Length: 11\r\n/);
   t.equal(await example.stop(), 0);
+  await fds.assertNoneSettled(t);
 });
 
 t.test('echo: random payloads come back exact', async (t) => {
+  const fds = trackFds();
   const example = await startExample(['echo', '--mode', 'lt']);
   const payloads = Array.from({ length: 20 }, (_, index) => randomBytes(1 + ((index * 7919) % 200_000)));
   const results = await Promise.all(payloads.map((payload) => roundTrip(example.port, payload)));
   results.forEach((result, index) => t.equal(sha256(result), sha256(payloads[index]!), `payload ${index} (${payloads[index]!.length} bytes)`));
   t.equal(await example.stop(), 0);
+  await fds.assertNoneSettled(t);
 });

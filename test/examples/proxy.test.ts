@@ -8,6 +8,7 @@ import t from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import { startExample } from '../helpers/example.js';
+import { trackFds } from '../helpers/fds.js';
 
 const REQUESTS = 2000;
 const SOCKETS = 20;
@@ -25,6 +26,7 @@ function get(agent: http.Agent, port: number, path: string): Promise<{ status: n
 }
 
 t.test('proxy carries the http example under load', async (t) => {
+  const fds = trackFds();
   const upstream = await startExample(['http']);
   const proxy = await startExample(['proxy', '--upstream', `127.0.0.1:${upstream.port}`]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
@@ -46,8 +48,11 @@ t.test('proxy carries the http example under load', async (t) => {
   t.ok(closedByProxy, 'with the upstream down, the client is closed');
   t.equal(proxy.child.exitCode, null, 'the proxy keeps running');
   const back = await startExample(['http', '--port', String(upstream.port)]);
-  const again = await get(new http.Agent(), proxy.port, '/');
+  const oneShot = new http.Agent();
+  const again = await get(oneShot, proxy.port, '/');
+  oneShot.destroy();
   t.equal(again.body, 'hello world', 'served again once the upstream is back');
   t.equal(await back.stop(), 0);
   t.equal(await proxy.stop(), 0);
+  await fds.assertNoneSettled(t);
 });

@@ -26,7 +26,9 @@ export function startExample(args: readonly string[]): Promise<RunningExample> {
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (part: string) => (stderr += part));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' comes after 'exit' once the stdio pipes are closed too, so a
+  // test that counts this process's fds sees them gone.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -51,8 +53,7 @@ export function startExample(args: readonly string[]): Promise<RunningExample> {
         readyLine: stdout.split('\n')[0]!,
         output: () => stdout + stderr,
         stop(signal: NodeJS.Signals = 'SIGTERM') {
-          if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-          child.kill(signal);
+          if (child.exitCode === null) child.kill(signal);
           const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
           return exited.finally(() => clearTimeout(killer));
         },

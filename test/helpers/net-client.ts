@@ -56,3 +56,11 @@ export function closed(socket: net.Socket): Promise<void> {
     else socket.once('close', () => resolve());
   });
 }
+
+/** An echo server made with Node's net (not the code under test), for proxies to talk to. */
+export function upstreamEcho(): Promise<net.Server> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => socket.on('error', () => {}).pipe(socket));
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}

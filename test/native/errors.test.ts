@@ -114,6 +114,8 @@ t.test('misuse throws with the right class, code and argument name', (t) => {
     { name: 'shutdown how of 3', call: () => binding.shutdown(a, 3), type: 'RangeError', code: 'ERR_OUT_OF_RANGE', mentions: '"how"' },
     { name: 'address into a short buffer', call: () => binding.localAddress(a, new Uint8Array(16)), type: 'RangeError', code: 'ERR_OUT_OF_RANGE', mentions: '"out"' },
     { name: 'socketPair into a short array', call: () => binding.socketPair(new Int32Array(1)), type: 'RangeError', code: 'ERR_OUT_OF_RANGE', mentions: '"out"' },
+    { name: 'bytesReadable fd of the wrong type', call: () => binding.bytesReadable('0' as unknown as number), type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', mentions: '"fd"' },
+    { name: 'bytesReadable negative fd', call: () => binding.bytesReadable(-1), type: 'RangeError', code: 'ERR_OUT_OF_RANGE', mentions: '"fd"' },
     { name: 'setAffinity cpu out of range', call: () => binding.setAffinity(1024), type: 'RangeError', code: 'ERR_OUT_OF_RANGE', mentions: '"cpu"' },
   ];
   t.ok(cases.length >= 10, `${cases.length} misuse cases`);

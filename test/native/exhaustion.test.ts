@@ -6,19 +6,12 @@
  * limit is small enough to fill quickly.
  */
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { binding } from '../../packages/reactor/src/native.js';
 import { openPoller } from '../../packages/reactor/src/poller.js';
 import { connectTcp, listenTcp, pipe, socketPair } from '../../packages/reactor/src/sockets.js';
-import { trackFds } from '../helpers/fds.js';
+import { softFdLimit, trackFds } from '../helpers/fds.js';
 
 const FILL_LIMIT_MAX = 100_000; // above this, filling the table takes too long for a unit test
-
-function softFdLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((text) => text.startsWith('Max open files'));
-  const value = line?.split(/\s+/)[3];
-  return value === undefined || value === 'unlimited' ? Infinity : Number(value);
-}
 
 const limit = softFdLimit();
 t.test('EMFILE from every fd-making call, then recovery', { skip: limit > FILL_LIMIT_MAX ? `soft fd limit ${limit} is too high to fill` : false }, (t) => {

@@ -6,11 +6,10 @@
  * process's fd table can be filled to its limit.
  */
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { binding } from '../../packages/reactor/src/native.js';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
-import { trackFds } from '../helpers/fds.js';
+import { softFdLimit, trackFds } from '../helpers/fds.js';
 import { runFixture } from '../helpers/child.js';
 import { closed, connect, roundTrip } from '../helpers/net-client.js';
 import { spawn } from 'node:child_process';
@@ -20,12 +19,6 @@ import { FIXTURES } from '../helpers/child.js';
 const FILL_LIMIT_MAX = 100_000;
 const FLOOD = 200;
 const HOLD_MS = 1500;
-
-function softFdLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((text) => text.startsWith('Max open files'));
-  const value = line?.split(/\s+/)[3];
-  return value === undefined || value === 'unlimited' ? Infinity : Number(value);
-}
 
 const limit = softFdLimit();
 t.test('EMFILE: the listener backs off without spinning and accepts again', { skip: limit > FILL_LIMIT_MAX ? `soft fd limit ${limit} too high to fill` : false }, async (t) => {
@@ -69,6 +62,7 @@ interface ChildStats {
 }
 
 t.test('EMFILE in a child started with `ulimit -n 64`: a flood does not spin, serving resumes', async (t) => {
+  const fds = trackFds();
   const FD_LIMIT = 64;
   const FLOOD_SIZE = 300;
   const WINDOW_MS = 1000;
@@ -80,7 +74,7 @@ t.test('EMFILE in a child started with `ulimit -n 64`: a flood does not spin, se
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve)); // after its pipes closed
   const waitFor = async (predicate: () => boolean): Promise<void> => {
     for (let wait = 0; wait < 400 && !predicate(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   };
@@ -104,6 +98,7 @@ t.test('EMFILE in a child started with `ulimit -n 64`: a flood does not spin, se
   t.equal((await roundTrip(port, Buffer.from('ping'))).toString(), 'ping', 'served again once the flood left');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exits cleanly');
+  await fds.assertNoneSettled(t);
 });
 
 t.test('the connection limit closes extra connections at once', async (t) => {

@@ -17,7 +17,7 @@ import { connectTcp } from '../../packages/reactor/src/sockets.js';
 import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
-import { closed, connect as connectClient, receive, sha256 } from '../helpers/net-client.js';
+import { closed, connect as connectClient, receive, sha256, upstreamEcho } from '../helpers/net-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const codeOf = (error: unknown): string | undefined => (error as { code?: string } | undefined)?.code;
@@ -120,13 +120,6 @@ t.test('a connect cut short by a throwing onOpen or a closed reactor rejects and
   await t.rejects(pending, {}, 'rejected, whichever came first');
   fds.assertNone(t);
 });
-
-function upstreamEcho(): Promise<net.Server> {
-  return new Promise((resolve) => {
-    const server = net.createServer((socket) => socket.on('error', () => {}).pipe(socket));
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 async function proxy(mode: Mode): Promise<{ reactor: Reactor; server: Server; relays: Relay[]; upstream: net.Server }> {
   const upstream = await upstreamEcho();

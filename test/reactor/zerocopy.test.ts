@@ -17,7 +17,7 @@ import { Server } from '../../packages/reactor/src/server.js';
 import { connect } from '../../packages/reactor/src/connect.js';
 import { relay, type Relay } from '../../packages/reactor/src/relay.js';
 import { trackFds } from '../helpers/fds.js';
-import { closed, connect as connectClient, receive, roundTrip, sha256 } from '../helpers/net-client.js';
+import { closed, connect as connectClient, receive, roundTrip, sha256, upstreamEcho } from '../helpers/net-client.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'zepoll-reactor-zerocopy-'));
 const FILE_SIZE = 6 * 1024 * 1024 + 333;
@@ -97,14 +97,6 @@ t.test('sendFile rejects on a closed connection, a bad argument or a short file'
   reactor.close();
   fds.assertNone(t);
 });
-
-/** An upstream echo server made with Node's net (not the code under test). */
-function upstreamEcho(): Promise<net.Server> {
-  return new Promise((resolve) => {
-    const server = net.createServer((socket) => socket.pipe(socket));
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 for (const mode of MODES) {
   t.test(`${mode}: relay proxies 8 MiB both ways with splice, no byte through JavaScript`, async (t) => {
