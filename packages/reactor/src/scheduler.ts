@@ -10,6 +10,8 @@ import type { Carried } from './reactor.js';
 export class Scheduler {
   carryOvers: number;
   private queue: Carried[];
+  /** Index of the next owner of `queue` to serve (shift() would be O(n) per owner). */
+  private head: number;
   private next: Carried[];
   private scheduled: boolean;
   private readonly runTurn: () => void;
@@ -18,6 +20,7 @@ export class Scheduler {
   constructor(runTurn: () => void) {
     this.carryOvers = 0;
     this.queue = [];
+    this.head = 0;
     this.next = [];
     this.scheduled = false;
     this.runTurn = runTurn;
@@ -43,24 +46,30 @@ export class Scheduler {
 
   /** Serves everything carried before this call; owners carried again wait for the next turn. */
   serve(visit: (owner: Carried) => void): void {
-    if (this.queue.length === 0) {
+    if (this.head === this.queue.length) {
       if (this.next.length === 0) return;
       const swap = this.queue;
+      swap.length = 0;
       this.queue = this.next;
       this.next = swap;
+      this.head = 0;
     }
     const queue = this.queue;
-    while (queue.length > 0) {
-      const owner = queue.shift()!;
+    // The head moves before the visit: if a visit throws, the caller serves
+    // again and the rest of the queue follows, not the owner that threw.
+    while (this.head < queue.length) {
+      const owner = queue[this.head]!;
+      this.head += 1;
       owner.carried = false;
       visit(owner);
     }
   }
 
   clear(): void {
-    for (const owner of this.queue) owner.carried = false;
+    for (let index = this.head; index < this.queue.length; index += 1) this.queue[index]!.carried = false;
     for (const owner of this.next) owner.carried = false;
     this.queue.length = 0;
+    this.head = 0;
     this.next.length = 0;
   }
 }
