@@ -5,7 +5,7 @@
  * command line; a bad option prints what is wrong and the usage (exit 2).
  */
 import { startWorkers } from 'zepoll';
-import { parseOptions, USAGE, UsageError, type ExampleOptions } from './options.js';
+import { parseOptions, schemeOf, USAGE, UsageError, type ExampleOptions } from './options.js';
 import { startExample } from './run.js';
 import { doctorReport } from './doctor.js';
 
@@ -28,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number | null> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const scheme = options.name === 'http' || options.name === 'static' ? 'http' : options.name === 'resp' ? 'redis' : 'tcp';
+  const scheme = schemeOf(options.name);
   let port: number;
   let close: () => Promise<void>;
   if (options.workers > 0) {

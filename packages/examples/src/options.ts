@@ -48,6 +48,11 @@ SIGTERM closes gracefully and exits 0.`;
 
 export class UsageError extends Error {}
 
+/** The URL scheme of an example's ready line. */
+export function schemeOf(name: ExampleName): string {
+  return name === 'http' || name === 'static' ? 'http' : name === 'resp' ? 'redis' : 'tcp';
+}
+
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, received ${JSON.stringify(text)}`);

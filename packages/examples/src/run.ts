@@ -11,7 +11,6 @@ import { startProxy } from './servers/proxy.js';
 import { startResp } from './servers/resp.js';
 
 export interface RunningExample {
-  readonly scheme: string;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -53,7 +52,6 @@ export function startExample(options: ExampleOptions, reusePort: boolean): Runni
     throw error;
   }
   return {
-    scheme: options.name === 'http' || options.name === 'static' ? 'http' : options.name === 'resp' ? 'redis' : 'tcp',
     port: server.port,
     async close() {
       stop();

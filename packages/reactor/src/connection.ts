@@ -203,8 +203,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * queue is above the high-water mark; onDrain follows when it empties.
    */
   write(data: Uint8Array): boolean {
-    if (this.state !== 'open') throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'write() on a closed connection');
-    if (this.ending) throw new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'write() after end()');
+    const refused = this.refuseWrite('write()');
+    if (refused !== null) throw refused;
     const size = data.byteLength;
     const queue = this.queue;
     if (size === 0) return queue.bytes < this.highWaterMark;
@@ -229,8 +229,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * in or outside a turn. Same return value and rules as write().
    */
   writeMany(parts: readonly Uint8Array[]): boolean {
-    if (this.state !== 'open') throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'write() on a closed connection');
-    if (this.ending) throw new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'write() after end()');
+    const refused = this.refuseWrite('write()');
+    if (refused !== null) throw refused;
     this.holdFlush = true; // one flush once every part is queued
     let ok = true;
     try {
@@ -249,8 +249,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * closes first or the file is shorter than `length`. The fd stays yours.
    */
   sendFile(fileFd: number, offset: number, length: number): Promise<number> {
-    if (this.state !== 'open') return Promise.reject(new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'sendFile() on a closed connection'));
-    if (this.ending) return Promise.reject(new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', 'sendFile() after end()'));
+    const refused = this.refuseWrite('sendFile()');
+    if (refused !== null) return Promise.reject(refused);
     for (const [name, value] of [['fileFd', fileFd], ['offset', offset], ['length', length]] as const) {
       if (!Number.isSafeInteger(value) || value < 0) {
         return Promise.reject(new ZepollError('ERR_OUT_OF_RANGE', `${name} must be a non-negative integer, received ${value}`));
@@ -261,6 +261,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
       this.queue.pushFile(new FileSegment(fileFd, offset, length, resolve, reject));
       this.scheduleFlush();
     });
+  }
+
+  /** The error for a write on a closed or ended connection, or null when writing is allowed. */
+  private refuseWrite(call: string): ZepollError | null {
+    if (this.state !== 'open') return new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', `${call} on a closed connection`);
+    if (this.ending) return new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', `${call} after end()`);
+    return null;
   }
 
   /** Asks for one writableHook call when the socket can take bytes again. */

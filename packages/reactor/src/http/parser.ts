@@ -230,7 +230,8 @@ export class RequestParser {
   private requestLine(line: Buffer, start: number, end: number): void {
     const first = line.indexOf(SP, start);
     const second = first === -1 || first >= end ? -1 : line.indexOf(SP, first + 1);
-    if (first <= start || first >= end || second === -1 || second >= end || second === first + 1 || (line.indexOf(SP, second + 1) !== -1 && line.indexOf(SP, second + 1) < end)) {
+    const third = second === -1 ? -1 : line.indexOf(SP, second + 1);
+    if (first <= start || first >= end || second === -1 || second >= end || second === first + 1 || (third !== -1 && third < end)) {
       throw new HttpParseError(400, 'request line is not METHOD SP target SP version');
     }
     for (let index = start; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
