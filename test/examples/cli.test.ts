@@ -63,6 +63,8 @@ t.test('--help prints the usage; bad options print what is wrong and the usage, 
     [['echo', '--pin'], /--pin needs --workers/],
     [['echo', '--workers=-1'], /--workers must be an integer/],
     [['echo', '--workers', '-1'], /Option '--workers' argument is ambiguous/],
+    [['echo', '--headers-timeout', '1000'], /--headers-timeout is for http and static only/],
+    [['http', '--headers-timeout', '2147483648'], /--headers-timeout must be an integer from 0 to 2147483647/],
   ];
   for (const [args, message] of bad) {
     const result = runCli(args);

@@ -282,3 +282,51 @@ t.test('response API misuse throws with a code; a client gone before the answer 
   reactor.close();
   fds.assertNone(t);
 });
+
+t.test('headers timeout: a head still arriving after headersTimeoutMs gets 408 and a close; bytes alone do not keep it open', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const timeoutMs = 150;
+  const server = createHttpServer(reactor, routes, { headersTimeoutMs: timeoutMs });
+  const socket = net.connect(server.port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  const ended = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  // A whole request first: the clock starts only when a head begins.
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await sleep(timeoutMs * 2);
+  t.match(text, /^HTTP\/1\.1 200 OK/, 'an idle keep-alive connection between requests is not timed out');
+  const started = performance.now();
+  const trickle = 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: 1234567890\r\n';
+  let index = 0;
+  const timer = setInterval(() => {
+    if (index < trickle.length && !socket.destroyed) socket.write(trickle[index++]!);
+  }, 20); // a byte every 20 ms: never idle, never complete
+  const closedAt = await ended;
+  clearInterval(timer);
+  t.match(text, /HTTP\/1\.1 408 Request Timeout\r\n[^]*Connection: close/, '408, then close');
+  t.ok(closedAt - started >= timeoutMs, `closed after ${Math.round(closedAt - started)} ms, not before the timeout`);
+  t.ok(closedAt - started < timeoutMs * 10, 'and not long after it');
+  t.throws(() => createHttpServer(reactor, routes, { headersTimeoutMs: -1 }), { code: 'ERR_OUT_OF_RANGE', message: /headersTimeoutMs/ });
+  t.throws(() => createHttpServer(reactor, routes, { headersTimeoutMs: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('headers timeout 0: never; a response under way is not cut by the head clock', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes, { headersTimeoutMs: 0 });
+  const partial = raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\n', 300);
+  t.equal(await partial, '', 'no answer and no close from the server within 300 ms');
+  await server.close(100);
+  const timed = createHttpServer(reactor, routes, { headersTimeoutMs: 10 }); // shorter than /late's 20 ms
+  // A late response holds the next pipelined head (the parser is paused): that time is the server's, not the client's.
+  const answers = await raw(timed.port, 'GET /late HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n', 500);
+  t.equal(answers.match(/HTTP\/1\.1 200 OK/g)?.length, 2, 'both answered');
+  await timed.close();
+  reactor.close();
+  fds.assertNone(t);
+});

@@ -4,6 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { Mode } from 'zepoll';
+import { HEADERS_TIMEOUT_MS_DEFAULT } from 'zepoll/http';
+
+/** Timers hold at most a signed 32-bit count of milliseconds. */
+const TIMEOUT_MS_MAX = 2 ** 31 - 1;
 
 export const EXAMPLES = ['echo', 'http', 'static', 'proxy', 'resp'] as const;
 export type ExampleName = (typeof EXAMPLES)[number];
@@ -15,6 +19,8 @@ export interface ExampleOptions {
   readonly mode: Mode;
   readonly quota: number;
   readonly idleTimeoutMs: number;
+  /** http and static: how long a request head may take to arrive. */
+  readonly headersTimeoutMs: number;
   readonly workers: number;
   readonly pin: boolean;
   readonly root: string | null;
@@ -25,7 +31,8 @@ export const USAGE = `usage: zepoll-examples <name> [options]
 
 examples:
   echo      TCP echo
-  http      HTTP/1.1: GET / (hello world), GET /json, POST /echo; keep-alive, pipelining
+  http      HTTP/1.1: GET / (hello world), GET /json, POST /echo, GET /bytes/<n>
+            (n bytes streamed with backpressure); keep-alive, pipelining
   static    files under --root with sendfile, Range, If-Modified-Since, HEAD
   proxy     TCP proxy to --upstream host:port, bytes relayed with splice
   resp      in-memory key-value server speaking RESP2 (redis-cli works)
@@ -37,6 +44,8 @@ options:
   --mode lt|et|oneshot   epoll dispatch (default et)
   --quota <bytes>        read quota per connection per turn, or Infinity (default 65536)
   --idle-timeout <ms>    close connections idle this long (default 0: never)
+  --headers-timeout <ms> http, static: answer 408 and close when a request head
+                         takes longer (default 60000; 0: never)
   --workers <n>          reactors in n worker threads sharing the port (SO_REUSEPORT)
   --pin                  pin worker i to CPU i (with --workers)
   --root <dir>           static: the folder to serve
@@ -73,6 +82,7 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
         mode: { type: 'string', default: 'et' },
         quota: { type: 'string', default: '65536' },
         'idle-timeout': { type: 'string', default: '0' },
+        'headers-timeout': { type: 'string' },
         workers: { type: 'string', default: '0' },
         pin: { type: 'boolean', default: false },
         root: { type: 'string' },
@@ -100,6 +110,7 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
   } else if (values.upstream !== undefined) {
     throw new UsageError('--upstream is for proxy only');
   }
+  if (values['headers-timeout'] !== undefined && name !== 'http' && name !== 'static') throw new UsageError('--headers-timeout is for http and static only');
   const workers = integer('workers', values.workers, 0, 256);
   if (values.pin && workers === 0) throw new UsageError('--pin needs --workers');
   return {
@@ -108,7 +119,8 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
     port: integer('port', values.port, 0, 65535),
     mode: values.mode,
     quota,
-    idleTimeoutMs: integer('idle-timeout', values['idle-timeout'], 0, 2 ** 31),
+    idleTimeoutMs: integer('idle-timeout', values['idle-timeout'], 0, TIMEOUT_MS_MAX),
+    headersTimeoutMs: values['headers-timeout'] === undefined ? HEADERS_TIMEOUT_MS_DEFAULT : integer('headers-timeout', values['headers-timeout'], 0, TIMEOUT_MS_MAX),
     workers,
     pin: values.pin,
     root: values.root ?? null,

@@ -29,10 +29,10 @@ export function startExample(options: ExampleOptions, reusePort: boolean): Runni
         server = startEcho(reactor, serverOptions);
         break;
       case 'http':
-        server = startHttp(reactor, serverOptions);
+        server = startHttp(reactor, { ...serverOptions, headersTimeoutMs: options.headersTimeoutMs });
         break;
       case 'static':
-        server = startStatic(reactor, serverOptions, options.root!);
+        server = startStatic(reactor, { ...serverOptions, headersTimeoutMs: options.headersTimeoutMs }, options.root!);
         break;
       case 'proxy': {
         const proxy = startProxy(reactor, serverOptions, options.upstream!);

@@ -105,6 +105,15 @@ export class RequestParser {
   }
 
   /**
+   * True while a request head is partly in and the parser is waiting for
+   * the client (not paused behind a response): the span a headers timeout
+   * bounds.
+   */
+  get inHead(): boolean {
+    return !this.paused && (this.state === State.Headers || (this.state === State.RequestLine && this.partial !== null));
+  }
+
+  /**
    * Parses `data` (which may be reused by the caller after this returns).
    * Stops early when a callback pauses; the rest is kept for resume().
    */

@@ -5,7 +5,8 @@
  * 100-continue`, and on a parse error the status it names, then close.
  */
 import { STATUS_CODES } from 'node:http';
-import type { Reactor } from '../reactor.js';
+import { ZepollError } from '../errors.js';
+import type { IdleTracked, Reactor } from '../reactor.js';
 import { Server, type ServerOptions } from '../server.js';
 import type { Connection, ConnectionHandler } from '../connection.js';
 import type { HttpLimits } from './limits.js';
@@ -15,12 +16,25 @@ import { HttpResponse, type ResponseOwner } from './response.js';
 
 export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void;
 
-export interface HttpServerOptions extends ServerOptions, HttpLimits {}
+export interface HttpServerOptions extends ServerOptions, HttpLimits {
+  /**
+   * Milliseconds a request head may take from its first byte to its blank
+   * line (default 60 000, as Node's headersTimeout; 0: no limit). Over it
+   * the client gets 408 and the connection closes: a client that trickles
+   * a byte at a time (slowloris) is never idle, so the idle timeout alone
+   * would keep it forever.
+   */
+  readonly headersTimeoutMs?: number;
+}
+
+export const HEADERS_TIMEOUT_MS_DEFAULT = 60_000;
+/** setInterval's bound; a longer timeout is a mistake, not a wish. */
+const HEADERS_TIMEOUT_MS_MAX = 2 ** 31 - 1;
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
 /** Per-connection HTTP state, kept in `connection.context`. */
-class HttpExchange implements ResponseOwner {
+class HttpExchange implements ResponseOwner, IdleTracked {
   readonly parser: RequestParser;
   current: HttpResponse | null;
   /** No request after the ones already received (client ended, or Connection: close). */
@@ -30,10 +44,16 @@ class HttpExchange implements ResponseOwner {
   private feeding: boolean;
   private readonly connection: Connection;
   private readonly handler: HttpHandler;
+  /** The headers timeout, under the name the reactor's idle sweep reads. */
+  readonly idleTimeoutMs: number;
+  /** When the head now arriving began; Infinity when no head is arriving (never expires). */
+  lastActivity: number;
 
-  constructor(connection: Connection, handler: HttpHandler, limits: HttpLimits) {
+  constructor(connection: Connection, handler: HttpHandler, limits: HttpLimits, headersTimeoutMs: number) {
     this.connection = connection;
     this.handler = handler;
+    this.idleTimeoutMs = headersTimeoutMs;
+    this.lastActivity = Infinity;
     this.current = null;
     this.closing = false;
     this.stopped = false;
@@ -60,11 +80,26 @@ class HttpExchange implements ResponseOwner {
       parse();
     } catch (error) {
       if (!(error instanceof HttpParseError)) throw error;
-      this.reject(error);
+      this.reject(error.status, error.message);
     } finally {
       if (outer) this.feeding = false;
     }
-    if (outer) this.endIfDone();
+    if (outer) {
+      this.watchHead();
+      this.endIfDone();
+    }
+  }
+
+  /** Starts the headers clock when a head begins, stops it when none is arriving. */
+  private watchHead(): void {
+    if (!this.parser.inHead || this.stopped) this.lastActivity = Infinity;
+    else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.now;
+  }
+
+  /** The reactor's sweep: the head took longer than the headers timeout. */
+  idleExpired(): void {
+    if (this.stopped || !this.parser.inHead) return;
+    this.reject(408, `request head not complete within ${this.idleTimeoutMs} ms`);
   }
 
   responseDone(response: HttpResponse, keepAlive: boolean): void {
@@ -109,15 +144,17 @@ class HttpExchange implements ResponseOwner {
     if (!response.finished) this.parser.pause();
   }
 
-  private reject(error: HttpParseError): void {
+  /** Answers `status` (unless a response is under way), then closes: nothing more is read. */
+  private reject(status: number, message: string): void {
     this.closing = true;
     this.stopped = true;
+    this.lastActivity = Infinity;
     const connection = this.connection;
     if (!connection.isOpen) return;
     if (this.current === null) {
-      const reason = STATUS_CODES[error.status] ?? 'Bad Request';
-      const body = `${error.status} ${reason}: ${error.message}\n`;
-      connection.write(Buffer.from(`HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
+      const reason = STATUS_CODES[status] ?? 'Bad Request';
+      const body = `${status} ${reason}: ${message}\n`;
+      connection.write(Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
     }
     connection.end();
   }
@@ -126,9 +163,18 @@ class HttpExchange implements ResponseOwner {
 /** An HTTP/1.1 server on `reactor`; `handler(request, response)` runs per request. */
 export function createHttpServer(reactor: Reactor, handler: HttpHandler, options: HttpServerOptions = {}): Server {
   const limits: HttpLimits = options;
+  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS_DEFAULT;
+  if (!Number.isInteger(headersTimeoutMs) || headersTimeoutMs < 0 || headersTimeoutMs > HEADERS_TIMEOUT_MS_MAX) {
+    throw new ZepollError('ERR_OUT_OF_RANGE', `headersTimeoutMs must be an integer from 0 to ${HEADERS_TIMEOUT_MS_MAX}, received ${headersTimeoutMs}`);
+  }
   const connectionHandler: ConnectionHandler = {
     onOpen: (connection) => {
-      connection.context = new HttpExchange(connection, handler, limits);
+      const exchange = new HttpExchange(connection, handler, limits, headersTimeoutMs);
+      connection.context = exchange;
+      if (headersTimeoutMs > 0) reactor.trackIdle(exchange);
+    },
+    onClose: (connection) => {
+      if (headersTimeoutMs > 0) reactor.untrackIdle(connection.context as HttpExchange);
     },
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),
     onDrain: (connection) => (connection.context as HttpExchange).current?.drained(),
