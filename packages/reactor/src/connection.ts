@@ -302,6 +302,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     reactor.unregister(this);
     reactor.closeFd(this.fd);
     reactor.connectionsOpen -= 1;
+    reactor.connectionsClosed += 1;
     if (this.idleTimeoutMs > 0) reactor.untrackIdle(this);
     reactor.queuedBytes -= this.queue.bytes;
     this.queue.clear(error ?? new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'the connection closed before the file was sent'));

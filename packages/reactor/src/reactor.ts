@@ -61,7 +61,10 @@ export interface ReactorOptions {
 export interface ReactorStats {
   readonly mode: Mode;
   readonly connectionsOpen: number;
+  /** Connections opened since the reactor began (accepted or connected). */
   readonly connectionsTotal: number;
+  /** Connections closed since the reactor began: total = closed + open. */
+  readonly connectionsClosed: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly turns: number;
@@ -143,6 +146,7 @@ export class Reactor {
   bytesOut: number;
   connectionsOpen: number;
   connectionsTotal: number;
+  connectionsClosed: number;
   acceptBackoffs: number;
   /** Turns run so far; the current turn's number while one runs. */
   turns: number;
@@ -183,6 +187,7 @@ export class Reactor {
     this.bytesOut = 0;
     this.connectionsOpen = 0;
     this.connectionsTotal = 0;
+    this.connectionsClosed = 0;
     this.acceptBackoffs = 0;
     this.table = new Map();
     this.counters = new PollerCounters(this.poller);
@@ -292,6 +297,7 @@ export class Reactor {
       mode: this.mode,
       connectionsOpen: this.connectionsOpen,
       connectionsTotal: this.connectionsTotal,
+      connectionsClosed: this.connectionsClosed,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       turns: this.turns,
