@@ -18,6 +18,11 @@ t.test('http: curl sees the routes, and reuses one connection', async (t) => {
   t.same(JSON.parse(program('curl', ['-s', `${base}/json`]).stdout), { message: 'hello world', server: 'zepoll' });
   t.equal(program('curl', ['-s', '-X', 'POST', '--data-binary', 'posted body', `${base}/echo`]).stdout, 'posted body');
   t.match(program('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${base}/nowhere`]).stdout, '404');
+  const streamed = program('curl', ['-s', '-D', '-', `${base}/bytes/200000`]);
+  t.match(streamed.stdout, /transfer-encoding: chunked/i, '/bytes/<n> streams');
+  t.equal(streamed.stdout.slice(streamed.stdout.indexOf('\r\n\r\n') + 4).length, 200_000, 'n bytes');
+  t.equal(program('curl', ['-s', `${base}/bytes/0`]).stdout, '', '/bytes/0: empty');
+  for (const bad of ['abc', '67108865', '1e3']) t.match(program('curl', ['-s', '-w', ' %{http_code}', `${base}/bytes/${bad}`]).stdout, /n from 0 to 67108864\n 400$/, `/bytes/${bad}: 400`);
   const reused = program('curl', ['-sv', `${base}/`, `${base}/json`, `${base}/`]);
   t.equal(reused.stdout, `hello world${JSON.stringify({ message: 'hello world', server: 'zepoll' })}hello world`);
   t.match(reused.stderr, /Re-using existing connection/, 'keep-alive: curl reused the connection');
