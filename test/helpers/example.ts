@@ -21,8 +21,15 @@ export interface RunningExample {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startExample(args: readonly string[]): Promise<RunningExample> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+export interface ExampleLaunch {
+  /** Start under `ulimit -n` of this many open files (bash execs node: the pid is the example's). */
+  readonly fdLimit?: number;
+}
+
+export function startExample(args: readonly string[], launch: ExampleLaunch = {}): Promise<RunningExample> {
+  const quoted = [process.execPath, CLI, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
+  const [command, commandArgs] = launch.fdLimit === undefined ? [process.execPath, [CLI, ...args]] : ['bash', ['-c', `ulimit -n ${launch.fdLimit} && exec ${quoted}`]];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (part: string) => (stderr += part));

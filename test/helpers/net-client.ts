@@ -64,3 +64,22 @@ export function upstreamEcho(): Promise<net.Server> {
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
+
+/** Writes `payload` on an open socket; resolves with what arrives until `complete(text)` says it is all there. */
+export function exchangeOn(socket: net.Socket, payload: string, complete: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (part: Buffer): void => {
+      text += part.toString('latin1');
+      if (!complete(text)) return;
+      socket.off('data', onData).off('close', onClose);
+      resolve(text);
+    };
+    const onClose = (): void => {
+      socket.off('data', onData);
+      reject(new Error(`closed before a complete answer: ${JSON.stringify(text)}`));
+    };
+    socket.on('data', onData).once('close', onClose);
+    socket.write(payload);
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * fd exhaustion on the http example: started under `ulimit -n 64` and
+ * flooded with 300 connections that each send a request and stay. Accept
+ * runs out of fds (EMFILE); the server must back off instead of spinning
+ * (its CPU time over the flood stays low, read from /proc), answer the
+ * connections it holds, accept again once the flood leaves, and exit 0.
+ * LT is where an unaccepted backlog would spin; ET is where a missed
+ * accept would never be retried; both are run.
+ */
+import t from 'tap';
+import http from 'node:http';
+import net from 'node:net';
+import { procSample } from '../../bench/src/proc.js';
+import { startExample } from '../helpers/example.js';
+import { trackFds } from '../helpers/fds.js';
+
+const FD_LIMIT = 64;
+const FLOOD_SIZE = 300;
+const WINDOW_MS = 1000;
+/** Share of one core the server may use while the flood holds it at its limit. */
+const CPU_SHARE_MAX = 0.3;
+const REQUEST = 'GET / HTTP/1.1\r\nHost: flood\r\n\r\n';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function get(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (part: string) => (body += part));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+for (const mode of ['lt', 'et']) {
+  t.test(`${mode}: a flood of ${FLOOD_SIZE} connections against ulimit -n ${FD_LIMIT}: no spin, answers, accepts again`, async (t) => {
+    const fds = trackFds();
+    const example = await startExample(['http', '--mode', mode], { fdLimit: FD_LIMIT });
+    const pid = example.child.pid!;
+    let answered = 0;
+    const flood = Array.from({ length: FLOOD_SIZE }, () => {
+      const socket = net.connect(example.port, '127.0.0.1', () => socket.write(REQUEST));
+      socket.on('error', () => {});
+      socket.setEncoding('latin1').on('data', (part: string) => {
+        if (part.includes('hello world')) answered += 1;
+      });
+      return socket;
+    });
+    await sleep(300); // the flood lands; the server runs out of fds
+    const before = procSample(pid);
+    await sleep(WINDOW_MS);
+    const cpuShare = (procSample(pid).cpuSeconds - before.cpuSeconds) / (WINDOW_MS / 1000);
+    t.ok(cpuShare <= CPU_SHARE_MAX, `server CPU ${(cpuShare * 100).toFixed(1)}% of a core over ${WINDOW_MS} ms at its fd limit (bound ${CPU_SHARE_MAX * 100}%)`);
+    t.ok(answered > 0 && answered < FD_LIMIT, `${answered} flood connections answered: the ones its fds could hold`);
+    for (const socket of flood) socket.destroy();
+    // Accepting resumes: the backlog drains (those connections are gone) and a new client is served.
+    let served: { status: number; body: string } | null = null;
+    for (let attempt = 0; attempt < 50 && served === null; attempt += 1) {
+      served = await get(example.port).catch(async () => {
+        await sleep(100);
+        return null;
+      });
+    }
+    t.same(served, { status: 200, body: 'hello world' }, 'served again once the flood left');
+    t.equal(example.child.exitCode, null, 'no crash');
+    t.equal(await example.stop(), 0, 'SIGTERM: exit 0');
+    await fds.assertNoneSettled(t);
+  });
+}
