@@ -3,12 +3,15 @@
  * C echo client, which measures their latency) while one more connection
  * streams at full speed into the same echo server. For each mode, the small
  * requests' p99 without the firehose, with it and read quotas on (64 KiB),
- * and with it and quotas off (readQuota Infinity).
+ * and with it and quotas off (readQuota Infinity). Repeated (every mode's
+ * three runs, then again), each figure the median with min-max; a factor is
+ * taken per repeat, from runs made seconds apart, then its median.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildReference } from './reference.js';
 import { CLIENT_CPU, pinned, startServer } from './servers.js';
+import { spread, type Spread } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SMALL_CONNECTIONS = 50;
@@ -20,6 +23,9 @@ export interface FairnessRow {
   readonly noQuotaP99us: number;
   readonly quotaFactor: number;
   readonly noQuotaFactor: number;
+  readonly quotaFactorRange: Spread;
+  readonly noQuotaFactorRange: Spread;
+  readonly repeats: number;
 }
 
 async function p99(kind: string, firehose: boolean, seconds: number): Promise<number> {
@@ -39,22 +45,42 @@ async function p99(kind: string, firehose: boolean, seconds: number): Promise<nu
   }
 }
 
-export async function runFairness(seconds: number, progress: (text: string) => void): Promise<FairnessRow[]> {
-  const rows: FairnessRow[] = [];
-  for (const mode of ['lt', 'et', 'oneshot']) {
-    progress(`fairness: ${mode}, no firehose`);
-    const quiet = await p99(mode, false, seconds);
-    progress(`fairness: ${mode}, firehose, quota 64 KiB`);
-    const quota = await p99(mode, true, seconds);
-    progress(`fairness: ${mode}, firehose, readQuota Infinity`);
-    const noQuota = await p99(`${mode}-infinity`, true, seconds);
-    rows.push({ mode, quietP99us: quiet, quotaP99us: quota, noQuotaP99us: noQuota, quotaFactor: quota / quiet, noQuotaFactor: noQuota / quiet });
+export async function runFairness(seconds: number, repeats: number, progress: (text: string) => void): Promise<FairnessRow[]> {
+  const modes = ['lt', 'et', 'oneshot'];
+  const samples = new Map(modes.map((mode) => [mode, { quiet: [] as number[], quota: [] as number[], noQuota: [] as number[] }]));
+  for (let repeat = 1; repeat <= repeats; repeat += 1) {
+    for (const mode of modes) {
+      const into = samples.get(mode)!;
+      progress(`fairness: ${mode}, no firehose (${repeat}/${repeats})`);
+      into.quiet.push(await p99(mode, false, seconds));
+      progress(`fairness: ${mode}, firehose, quota 64 KiB (${repeat}/${repeats})`);
+      into.quota.push(await p99(mode, true, seconds));
+      progress(`fairness: ${mode}, firehose, readQuota Infinity (${repeat}/${repeats})`);
+      into.noQuota.push(await p99(`${mode}-infinity`, true, seconds));
+    }
   }
-  return rows;
+  return modes.map((mode) => {
+    const { quiet, quota, noQuota } = samples.get(mode)!;
+    const quotaFactorRange = spread(quota.map((value, index) => value / quiet[index]!));
+    const noQuotaFactorRange = spread(noQuota.map((value, index) => value / quiet[index]!));
+    return {
+      mode,
+      quietP99us: spread(quiet).median,
+      quotaP99us: spread(quota).median,
+      noQuotaP99us: spread(noQuota).median,
+      quotaFactor: quotaFactorRange.median,
+      noQuotaFactor: noQuotaFactorRange.median,
+      quotaFactorRange,
+      noQuotaFactorRange,
+      repeats,
+    };
+  });
 }
 
+const range = (value: Spread): string => `${value.min.toFixed(2)}-${value.max.toFixed(2)}`;
+
 export function formatFairness(rows: readonly FairnessRow[]): string {
-  const lines = [`fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and beside one firehose connection`, 'mode   alone    firehose+quota (factor)   firehose, no quota (factor)'];
-  for (const row of rows) lines.push(`${row.mode.padEnd(5)} ${row.quietP99us.toFixed(0).padStart(7)}   ${row.quotaP99us.toFixed(0).padStart(9)} (${row.quotaFactor.toFixed(2)}x)        ${row.noQuotaP99us.toFixed(0).padStart(9)} (${row.noQuotaFactor.toFixed(2)}x)`);
+  const lines = [`fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and beside one firehose connection (median of ${rows[0]?.repeats ?? 0}; factor min-max)`, 'mode   alone    firehose+quota (factor)             firehose, no quota (factor)'];
+  for (const row of rows) lines.push(`${row.mode.padEnd(5)} ${row.quietP99us.toFixed(0).padStart(7)}   ${row.quotaP99us.toFixed(0).padStart(9)} (${row.quotaFactor.toFixed(2)}x, ${range(row.quotaFactorRange)})`.padEnd(54) + `${row.noQuotaP99us.toFixed(0).padStart(9)} (${row.noQuotaFactor.toFixed(2)}x, ${range(row.noQuotaFactorRange)})`);
   return lines.join('\n');
 }

@@ -1,14 +1,17 @@
 /**
  * The scaling curve: N idle connections (100, 1 000, 10 000) plus 10 active
  * ones doing 64-byte round trips, served by select (only while every fd is
- * below 1024), poll, and epoll (LT and ET). Reported: the average wall time
- * of one wait call and the active connections' round trips per second, as
- * N grows. The real version of the "select is O(n)" chart.
+ * below 1024), poll, and epoll (LT and ET). Reported: the average time of
+ * one wait call (made with timeout 0, so it is the call's own cost and not
+ * time spent blocked waiting for the client) and the active connections'
+ * round trips per second, as N grows; each the median of the repeats (run
+ * interleaved), with min-max. The real version of the "select is O(n)" chart.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildReference } from './reference.js';
 import { CLIENT_CPU, pinned, startServer } from './servers.js';
+import { spread, type Spread } from './stats.js';
 
 export const MECHANISMS = ['select', 'poll', 'epoll-lt', 'epoll-et'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
@@ -22,9 +25,13 @@ export interface ScalingPoint {
   readonly idle: number;
   readonly microsecondsPerWait: number;
   readonly roundTripsPerSecond: number;
+  readonly waitRange: Spread;
+  readonly repeats: number;
 }
 
-async function point(mechanism: Mechanism, idle: number, seconds: number): Promise<ScalingPoint> {
+type Sample = { readonly microsecondsPerWait: number; readonly roundTripsPerSecond: number };
+
+async function sample(mechanism: Mechanism, idle: number, seconds: number): Promise<Sample> {
   const total = idle + ACTIVE;
   const server = await startServer(process.execPath, [`${HERE}scaling-server.js`, mechanism, String(total), String(seconds + 1)], /port (\d+)/);
   let output = '';
@@ -47,33 +54,40 @@ async function point(mechanism: Mechanism, idle: number, seconds: number): Promi
     const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
     if (line === undefined) throw new Error(`the ${mechanism} server reported nothing`);
     const stats = JSON.parse(line) as { waits: number; waitNs: number };
-    return { mechanism, idle, microsecondsPerWait: stats.waitNs / stats.waits / 1000, roundTripsPerSecond: result.roundTrips / result.elapsed };
+    return { microsecondsPerWait: stats.waitNs / stats.waits / 1000, roundTripsPerSecond: result.roundTrips / result.elapsed };
   } finally {
     idler.kill('SIGTERM');
     await server.stop();
   }
 }
 
-export async function runScaling(idleCounts: readonly number[], seconds: number, progress: (text: string) => void): Promise<ScalingPoint[]> {
-  const points: ScalingPoint[] = [];
-  for (const idle of idleCounts) {
-    for (const mechanism of MECHANISMS) {
-      if (mechanism === 'select' && idle + ACTIVE > SELECT_CONNECTIONS_MAX) continue; // undefined behaviour past FD_SETSIZE: not measured
-      progress(`scaling: ${mechanism}, ${idle} idle + ${ACTIVE} active`);
-      points.push(await point(mechanism, idle, seconds));
+export async function runScaling(idleCounts: readonly number[], seconds: number, repeats: number, progress: (text: string) => void): Promise<ScalingPoint[]> {
+  const samples = new Map<string, Sample[]>();
+  for (let repeat = 1; repeat <= repeats; repeat += 1) {
+    for (const idle of idleCounts) {
+      for (const mechanism of MECHANISMS) {
+        if (mechanism === 'select' && idle + ACTIVE > SELECT_CONNECTIONS_MAX) continue; // undefined behaviour past FD_SETSIZE: not measured
+        progress(`scaling: ${mechanism}, ${idle} idle + ${ACTIVE} active (${repeat}/${repeats})`);
+        const key = `${mechanism} ${idle}`;
+        samples.set(key, [...(samples.get(key) ?? []), await sample(mechanism, idle, seconds)]);
+      }
     }
   }
-  return points;
+  return [...samples].map(([key, runs]) => {
+    const [mechanism, idle] = key.split(' ') as [Mechanism, string];
+    const waitRange = spread(runs.map((run) => run.microsecondsPerWait));
+    return { mechanism, idle: Number(idle), microsecondsPerWait: waitRange.median, roundTripsPerSecond: spread(runs.map((run) => run.roundTripsPerSecond)).median, waitRange, repeats };
+  });
 }
 
 export function formatScaling(points: readonly ScalingPoint[]): string {
   const idles = [...new Set(points.map((one) => one.idle))];
-  const lines = [`scaling: ${ACTIVE} active connections (64-byte round trips) plus N idle; µs per wait call / round trips per second`];
-  lines.push(`mechanism   ${idles.map((idle) => `N=${idle}`.padStart(22)).join('')}`);
+  const lines = [`scaling: ${ACTIVE} active connections (64-byte round trips) plus N idle; µs per wait call (timeout 0; min-max) / round trips per second (median of ${points[0]?.repeats ?? 0})`];
+  lines.push(`mechanism   ${idles.map((idle) => `N=${idle}`.padStart(36)).join('')}`);
   for (const mechanism of MECHANISMS) {
     const cells = idles.map((idle) => {
       const found = points.find((one) => one.mechanism === mechanism && one.idle === idle);
-      return (found === undefined ? 'n/a (fd >= 1024)' : `${found.microsecondsPerWait.toFixed(1)} µs / ${Math.round(found.roundTripsPerSecond).toLocaleString('en-US')}`).padStart(22);
+      return (found === undefined ? 'n/a (fd >= 1024)' : `${found.microsecondsPerWait.toFixed(1)} µs (${found.waitRange.min.toFixed(1)}-${found.waitRange.max.toFixed(1)}) / ${Math.round(found.roundTripsPerSecond).toLocaleString('en-US')}`).padStart(36);
     });
     lines.push(`${mechanism.padEnd(11)} ${cells.join('')}`);
   }
