@@ -186,7 +186,9 @@ export class BufferPool {
     const slabNumber = this.chunks.length / this.chunksPerSlab;
     this.slabIndex.set(slab, slabNumber);
     const first = this.chunks.length;
-    for (let offset = 0; offset < count; offset += 1) this.chunks.push(new Uint8Array(slab, offset * this.chunkSize, this.chunkSize));
+    // Buffer views (a Uint8Array subclass): their subarrays are Buffers too,
+    // so a consumer that wants a Buffer (the HTTP parser) needs no wrapper.
+    for (let offset = 0; offset < count; offset += 1) this.chunks.push(Buffer.from(slab, offset * this.chunkSize, this.chunkSize));
     // Lowest index on top of the free list: reuse keeps the working set small.
     for (let index = first + count - 1; index >= first; index -= 1) this.free.push(index);
     return true;

@@ -118,7 +118,8 @@ export class RequestParser {
    * Stops early when a callback pauses; the rest is kept for resume().
    */
   execute(data: Uint8Array): void {
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // The reactor's reads are already Buffers (pool views): no wrapper per read.
+    const bytes = data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (this.paused) {
       this.saved = this.saved === null ? Buffer.from(bytes) : Buffer.concat([this.saved, bytes]);
       return;

@@ -16,14 +16,27 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 let dateSecond = -1;
 let dateText = '';
+
+/** Framing of a head: a Content-Length (>= 0), chunked, or none (delimited by close). */
+const FRAMING_CHUNKED = -1;
+const FRAMING_NONE = -2;
+
+interface CachedHead {
+  readonly headers: readonly string[];
+  readonly bytes: Buffer;
+}
+
 /**
- * Encoded response heads of this second, by their text without the Date:
- * the same status, framing and headers make the same bytes, so they are
- * encoded once. Cleared when the Date changes and when it grows past its
+ * Encoded response heads of this second. The same status, version,
+ * connection handling, framing and headers make the same bytes, so they are
+ * encoded once. Looked up by a number made of everything but the headers,
+ * then by comparing the header strings: no key string is built or hashed
+ * per response. Cleared when the Date changes and when it grows past its
  * bound (Content-Length makes many keys).
  */
-const headCache = new Map<string, Buffer>();
+const headCache = new Map<number, CachedHead[]>();
 const HEAD_CACHE_ENTRIES_MAX = 256;
+let headCacheEntries = 0;
 
 /** The Date header, formatted at most once a second (the head cache follows it). */
 function httpDate(): string {
@@ -33,8 +46,15 @@ function httpDate(): string {
     dateSecond = second;
     dateText = new Date(now).toUTCString();
     headCache.clear();
+    headCacheEntries = 0;
   }
   return dateText;
+}
+
+function sameHeaders(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 export interface ResponseOwner {
@@ -108,7 +128,7 @@ export class HttpResponse {
     }
     if (!this.headersSent) {
       const length = bytes?.byteLength ?? 0;
-      const head = this.head(`Content-Length: ${length}${CRLF}`);
+      const head = this.head(length);
       this.connection.writeMany(bytes === undefined || length === 0 || this.headOnly ? [head] : [head, bytes]);
     } else if (this.streaming === 'chunked') {
       const parts: Uint8Array[] = [];
@@ -134,7 +154,7 @@ export class HttpResponse {
       this.finishedFlag = true;
       return;
     }
-    this.connection.write(this.head(`Content-Length: ${length}${CRLF}`));
+    this.connection.write(this.head(length));
     try {
       if (!this.headOnly && length > 0) await this.connection.sendFile(fd, offset, length);
     } finally {
@@ -153,8 +173,7 @@ export class HttpResponse {
     if (!this.connection.isOpen) return false;
     if (!this.headersSent) {
       this.streaming = this.versionMinor === 1 ? 'chunked' : 'close';
-      const framing = this.streaming === 'chunked' ? `Transfer-Encoding: chunked${CRLF}` : '';
-      this.connection.write(this.head(framing));
+      this.connection.write(this.head(this.streaming === 'chunked' ? FRAMING_CHUNKED : FRAMING_NONE));
     }
     if (bytes.byteLength === 0 || this.headOnly) return this.connection.queuedBytes < this.connection.highWaterMark;
     if (this.streaming === 'chunked') return this.connection.writeMany([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CHUNK_END]);
@@ -173,23 +192,36 @@ export class HttpResponse {
     callback?.();
   }
 
-  private head(framing: string): Buffer {
+  /** The encoded head: `framing` is a Content-Length, FRAMING_CHUNKED or FRAMING_NONE. */
+  private head(framing: number): Buffer {
     this.headersSent = true;
-    const reason = STATUS_CODES[this.statusCode] ?? 'Unknown';
     const date = httpDate();
-    let text = `HTTP/1.${this.versionMinor} ${this.statusCode} ${reason}${CRLF}${framing}`;
+    // 0: no Connection header, 1: close, 2: keep-alive (HTTP/1.0 asks for it to be said).
+    const connection = !this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? 1 : this.versionMinor === 0 ? 2 : 0;
+    const key = (((framing + 2) * 4 + connection) * 2 + this.versionMinor) * 1000 + this.statusCode;
     const headers = this.headers;
+    const bucket = headCache.get(key);
+    if (bucket !== undefined) {
+      for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
+    }
+    const reason = STATUS_CODES[this.statusCode] ?? 'Unknown';
+    // Date right after the status line; the bytes are shared by every
+    // response with this head this second (queued writes never change them).
+    let text = `HTTP/1.${this.versionMinor} ${this.statusCode} ${reason}${CRLF}Date: ${date}${CRLF}`;
+    if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
+    else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
     for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
-    if (!this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0)) text += `Connection: close${CRLF}`;
-    else if (this.versionMinor === 0) text += `Connection: keep-alive${CRLF}`;
-    const cached = headCache.get(text);
-    if (cached !== undefined) return cached;
-    if (headCache.size >= HEAD_CACHE_ENTRIES_MAX) headCache.clear();
-    const firstLineEnd = text.indexOf(CRLF) + CRLF.length;
-    // Date goes right after the status line, as before; the bytes are shared
-    // by every response with this head this second (queued writes never change them).
-    const head = Buffer.from(`${text.slice(0, firstLineEnd)}Date: ${date}${CRLF}${text.slice(firstLineEnd)}${CRLF}`, 'latin1');
-    headCache.set(text, head);
-    return head;
+    if (connection === 1) text += `Connection: close${CRLF}`;
+    else if (connection === 2) text += `Connection: keep-alive${CRLF}`;
+    const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
+    if (headCacheEntries >= HEAD_CACHE_ENTRIES_MAX) {
+      headCache.clear();
+      headCacheEntries = 0;
+    }
+    const entry = { headers: headers.slice(), bytes };
+    if (bucket === undefined || headCache.get(key) === undefined) headCache.set(key, [entry]);
+    else bucket.push(entry);
+    headCacheEntries += 1;
+    return bytes;
   }
 }

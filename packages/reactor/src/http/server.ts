@@ -69,15 +69,20 @@ class HttpExchange implements ResponseOwner, IdleTracked {
 
   feed(data: Uint8Array): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
-    this.run(() => this.parser.execute(data));
+    this.run(data);
   }
 
-  /** Runs the parser; ends the connection afterwards if nothing more can come. */
-  private run(parse: () => void): void {
+  /**
+   * Runs the parser on `data`, or resumes it with what it kept (null): no
+   * closure per call, this runs for every read and every response. Ends
+   * the connection afterwards if nothing more can come.
+   */
+  private run(data: Uint8Array | null): void {
     const outer = !this.feeding;
     this.feeding = true;
     try {
-      parse();
+      if (data === null) this.parser.resume();
+      else this.parser.execute(data);
     } catch (error) {
       if (!(error instanceof HttpParseError)) throw error;
       this.reject(error.status, error.message);
@@ -113,7 +118,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
       this.connection.end();
       return;
     }
-    this.run(() => this.parser.resume());
+    this.run(null);
   }
 
   /** The client ended: finish what it sent, then close. */
