@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the comparison users run. With no options it finishes in
- * about four minutes on a 2-core machine:
+ * under five minutes on a 2-core machine; every figure is the median of
+ * `--repeats` interleaved runs, with min-max:
  *
  *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
  *          one-shot, and the C epoll reference; wrk -c 100 and -c 1000 not
