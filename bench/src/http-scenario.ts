@@ -28,9 +28,14 @@ export interface HttpTable {
   readonly rows: HttpRow[];
 }
 
-export async function runHttp(servers: readonly HttpServerKind[], configs: readonly HttpConfig[], seconds: number, repeats: number, progress: (text: string) => void): Promise<HttpTable[]> {
+/** Length of the strace'd run (strace slows the server; only the counts are used). */
+const STRACE_SECONDS = 1;
+
+export async function runHttp(servers: readonly HttpServerKind[], configs: readonly HttpConfig[], runSeconds: number, repeats: number, progress: (text: string) => void): Promise<HttpTable[]> {
   const tables: HttpTable[] = [];
+  const tracedConfigs = new Set<string>();
   for (const config of configs) {
+    const seconds = config.seconds ?? runSeconds;
     const samples = new Map<HttpServerKind, HttpSample[]>(servers.map((server) => [server, []]));
     for (let repeat = 0; repeat < repeats; repeat += 1) {
       for (const server of servers) {
@@ -38,14 +43,16 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
         samples.get(server)!.push(await httpSample(server, config, seconds));
       }
     }
-    // Node and C keep no counters: one strace'd run each, not pipelined only.
+    // Node and C keep no counters: one strace'd run each per connection
+    // count and depth (the first client's table; the counts do not depend on the client).
     const traced = new Map<HttpServerKind, Record<string, number> | null>();
-    // Once per run (the first unpipelined table): the counts hardly depend on the configuration.
-    if (config.pipelining === 1 && !tables.some((table) => table.config.pipelining === 1)) {
+    const shape = `${config.connections}/${config.pipelining}`;
+    if (!tracedConfigs.has(shape)) {
+      tracedConfigs.add(shape);
       for (const server of servers) {
         if (server !== 'node' && server !== 'c') continue;
-        progress(`http ${config.client} -c ${config.connections}: ${server} under strace -c (system calls only)`);
-        traced.set(server, await tracedSyscalls(server, config, seconds));
+        progress(`http ${config.client} -c ${config.connections} pipelining ${config.pipelining}: ${server} under strace -c (system calls only)`);
+        traced.set(server, await tracedSyscalls(server, config, STRACE_SECONDS));
       }
     }
     tables.push({

@@ -20,6 +20,8 @@ export interface HttpConfig {
   readonly client: 'autocannon' | 'wrk';
   readonly connections: number;
   readonly pipelining: number;
+  /** This configuration's run length, when not the run's --seconds. */
+  readonly seconds?: number;
 }
 
 export interface HttpSample {

@@ -40,6 +40,7 @@ const SCENARIOS = ['http', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding']
 const SCALING_IDLE = [100, 1000, 10_000];
 /** Run lengths (s) of the scenarios after http, at most: each is repeated `--repeats` times. */
 const ECHO_SECONDS_MAX = 1;
+const AUTOCANNON_SECONDS_MAX = 1;
 const FAIRNESS_SECONDS_MAX = 0.7;
 const SCALING_SECONDS_MAX = 0.5;
 const ZEROCOPY_SECONDS_MAX = 0.6;
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
           // By default, pipelining only at 100 connections, and autocannon only unpipelined at 100 when wrk runs.
           if (values.pipelining === undefined && depth > 1 && count !== 100) continue;
           if (values.connections === undefined && values.pipelining === undefined && client === 'autocannon' && wrkPresent && depth > 1) continue;
-          configs.push({ client, connections: count, pipelining: depth });
+          // autocannon beside wrk is a second view, client-bound at these rates: shorter runs.
+          configs.push({ client, connections: count, pipelining: depth, ...(client === 'autocannon' && wrkPresent ? { seconds: Math.min(seconds, AUTOCANNON_SECONDS_MAX) } : {}) });
         }
       }
     }

@@ -3,8 +3,15 @@
  * mechanism, the classic way for each. `node scaling-server.js MECHANISM
  * CONNECTIONS SECONDS` with MECHANISM select | poll | epoll-lt | epoll-et.
  * Prints "port N", accepts CONNECTIONS connections, serves them for
- * SECONDS, then prints one JSON line: waits, nanoseconds spent in the wait
- * calls, round trips answered.
+ * SECONDS, then probes the idle ones alone, and prints one JSON line:
+ * waits and nanoseconds spent in them while serving, round trips answered,
+ * and the probe's median nanoseconds per wait.
+ *
+ * The probe: the connections that never sent a byte (the idle N), asked
+ * again and again with timeout 0 while nothing is ready: the cost of one
+ * call over N descriptors and nothing else (no events to copy, no time
+ * blocked). The median of the probe's calls is robust to the preemptions a
+ * shared machine adds to a mean.
  *
  * select and poll are handed the whole set on every call (that is their
  * cost); epoll keeps the interest list in the kernel.
@@ -41,27 +48,57 @@ const buffer = new Uint8Array(MESSAGE_SIZE_MAX);
 let roundTrips = 0;
 /** The load generator closed its connections: the measured run is over. */
 let finished = false;
+/** fds that sent something: the active ones, left out of the probe. */
+const active = new Set<number>();
 /** Reads what is there and writes it back (the clients send one message and wait). */
 function serve(fd: number): void {
+  active.add(fd);
   const got = poller.read(fd, buffer, 0, buffer.length);
   if (got > 0 && poller.write(fd, buffer, 0, got) === got) roundTrips += 1;
   else if (got !== EAGAIN && got <= 0) finished = true;
 }
 
 let waits = 0;
-let waitNs = 0n;
+let waitNs = 0;
+/** Times one wait call: performance.now() allocates nothing (hrtime.bigint() would, per call). */
+function timed(call: () => number): number {
+  const start = performance.now();
+  const count = call();
+  waitNs += (performance.now() - start) * 1e6;
+  waits += 1;
+  return count;
+}
+
+/** The probe's bounds: this many calls, or this long, whichever comes first. */
+const PROBE_CALLS_MAX = 20_000;
+const PROBE_MS_MAX = 300;
+/** Calls `wait` (which must find nothing ready) repeatedly; the median ns of one call. */
+function probe(wait: () => number): { medianNs: number; calls: number; nonEmpty: number } {
+  const samples = new Float64Array(PROBE_CALLS_MAX);
+  const end = performance.now() + PROBE_MS_MAX;
+  let calls = 0;
+  let nonEmpty = 0;
+  while (calls < PROBE_CALLS_MAX && performance.now() < end) {
+    const start = performance.now();
+    if (wait() !== 0) nonEmpty += 1;
+    samples[calls] = (performance.now() - start) * 1e6;
+    calls += 1;
+  }
+  const sorted = samples.subarray(0, calls).sort();
+  return { medianNs: calls === 0 ? Number.NaN : sorted[calls >> 1]!, calls, nonEmpty };
+}
 const deadline = performance.now() + seconds * 1000;
 
+let probed = { medianNs: Number.NaN, calls: 0, nonEmpty: 0 };
 if (mechanism === 'select') {
   const set = Int32Array.from(fds);
   const ready = new Int32Array(fds.length);
   while (performance.now() < deadline && !finished) {
-    const start = process.hrtime.bigint();
-    const count = binding.select(set, set.length, ready, WAIT_TIMEOUT_MS);
-    waitNs += process.hrtime.bigint() - start;
-    waits += 1;
+    const count = timed(() => binding.select(set, set.length, ready, WAIT_TIMEOUT_MS));
     for (let index = 0; index < count; index += 1) serve(ready[index]!);
   }
+  const idleSet = Int32Array.from(fds.filter((fd) => !active.has(fd)));
+  probed = probe(() => binding.select(idleSet, idleSet.length, ready, 0));
 } else if (mechanism === 'poll') {
   const pollfds = new Int32Array(fds.length * 2);
   fds.forEach((fd, index) => {
@@ -69,10 +106,7 @@ if (mechanism === 'select') {
     pollfds[index * 2 + 1] = constants.POLLIN;
   });
   while (performance.now() < deadline && !finished) {
-    const start = process.hrtime.bigint();
-    let count = binding.poll(pollfds, fds.length, WAIT_TIMEOUT_MS);
-    waitNs += process.hrtime.bigint() - start;
-    waits += 1;
+    let count = timed(() => binding.poll(pollfds, fds.length, WAIT_TIMEOUT_MS));
     // poll answers in place: walk the whole array for revents, as poll servers must.
     for (let index = 0; index < fds.length && count > 0; index += 1) {
       const word = pollfds[index * 2 + 1]!;
@@ -82,22 +116,28 @@ if (mechanism === 'select') {
       serve(pollfds[index * 2]!);
     }
   }
+  const idleFds = fds.filter((fd) => !active.has(fd));
+  const idlePollfds = new Int32Array(idleFds.length * 2);
+  idleFds.forEach((fd, index) => {
+    idlePollfds[index * 2] = fd;
+    idlePollfds[index * 2 + 1] = constants.POLLIN;
+  });
+  probed = probe(() => binding.poll(idlePollfds, idleFds.length, 0));
 } else if (mechanism === 'epoll-lt' || mechanism === 'epoll-et') {
   const interest = mechanism === 'epoll-et' ? (constants.EPOLLIN | constants.EPOLLET) >>> 0 : constants.EPOLLIN;
   for (const fd of fds) poller.add(fd, interest, 0);
   while (performance.now() < deadline && !finished) {
-    const start = process.hrtime.bigint();
-    const count = poller.wait(WAIT_TIMEOUT_MS);
-    waitNs += process.hrtime.bigint() - start;
-    waits += 1;
+    const count = timed(() => poller.wait(WAIT_TIMEOUT_MS));
     for (let index = 0; index < count; index += 1) serve(events[index * 3]!);
   }
+  for (const fd of active) poller.remove(fd); // the idle N stay registered
+  probed = probe(() => poller.wait(0));
 } else {
   process.stderr.write('usage: scaling-server select|poll|epoll-lt|epoll-et CONNECTIONS SECONDS\n');
   process.exit(2);
 }
 
-process.stdout.write(`${JSON.stringify({ waits, waitNs: Number(waitNs), roundTrips })}\n`);
+process.stdout.write(`${JSON.stringify({ waits, waitNs, roundTrips, probeMedianNs: probed.medianNs, probeCalls: probed.calls, probeNonEmpty: probed.nonEmpty })}\n`);
 for (const fd of fds) binding.close(fd);
 poller.close();
 binding.close(listener.fd);
