@@ -15,6 +15,7 @@ import type { HttpResponse } from '../../packages/reactor/src/http/response.js';
 import { route } from '../../packages/examples/src/servers/http-routes.js';
 import { trackFds } from '../helpers/fds.js';
 import { closed, sha256 } from '../helpers/net-client.js';
+import { captureUncaught } from '../helpers/uncaught.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,6 +33,16 @@ function routes(request: HttpRequest, response: HttpResponse): void {
       response.end();
     };
     pump();
+    return;
+  }
+  if (request.path === '/unique') {
+    response.setHeader('X-Id', request.target.slice('/unique?'.length));
+    if (request.header('x-status') !== undefined) response.statusCode = Number(request.header('x-status'));
+    response.end(request.target);
+    return;
+  }
+  if (request.path === '/delay') {
+    setTimeout(() => response.end('delayed'), Number(request.header('x-delay') ?? '0'));
     return;
   }
   if (request.path === '/late') {
@@ -297,6 +308,8 @@ t.test('headers timeout: a head still arriving after headersTimeoutMs gets 408 a
   socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
   await sleep(timeoutMs * 2);
   t.match(text, /^HTTP\/1\.1 200 OK/, 'an idle keep-alive connection between requests is not timed out');
+  t.notMatch(text, /408/, 'no 408 between requests');
+  t.notOk(socket.destroyed, 'and still open');
   const started = performance.now();
   const trickle = 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: 1234567890\r\n';
   let index = 0;
@@ -322,11 +335,129 @@ t.test('headers timeout 0: never; a response under way is not cut by the head cl
   const partial = raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\n', 300);
   t.equal(await partial, '', 'no answer and no close from the server within 300 ms');
   await server.close(100);
-  const timed = createHttpServer(reactor, routes, { headersTimeoutMs: 10 }); // shorter than /late's 20 ms
-  // A late response holds the next pipelined head (the parser is paused): that time is the server's, not the client's.
-  const answers = await raw(timed.port, 'GET /late HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n', 500);
-  t.equal(answers.match(/HTTP\/1\.1 200 OK/g)?.length, 2, 'both answered');
+  const timeoutMs = 60;
+  const timed = createHttpServer(reactor, routes, { headersTimeoutMs: timeoutMs });
+  // A late response (4x the timeout) holds the start of the next head: that
+  // time is the server's. The clock starts when the parser gets the head
+  // back, from the real time, not from the last turn's (which is as old as
+  // the late response).
+  const socket = net.connect(timed.port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: ${timeoutMs * 4}\r\n\r\nGET / HTTP/1.1\r\nHo`);
+  while (!text.includes('delayed')) await sleep(5);
+  socket.write('st: a\r\n\r\n');
+  while (!text.endsWith('hello world') && !socket.destroyed) await sleep(5);
+  t.equal(text.match(/HTTP\/1\.1 200 OK/g)?.length, 2, 'both answered');
+  t.notMatch(text, /408/, 'no 408 for the head that waited behind the late response');
+  socket.destroy();
   await timed.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
+t.test('a server closing while a head trickles in: the headers clock stops, nothing throws, the close timeout ends it', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes, { headersTimeoutMs: 40 });
+  const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true }); // ignores the server's FIN
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET / HTTP/1.1\r\nHo');
+  await sleep(10);
+  const uncaught = await captureUncaught(async () => {
+    const closing = server.close(300);
+    socket.write('s'); // after the FIN: ignored
+    await sleep(150); // past the headers timeout, inside the close timeout
+    await closing;
+  });
+  t.same(uncaught, [], 'no write-after-end from the headers timeout');
+  t.equal(reactor.stats.handlerErrors, 0);
+  t.notMatch(text, /408/, 'the close, not the headers timeout, ends it');
+  socket.destroy();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('a response answered later stops reading: a client cannot pile bytes up behind it', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, routes);
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: 300\r\n\r\n');
+  await sleep(20);
+  const before = reactor.stats.bytesIn;
+  const flood = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(16 * 1024)); // 512 KiB of pipelined requests
+  for (let index = 0; index < 16; index += 1) socket.write(flood); // 8 MiB offered
+  await sleep(200);
+  const readWhileWaiting = reactor.stats.bytesIn - before;
+  t.ok(readWhileWaiting < 1024 * 1024, `${readWhileWaiting} bytes read while the response was pending, of 8 MiB offered`);
+  while (!text.includes('delayed')) await sleep(5);
+  // Then reading resumes and the pipelined requests are answered in order.
+  while ((text.match(/hello world/g)?.length ?? 0) < 100) await sleep(5);
+  t.pass('reading resumed after the late response');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('keep-alive connections between requests hold no pool chunk: a pool of 4 serves 20 of them', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ pool: { chunksPerSlab: 4, maxChunks: 4 } });
+  const server = createHttpServer(reactor, routes);
+  const sockets = await Promise.all(Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve) => {
+    const socket = net.connect(server.port, '127.0.0.1', () => resolve(socket));
+  })));
+  const ask = (socket: net.Socket): Promise<string> => new Promise((resolve) => {
+    let text = '';
+    const onData = (part: Buffer): void => {
+      text += part.toString('latin1');
+      if (!text.endsWith('hello world')) return;
+      socket.off('data', onData);
+      resolve(text);
+    };
+    socket.on('data', onData);
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  });
+  for (const socket of sockets) await ask(socket); // one by one: each stays open, idle
+  t.equal(reactor.stats.pool.inUse, 0, 'no chunk held by the 20 idle keep-alive connections');
+  const again = await Promise.all(sockets.map(ask));
+  t.equal(again.length, 20, 'all 20 answered again, at once');
+  for (const socket of sockets) socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('response heads: headers unique per response come out right past the cache; a bad statusCode throws before the wire', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const failures: unknown[] = [];
+  const server = createHttpServer(reactor, (request, response) => {
+    try {
+      routes(request, response);
+    } catch (error) {
+      failures.push(error);
+      response.statusCode = 500;
+      response.end();
+    }
+  });
+  const requests = Array.from({ length: 20 }, (_, index) => `GET /unique?${index} HTTP/1.1\r\nHost: a\r\n\r\n`).join('');
+  const text = await raw(server.port, `${requests}GET /unique?bad HTTP/1.1\r\nHost: a\r\nX-Status: 1200\r\nConnection: close\r\n\r\n`);
+  const ids = [...text.matchAll(/X-Id: (\S+)\r\n\r\n(\/unique\?\S+?)(?=HTTP|$)/g)].map((match) => [match[1], match[2]]);
+  t.equal(ids.length, 20, '20 responses');
+  t.ok(ids.every(([id, body], index) => id === String(index) && body === `/unique?${index}`), 'each head carries its own X-Id, with its own body');
+  t.match(text, /HTTP\/1\.1 500 Internal Server Error/, 'statusCode 1200: the handler saw a throw and answered 500');
+  t.match(String((failures[0] as Error).message), /statusCode must be 100\.\.999, received 1200/);
+  await server.close();
   reactor.close();
   fds.assertNone(t);
 });

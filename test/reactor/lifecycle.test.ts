@@ -56,8 +56,26 @@ t.test('an idle connection closes at its timeout, never before', async (t) => {
   const other = await connect(second.port);
   await closed(other);
   t.equal(timeouts, 2, 'the handler saw two timeouts and ended on the second');
+  // An onTimeout that throws runs from the sweep's timer: it takes its own
+  // connection down through onError, never the process.
+  const failures: string[] = [];
+  const third = new Server(
+    reactor,
+    {
+      onTimeout: () => {
+        throw new Error('onTimeout failed');
+      },
+      onError: (_connection, error) => void failures.push(error.message),
+    },
+    { idleTimeoutMs: 30 },
+  );
+  const errorsBefore = reactor.stats.handlerErrors;
+  await closed(await connect(third.port));
+  t.same(failures, ['onTimeout failed'], 'the throw reached onError');
+  t.equal(reactor.stats.handlerErrors - errorsBefore, 1, 'and was counted');
   await server.close();
   await second.close();
+  await third.close();
   reactor.close();
   fds.assertNone(t);
 });

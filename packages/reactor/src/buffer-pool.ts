@@ -84,7 +84,7 @@ export class BufferPool {
   readonly chunkSize: number;
   readonly chunksPerSlab: number;
   readonly maxChunks: number;
-  private readonly chunks: Uint8Array[];
+  private readonly chunks: Buffer[];
   private readonly references: Uint32Array;
   private readonly generations: Uint32Array;
   private readonly free: number[];
@@ -125,7 +125,7 @@ export class BufferPool {
   }
 
   /** The whole chunk's bytes (a view made once, at carving). */
-  bytes(index: number): Uint8Array {
+  bytes(index: number): Buffer {
     return this.chunks[index]!;
   }
 

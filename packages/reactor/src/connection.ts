@@ -322,7 +322,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
   }
 
   resume(): void {
-    if (this.state !== 'open' || !this.readPaused) return;
+    // After the peer's FIN there is nothing to read, and LT would report the EOF forever.
+    if (this.state !== 'open' || !this.readPaused || this.peerEnded) return;
     this.readPaused = false;
     this.resumeReading();
   }
@@ -334,6 +335,16 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (chunk < 0) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'lease() takes a view passed to onData');
     pool.retain(chunk);
     return new PoolLease(pool, chunk, data);
+  }
+
+  /** end() was called: nothing more may be written. */
+  get writableEnded(): boolean {
+    return this.ending || this.state !== 'open';
+  }
+
+  /** The idle sweep's call to idleExpired() threw (onTimeout): as a handler throw. */
+  expiryFailed(error: unknown): void {
+    this.fail(error);
   }
 
   /** A handler threw while this connection was served. */
@@ -384,9 +395,28 @@ export class Connection implements Pollable, Carried, IdleTracked {
     // Infinity is the classic drain-until-EAGAIN. A FIN already reported
     // makes no new edge, so after one the reads go on to the end of stream.
     const stopOnShortRead = reactor.mode !== 'et' || (quota !== Infinity && !this.hangUpSeen);
-    let budget = quota;
     this.lastReadTurn = reactor.turns;
     this.quotaUsed = false;
+    try {
+      this.readLoop(stopOnShortRead, quota);
+    } finally {
+      // The chunk goes back to the pool between turns: a connection waiting
+      // for its next bytes (keep-alive, a slow client) holds no 64 KiB of it.
+      // Held, 4 096 idle keep-alive connections would drain the default pool
+      // and stall every other reader. The free list hands the same chunk
+      // back next turn, so this costs a push and a pop.
+      if (this.readChunk >= 0) {
+        pool.release(this.readChunk);
+        this.readChunk = -1;
+      }
+    }
+  }
+
+  private readLoop(stopOnShortRead: boolean, quota: number): void {
+    const reactor = this.reactor;
+    const pool = reactor.pool;
+    const poller = reactor.poller;
+    let budget = quota;
     for (;;) {
       if (this.readChunk < 0) {
         this.readChunk = pool.acquire();
@@ -478,7 +508,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
       this.bytesOut += queue.written;
       reactor.bytesOut += queue.written;
       reactor.progress();
-      this.lastActivity = reactor.now;
+      this.lastActivity = reactor.clock(); // flushes also run from timers, outside a turn
     }
     if (rc < 0) {
       this.destroy(errnoError(rc, queue.failedSyscall, this.fd));

@@ -7,8 +7,12 @@ import type { Connection } from './connection.js';
 /** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
 export interface ConnectionHandler {
   onOpen?(connection: Connection): void;
-  /** `data` is a pooled view valid during this call; `connection.lease(data)` keeps it. */
-  onData?(connection: Connection, data: Uint8Array): void;
+  /**
+   * `data` is a Buffer view of pooled memory, valid during this call only;
+   * `connection.lease(data)` keeps it, `Buffer.from(data)` copies it. Note
+   * that `data.slice()` is a Buffer's slice: another view, not a copy.
+   */
+  onData?(connection: Connection, data: Buffer): void;
   /** The write queue emptied after write() returned false. */
   onDrain?(connection: Connection): void;
   /** The peer finished sending (read returned 0). */

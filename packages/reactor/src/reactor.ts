@@ -125,6 +125,8 @@ export interface IdleTracked {
   readonly idleTimeoutMs: number;
   lastActivity: number;
   idleExpired(): void;
+  /** idleExpired() threw (a handler's onTimeout, say): the owner ends itself. Without it, the error is only counted. */
+  expiryFailed?(error: unknown): void;
 }
 
 export class Reactor {
@@ -237,6 +239,16 @@ export class Reactor {
     process.emitWarning(`ET connection fd ${fd} ended its turn with ${bytes} bytes unread and nothing carried over: no edge will report them`, 'ZepollDebug');
   }
 
+  /**
+   * The time for an activity stamp: the turn's start inside a turn (one
+   * clock read per batch), the real time outside one (timers, promises):
+   * `now` is then as old as the last batch, and a stamp from it would make
+   * a timeout fire early.
+   */
+  clock(): number {
+    return this.inTurn ? this.now : performance.now();
+  }
+
   /** Marks that bytes moved or a connection was accepted this turn (busy-spin detector). */
   progress(): void {
     this.progressMark += 1;
@@ -258,13 +270,12 @@ export class Reactor {
     }
   }
 
+  /**
+   * The sweep timer stays (unref'd, cleared by close()): a server of short
+   * connections would otherwise make and clear one per connection.
+   */
   untrackIdle(owner: IdleTracked): void {
     this.idle.delete(owner);
-    if (this.idle.size === 0 && this.idleTimer !== null) {
-      clearInterval(this.idleTimer);
-      this.idleTimer = null;
-      this.idleSweepMs = Infinity;
-    }
   }
 
   /**
@@ -417,7 +428,14 @@ export class Reactor {
   private sweepIdle(): void {
     const now = performance.now();
     for (const owner of this.idle) {
-      if (now - owner.lastActivity >= owner.idleTimeoutMs) owner.idleExpired();
+      if (now - owner.lastActivity < owner.idleTimeoutMs) continue;
+      try {
+        owner.idleExpired();
+      } catch (error) {
+        // A timer callback: a throw here would be uncaught and end the process.
+        this.handlerErrors += 1;
+        owner.expiryFailed?.(error);
+      }
     }
   }
 

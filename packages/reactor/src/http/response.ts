@@ -36,6 +36,10 @@ interface CachedHead {
  */
 const headCache = new Map<number, CachedHead[]>();
 const HEAD_CACHE_ENTRIES_MAX = 256;
+/** Heads with the same key and other headers: a few kinds, or headers unique per response. */
+const BUCKET_ENTRIES_MAX = 8;
+/** Content-Lengths above this are not cached: the numeric key stays exact (below 2^53). */
+const FRAMING_CACHED_MAX = 2 ** 40;
 let headCacheEntries = 0;
 
 /** The Date header, formatted at most once a second (the head cache follows it). */
@@ -194,13 +198,16 @@ export class HttpResponse {
 
   /** The encoded head: `framing` is a Content-Length, FRAMING_CHUNKED or FRAMING_NONE. */
   private head(framing: number): Buffer {
+    const status = this.statusCode;
+    // statusCode is a plain field: checked here, before it reaches the wire or the cache key.
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new ZepollError('ERR_OUT_OF_RANGE', `statusCode must be 100..999, received ${status}`);
     this.headersSent = true;
     const date = httpDate();
     // 0: no Connection header, 1: close, 2: keep-alive (HTTP/1.0 asks for it to be said).
     const connection = !this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? 1 : this.versionMinor === 0 ? 2 : 0;
     const key = (((framing + 2) * 4 + connection) * 2 + this.versionMinor) * 1000 + this.statusCode;
     const headers = this.headers;
-    const bucket = headCache.get(key);
+    const bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
     if (bucket !== undefined) {
       for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
     }
@@ -218,6 +225,7 @@ export class HttpResponse {
       headCache.clear();
       headCacheEntries = 0;
     }
+    if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
     const entry = { headers: headers.slice(), bytes };
     if (bucket === undefined || headCache.get(key) === undefined) headCache.set(key, [entry]);
     else bucket.push(entry);

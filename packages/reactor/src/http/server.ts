@@ -9,7 +9,7 @@ import { ZepollError } from '../errors.js';
 import type { IdleTracked, Reactor } from '../reactor.js';
 import { Server, type ServerOptions } from '../server.js';
 import type { Connection, ConnectionHandler } from '../connection.js';
-import type { HttpLimits } from './limits.js';
+import { resolveLimits, type HttpLimits } from './limits.js';
 import { HttpParseError, RequestParser } from './parser.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
@@ -42,6 +42,8 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   private stopped: boolean;
   /** Inside the parser: requests it hands out must not end the connection under it. */
   private feeding: boolean;
+  /** Reading is paused while a response is answered later (the parser holds the rest). */
+  private pausedForResponse: boolean;
   private readonly connection: Connection;
   private readonly handler: HttpHandler;
   /** The headers timeout, under the name the reactor's idle sweep reads. */
@@ -58,6 +60,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
     this.closing = false;
     this.stopped = false;
     this.feeding = false;
+    this.pausedForResponse = false;
     this.parser = new RequestParser(
       {
         onRequest: (request) => this.onRequest(request),
@@ -98,12 +101,12 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   /** Starts the headers clock when a head begins, stops it when none is arriving. */
   private watchHead(): void {
     if (!this.parser.inHead || this.stopped) this.lastActivity = Infinity;
-    else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.now;
+    else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.clock(); // a late response resumes the parser outside a turn
   }
 
   /** The reactor's sweep: the head took longer than the headers timeout. */
   idleExpired(): void {
-    if (this.stopped || !this.parser.inHead) return;
+    if (this.stopped || this.closing || !this.parser.inHead) return;
     this.reject(408, `request head not complete within ${this.idleTimeoutMs} ms`);
   }
 
@@ -117,6 +120,10 @@ class HttpExchange implements ResponseOwner, IdleTracked {
       this.parser.pause();
       this.connection.end();
       return;
+    }
+    if (this.pausedForResponse) {
+      this.pausedForResponse = false;
+      if (!this.closing) this.connection.resume();
     }
     this.run(null);
   }
@@ -133,6 +140,10 @@ class HttpExchange implements ResponseOwner, IdleTracked {
    */
   serverClosing(): void {
     this.closing = true;
+    // Bytes that still reach feed() (a hang-up is read even when paused) are
+    // ignored, and the headers clock stops: the close has its own timeout.
+    this.stopped = true;
+    this.lastActivity = Infinity;
     this.connection.pause();
     this.endIfDone();
   }
@@ -145,8 +156,15 @@ class HttpExchange implements ResponseOwner, IdleTracked {
     const response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
     this.current = response;
     this.handler(request, response);
-    // Answered later: hold the next pipelined request until this one is done.
-    if (!response.finished) this.parser.pause();
+    if (!response.finished) {
+      // Answered later: the parser holds the next pipelined request, and
+      // reading stops, so a client cannot pile up bytes behind a slow answer.
+      this.parser.pause();
+      if (!this.closing && !this.pausedForResponse) {
+        this.pausedForResponse = true;
+        this.connection.pause();
+      }
+    }
   }
 
   /** Answers `status` (unless a response is under way), then closes: nothing more is read. */
@@ -155,7 +173,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
     this.stopped = true;
     this.lastActivity = Infinity;
     const connection = this.connection;
-    if (!connection.isOpen) return;
+    if (connection.writableEnded) return;
     if (this.current === null) {
       const reason = STATUS_CODES[status] ?? 'Bad Request';
       const body = `${status} ${reason}: ${message}\n`;
@@ -167,7 +185,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
 
 /** An HTTP/1.1 server on `reactor`; `handler(request, response)` runs per request. */
 export function createHttpServer(reactor: Reactor, handler: HttpHandler, options: HttpServerOptions = {}): Server {
-  const limits: HttpLimits = options;
+  const limits: HttpLimits = resolveLimits(options); // a bad limit throws here, not in every connection's onOpen
   const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS_DEFAULT;
   if (!Number.isInteger(headersTimeoutMs) || headersTimeoutMs < 0 || headersTimeoutMs > HEADERS_TIMEOUT_MS_MAX) {
     throw new ZepollError('ERR_OUT_OF_RANGE', `headersTimeoutMs must be an integer from 0 to ${HEADERS_TIMEOUT_MS_MAX}, received ${headersTimeoutMs}`);
