@@ -65,20 +65,30 @@ export function upstreamEcho(): Promise<net.Server> {
   });
 }
 
-/** Writes `payload` on an open socket; resolves with what arrives until `complete(text)` says it is all there. */
-export function exchangeOn(socket: net.Socket, payload: string, complete: (text: string) => boolean): Promise<string> {
+/** How long exchangeOn waits for a complete answer before it destroys the socket and fails. */
+const EXCHANGE_TIMEOUT_MS = 10_000;
+
+/**
+ * Writes `payload` on an open socket; resolves with what arrives until
+ * `complete(text)` says it is all there. Bounded: on a timeout or a close
+ * first, the socket is destroyed and the promise rejects.
+ */
+export function exchangeOn(socket: net.Socket, payload: string, complete: (text: string) => boolean, timeoutMs = EXCHANGE_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
+    const finish = (error: Error | null): void => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('close', onClose);
+      if (error === null) return resolve(text);
+      socket.destroy();
+      reject(error);
+    };
     const onData = (part: Buffer): void => {
       text += part.toString('latin1');
-      if (!complete(text)) return;
-      socket.off('data', onData).off('close', onClose);
-      resolve(text);
+      if (complete(text)) finish(null);
     };
-    const onClose = (): void => {
-      socket.off('data', onData);
-      reject(new Error(`closed before a complete answer: ${JSON.stringify(text)}`));
-    };
+    const onClose = (): void => finish(new Error(`closed before a complete answer: ${JSON.stringify(text)}`));
+    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms: ${JSON.stringify(text)}`)), timeoutMs);
     socket.on('data', onData).once('close', onClose);
     socket.write(payload);
   });

@@ -38,6 +38,7 @@ for (const mode of ['lt', 'et']) {
   t.test(`${mode}: a flood of ${FLOOD_SIZE} connections against ulimit -n ${FD_LIMIT}: no spin, answers, accepts again`, async (t) => {
     const fds = trackFds();
     const example = await startExample(['http', '--mode', mode], { fdLimit: FD_LIMIT });
+    t.teardown(() => void example.child.kill('SIGKILL')); // a failed assertion must not leave the server running
     const pid = example.child.pid!;
     let answered = 0;
     const flood = Array.from({ length: FLOOD_SIZE }, () => {

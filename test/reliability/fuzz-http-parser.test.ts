@@ -145,7 +145,10 @@ function exchange(port: number, bytes: Buffer): Promise<Buffer> {
     socket.on('data', (part: Buffer) => parts.push(part));
     socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
     socket.on('close', () => resolve(Buffer.concat(parts)));
-    socket.setTimeout(10_000, () => reject(new Error('no close within 10 s')));
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error('no close within 10 s'));
+    });
   });
 }
 

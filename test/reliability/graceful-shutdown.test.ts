@@ -63,6 +63,7 @@ function loadConnection(port: number): Promise<Outcome> {
 t.test(`SIGTERM under load: ${CONNECTIONS} connections of pipelined batches; every batch read is answered, then exit 0`, async (t) => {
   const fds = trackFds();
   const example = await startExample(['http']);
+  t.teardown(() => void example.child.kill('SIGKILL')); // a failed assertion must not leave the server running
   const outcomes = Array.from({ length: CONNECTIONS }, () => loadConnection(example.port));
   await new Promise((resolve) => setTimeout(resolve, LOAD_MS_BEFORE_SIGTERM));
   const code = await example.stop('SIGTERM');

@@ -83,7 +83,9 @@ for (const mode of ['lt', 'et', 'oneshot'] as Mode[]) {
           results[name] = await Promise.all(Array.from({ length: CLIENTS_PER_CASE }, () => run(server.port)));
         }),
       );
-      for (let waited = 0; waited < SETTLE_MS_MAX && reactor.stats.connectionsOpen > 0; waited += 10) await sleep(10);
+      // Until every client was accepted and every connection closed (a client can be gone before its accept).
+      const clients = Object.keys(CASES).length * CLIENTS_PER_CASE;
+      for (let waited = 0; waited < SETTLE_MS_MAX && (reactor.stats.connectionsTotal < clients || reactor.stats.connectionsOpen > 0); waited += 10) await sleep(10);
     });
     t.same(uncaught, [], 'no exception escaped');
     t.equal(reactor.stats.handlerErrors, 0, 'no handler failed');

@@ -37,6 +37,7 @@ const expectedHash = (() => {
 t.test(`${READERS} clients ask for ${RESPONSE_BYTES / 2 ** 20} MiB each and do not read: memory bounded, bodies complete later`, async (t) => {
   const fds = trackFds();
   const example = await startExample(['http']);
+  t.teardown(() => void example.child.kill('SIGKILL')); // a failed assertion must not leave the server running
   const pid = example.child.pid!;
   // Warm up (code compiled, pools made), so growth is the stalled responses' alone.
   const warm = net.connect(example.port, '127.0.0.1', () => warm.end(`GET /bytes/${RESPONSE_BYTES} HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n`));

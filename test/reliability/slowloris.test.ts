@@ -18,8 +18,9 @@ const HEADERS_TIMEOUT_MS = 2000;
 const BYTE_INTERVAL_MS = 1000;
 /** A slow client must be closed by then (timeout, the reactor's sweep, a loaded machine). */
 const CLOSED_BY_MS = HEADERS_TIMEOUT_MS + 3000;
-/** Every normal request is answered within this, while the slow clients hang on. */
-const LATENCY_BOUND_MS = 500;
+/** Normal requests while the slow clients hang on: p99 within the first, every one within the second. */
+const LATENCY_P99_MS = 250;
+const LATENCY_MAX_MS = 1000;
 const NORMAL_INTERVAL_MS = 20;
 const HEAD = 'GET / HTTP/1.1\r\nHost: slow\r\nX-Slow: ';
 
@@ -59,10 +60,12 @@ t.test(`slowloris: ${SLOW_CONNECTIONS} connections trickling a head; 408 and clo
   t.ok(softFdLimit() > SLOW_CONNECTIONS + 100, `the soft fd limit (${softFdLimit()}) holds ${SLOW_CONNECTIONS} client sockets`);
   const fds = trackFds();
   const example = await startExample(['http', '--headers-timeout', String(HEADERS_TIMEOUT_MS), '--idle-timeout', '30000']);
+  t.teardown(() => void example.child.kill('SIGKILL')); // a failed assertion must not leave the server running
   const slow = await Promise.all(Array.from({ length: SLOW_CONNECTIONS }, () => slowClient(example.port)));
 
   // A normal keep-alive client, one request at a time, until every slow client is gone.
   const normal = net.connect(example.port, '127.0.0.1');
+  normal.on('error', () => {}); // a reset fails exchangeOn, which says so
   await new Promise((resolve) => normal.once('connect', resolve));
   const latencies: number[] = [];
   const deadline = performance.now() + CLOSED_BY_MS + 1000;
@@ -83,7 +86,8 @@ t.test(`slowloris: ${SLOW_CONNECTIONS} connections trickling a head; 408 and clo
   t.equal(slow.filter((one) => one.answer.startsWith('HTTP/1.1 408 Request Timeout')).length, SLOW_CONNECTIONS, 'each got 408 Request Timeout');
   latencies.sort((a, b) => a - b);
   t.ok(latencies.length >= 20, `${latencies.length} normal requests answered meanwhile`);
-  t.ok(latencies.at(-1)! <= LATENCY_BOUND_MS, `normal requests: p50 ${latencies[Math.floor(latencies.length / 2)]!.toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms (bound ${LATENCY_BOUND_MS} ms)`);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+  t.ok(p99 <= LATENCY_P99_MS && latencies.at(-1)! <= LATENCY_MAX_MS, `normal requests: p50 ${latencies[Math.floor(latencies.length / 2)]!.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms (bounds: p99 ${LATENCY_P99_MS} ms, max ${LATENCY_MAX_MS} ms)`);
   t.equal(await example.stop(), 0, 'the example exits 0');
   await fds.assertNoneSettled(t);
 });

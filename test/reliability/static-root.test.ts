@@ -6,7 +6,7 @@
  * that point out of it; absolute forms; very long paths), each sent as raw
  * bytes on its own connection. Outside the root sit a secret file and
  * /etc/passwd: no answer may carry either, and every answer is a refusal
- * (400, 404 or 431) or the request is closed. A file inside the root is
+ * (400, 404 or 431), never a bare close. A file inside the root is
  * served throughout, so the refusals are not the server failing.
  */
 import t from 'tap';
@@ -88,14 +88,14 @@ t.test('static: a generated corpus of path escapes; none returns a byte from out
         if (answer.includes(SECRET) || answer.includes(PASSWD_MARK)) leaks.push(target);
         const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 'closed';
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status !== 'closed' && !REFUSALS.includes(Number(status))) unexpected.push(`${status} for ${JSON.stringify(target.slice(0, 80))}`);
+        if (!REFUSALS.includes(Number(status))) unexpected.push(`${status} for ${JSON.stringify(target.slice(0, 80))}`); // a close without an answer would hide a handler that failed
         if (index % 50 === 0 && (await ask(example.port, '/inside.txt')).endsWith(INSIDE)) insideServed += 1;
       }
     };
     await Promise.all(Array.from({ length: AT_ONCE }, worker));
     t.ok(attempts.length >= 500, `${attempts.length} attempts`);
     t.same(leaks, [], 'no answer carried the secret or /etc/passwd');
-    t.same(unexpected, [], `every answer a refusal or a close: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    t.same(unexpected, [], `every answer a refusal: ${JSON.stringify(Object.fromEntries(statuses))}`);
     t.ok(insideServed > 0, `the file inside the root was served between them (${insideServed} checks)`);
     t.match(await ask(example.port, '/inside.txt'), new RegExp(`^HTTP/1\\.1 200 OK[^]*${INSIDE}$`), 'and still is');
   } finally {
