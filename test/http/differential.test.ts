@@ -40,7 +40,7 @@ function nodeServer(): Promise<http.Server> {
       if (path === '/' && (request.method === 'GET' || request.method === 'HEAD')) return response.writeHead(200, { 'Content-Type': 'text/plain' }).end(hello);
       if (path === '/json' && (request.method === 'GET' || request.method === 'HEAD')) return response.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
       if (path === '/echo' && request.method === 'POST') return response.writeHead(200).end(Buffer.concat(parts));
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));

@@ -65,7 +65,7 @@ function get(agent: http.Agent, port: number, path: string, options: http.Reques
       response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(parts) }));
     });
     request.on('error', reject);
-    if (options.headers?.expect === '100-continue') request.on('continue', () => request.end(body));
+    if ((options.headers as http.OutgoingHttpHeaders | undefined)?.expect === '100-continue') request.on('continue', () => request.end(body));
     else request.end(body);
   });
 }

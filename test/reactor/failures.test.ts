@@ -117,7 +117,7 @@ t.test('a connect cut short by a throwing onOpen or a closed reactor rejects and
   await server.close();
   const pending = connect(reactor, {}, { port: 9, timeoutMs: 1000 }); // nothing listens on port 9: refused or pending
   reactor.close();
-  await t.rejects(pending, {}, 'rejected, whichever came first');
+  await t.rejects(pending, 'rejected, whichever came first');
   fds.assertNone(t);
 });
 

@@ -34,7 +34,7 @@ interface Run {
   readonly firehosePerTurn: number[];
   /** Per round: small requests answered in that turn. */
   readonly smallServed: number[];
-  readonly carryOvers: number;
+  carryOvers: number;
 }
 
 async function run(readQuota: number): Promise<Run> {
@@ -93,8 +93,9 @@ async function run(readQuota: number): Promise<Run> {
 }
 
 // Client-side I/O on raw fds through a poller of their own (not the reactor under test).
-const clientPoller = binding.createPoller(new Uint32Array(3));
-if (typeof clientPoller === 'number') throw new Error('no client poller');
+const created = binding.createPoller(new Uint32Array(3));
+if (typeof created === 'number') throw new Error('no client poller');
+const clientPoller = created;
 t.teardown(() => clientPoller.close());
 function pollerWrite(fd: number, bytes: Uint8Array): number {
   return clientPoller.write(fd, bytes, 0, bytes.length);
