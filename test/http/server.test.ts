@@ -180,13 +180,20 @@ t.test('server.close() answers every request already received, pipelined ones in
 t.test('a handler that throws closes only its connection; the server keeps serving', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();
-  const server = createHttpServer(reactor, (request, response) => {
-    if (request.path === '/boom') throw new Error('handler failed');
-    routes(request, response);
-  });
-  const failed = await raw(server.port, 'GET /boom HTTP/1.1\r\nHost: a\r\n\r\n');
+  const reported: Array<[string, string]> = [];
+  const server = createHttpServer(
+    reactor,
+    (request, response) => {
+      if (request.path === '/boom') throw new Error('handler failed');
+      routes(request, response);
+    },
+    { onError: (error, request) => void reported.push([(error as Error).message, request.target]) },
+  );
+  const failed = await raw(server.port, 'GET /boom?x HTTP/1.1\r\nHost: a\r\n\r\n');
   t.equal(failed, '', 'no response: the connection was closed');
   t.equal(reactor.stats.handlerErrors, 1, 'counted');
+  t.same(reported, [['handler failed', '/boom?x']], 'onError got the error and its request');
+  t.throws(() => createHttpServer(reactor, routes, { onError: 'no' as unknown as () => void }), { code: 'ERR_INVALID_ARG_TYPE' });
   const fine = await raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
   t.match(fine, /hello world$/, 'the next connection is served');
   await server.close();
@@ -460,4 +467,30 @@ t.test('response heads: headers unique per response come out right past the cach
   await server.close();
   reactor.close();
   fds.assertNone(t);
+});
+
+t.test('request timeout: a body trickling in past requestTimeoutMs gets 408 and a close; a prompt one is served', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const timeoutMs = 150;
+  const server = createHttpServer(reactor, routes, { requestTimeoutMs: timeoutMs, headersTimeoutMs: 0 });
+  const prompt = await raw(server.port, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+  t.match(prompt, /200 OK[^]*hello$/, 'a body sent at once is answered');
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  const closedAt = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const started = performance.now();
+  socket.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n');
+  const timer = setInterval(() => socket.destroyed || socket.write('b'), 20); // a byte every 20 ms: never idle
+  const ended = await closedAt;
+  clearInterval(timer);
+  t.match(text, /^HTTP\/1\.1 408 Request Timeout[^]*request not complete within 150 ms/, '408 naming the request timeout');
+  t.ok(ended - started >= timeoutMs && ended - started < timeoutMs * 10, `closed after ${Math.round(ended - started)} ms`);
+  t.throws(() => createHttpServer(reactor, routes, { requestTimeoutMs: 2 ** 31 }), { code: 'ERR_OUT_OF_RANGE', message: /requestTimeoutMs/ });
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
 });

@@ -113,6 +113,11 @@ export class RequestParser {
     return !this.paused && (this.state === State.Headers || (this.state === State.RequestLine && this.partial !== null));
   }
 
+  /** True while a request is partly in (head or body) and the parser is waiting for the client. */
+  get inRequest(): boolean {
+    return !this.paused && !(this.state === State.RequestLine && this.partial === null);
+  }
+
   /**
    * Parses `data` (which may be reused by the caller after this returns).
    * Stops early when a callback pauses; the rest is kept for resume().

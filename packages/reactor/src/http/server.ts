@@ -25,11 +25,40 @@ export interface HttpServerOptions extends ServerOptions, HttpLimits {
    * would keep it forever.
    */
   readonly headersTimeoutMs?: number;
+  /**
+   * Milliseconds a whole request (head and body) may take from its first
+   * byte (default 300 000, as Node's requestTimeout; 0: no limit). Over it:
+   * 408 and close. Bounds a body that trickles in, which the headers
+   * timeout does not see.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Called when the handler throws, with the request it was handling; the
+   * connection is then destroyed (no response) and the error counted in
+   * `stats.handlerErrors`. Without it the error is only counted.
+   */
+  readonly onError?: (error: unknown, request: HttpRequest) => void;
 }
 
 export const HEADERS_TIMEOUT_MS_DEFAULT = 60_000;
+export const REQUEST_TIMEOUT_MS_DEFAULT = 300_000;
 /** setInterval's bound; a longer timeout is a mistake, not a wish. */
-const HEADERS_TIMEOUT_MS_MAX = 2 ** 31 - 1;
+const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
+/** What every exchange of one server shares. */
+interface ExchangeSettings {
+  readonly handler: HttpHandler;
+  readonly limits: HttpLimits;
+  /** Infinity when off. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly onError: ((error: unknown, request: HttpRequest) => void) | undefined;
+}
+
+function timeoutOption(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > TIMEOUT_MS_MAX) throw new ZepollError('ERR_OUT_OF_RANGE', `${name} must be an integer from 0 to ${TIMEOUT_MS_MAX}, received ${value}`);
+  return value === 0 ? Infinity : value;
+}
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
@@ -45,16 +74,13 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   /** Reading is paused while a response is answered later (the parser holds the rest). */
   private pausedForResponse: boolean;
   private readonly connection: Connection;
-  private readonly handler: HttpHandler;
-  /** The headers timeout, under the name the reactor's idle sweep reads. */
-  readonly idleTimeoutMs: number;
-  /** When the head now arriving began; Infinity when no head is arriving (never expires). */
+  private readonly settings: ExchangeSettings;
+  /** When the request now arriving began; Infinity when none is arriving (never expires). */
   lastActivity: number;
 
-  constructor(connection: Connection, handler: HttpHandler, limits: HttpLimits, headersTimeoutMs: number) {
+  constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
-    this.handler = handler;
-    this.idleTimeoutMs = headersTimeoutMs;
+    this.settings = settings;
     this.lastActivity = Infinity;
     this.current = null;
     this.closing = false;
@@ -66,7 +92,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
         onRequest: (request) => this.onRequest(request),
         onContinue: () => void this.connection.write(CONTINUE),
       },
-      limits,
+      settings.limits,
     );
   }
 
@@ -98,16 +124,27 @@ class HttpExchange implements ResponseOwner, IdleTracked {
     }
   }
 
-  /** Starts the headers clock when a head begins, stops it when none is arriving. */
+  /**
+   * The deadline the reactor's idle sweep checks against lastActivity (the
+   * request's first byte): the headers timeout while the head arrives (or
+   * the request timeout, if shorter), the request timeout during the body.
+   */
+  get idleTimeoutMs(): number {
+    const { headersTimeoutMs, requestTimeoutMs } = this.settings;
+    return this.parser.inHead || this.parser.idle ? Math.min(headersTimeoutMs, requestTimeoutMs) : requestTimeoutMs;
+  }
+
+  /** Starts the request clock when a request begins, stops it when none is arriving. */
   private watchHead(): void {
-    if (!this.parser.inHead || this.stopped) this.lastActivity = Infinity;
+    if (!this.parser.inRequest || this.stopped) this.lastActivity = Infinity;
     else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.clock(); // a late response resumes the parser outside a turn
   }
 
-  /** The reactor's sweep: the head took longer than the headers timeout. */
+  /** The reactor's sweep: the head or the whole request took too long. */
   idleExpired(): void {
-    if (this.stopped || this.closing || !this.parser.inHead) return;
-    this.reject(408, `request head not complete within ${this.idleTimeoutMs} ms`);
+    if (this.stopped || this.closing || !this.parser.inRequest) return;
+    const inHead = this.parser.inHead && this.settings.headersTimeoutMs <= this.settings.requestTimeoutMs;
+    this.reject(408, inHead ? `request head not complete within ${this.settings.headersTimeoutMs} ms` : `request not complete within ${this.settings.requestTimeoutMs} ms`);
   }
 
   responseDone(response: HttpResponse, keepAlive: boolean): void {
@@ -155,7 +192,13 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   private onRequest(request: HttpRequest): void {
     const response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
     this.current = response;
-    this.handler(request, response);
+    try {
+      this.settings.handler(request, response);
+    } catch (error) {
+      // Reported with its request, then rethrown: the reactor counts it and destroys the connection.
+      this.settings.onError?.(error, request);
+      throw error;
+    }
     if (!response.finished) {
       // Answered later: the parser holds the next pipelined request, and
       // reading stops, so a client cannot pile up bytes behind a slow answer.
@@ -185,19 +228,24 @@ class HttpExchange implements ResponseOwner, IdleTracked {
 
 /** An HTTP/1.1 server on `reactor`; `handler(request, response)` runs per request. */
 export function createHttpServer(reactor: Reactor, handler: HttpHandler, options: HttpServerOptions = {}): Server {
-  const limits: HttpLimits = resolveLimits(options); // a bad limit throws here, not in every connection's onOpen
-  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS_DEFAULT;
-  if (!Number.isInteger(headersTimeoutMs) || headersTimeoutMs < 0 || headersTimeoutMs > HEADERS_TIMEOUT_MS_MAX) {
-    throw new ZepollError('ERR_OUT_OF_RANGE', `headersTimeoutMs must be an integer from 0 to ${HEADERS_TIMEOUT_MS_MAX}, received ${headersTimeoutMs}`);
-  }
+  // Checked here, once: a bad option throws now, not in every connection's onOpen.
+  const settings: ExchangeSettings = {
+    handler,
+    limits: resolveLimits(options),
+    headersTimeoutMs: timeoutOption('headersTimeoutMs', options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS_DEFAULT),
+    requestTimeoutMs: timeoutOption('requestTimeoutMs', options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT),
+    onError: options.onError,
+  };
+  if (settings.onError !== undefined && typeof settings.onError !== 'function') throw new ZepollError('ERR_INVALID_ARG_TYPE', 'onError must be a function');
+  const timed = settings.headersTimeoutMs !== Infinity || settings.requestTimeoutMs !== Infinity;
   const connectionHandler: ConnectionHandler = {
     onOpen: (connection) => {
-      const exchange = new HttpExchange(connection, handler, limits, headersTimeoutMs);
+      const exchange = new HttpExchange(connection, settings);
       connection.context = exchange;
-      if (headersTimeoutMs > 0) reactor.trackIdle(exchange);
+      if (timed) reactor.trackIdle(exchange);
     },
     onClose: (connection) => {
-      if (headersTimeoutMs > 0) reactor.untrackIdle(connection.context as HttpExchange);
+      if (timed) reactor.untrackIdle(connection.context as HttpExchange);
     },
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),
     onDrain: (connection) => (connection.context as HttpExchange).current?.drained(),
