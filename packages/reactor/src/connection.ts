@@ -128,10 +128,20 @@ export class Connection implements Pollable, Carried, IdleTracked {
 
   /** Registers with the reactor and calls onOpen. */
   open(): void {
-    this.reactor.register(this, this.reactor.interest.read);
-    this.reactor.connectionsOpen += 1;
-    this.reactor.connectionsTotal += 1;
-    if (this.idleTimeoutMs > 0) this.reactor.trackIdle(this);
+    const reactor = this.reactor;
+    reactor.connectionsTotal += 1;
+    try {
+      reactor.register(this, reactor.interest.read);
+    } catch (error) {
+      // epoll_ctl refused it (ENOMEM, ENOSPC): closed before it opened, no
+      // handler called, and the counters still balance (total = closed + open).
+      this.state = 'closed';
+      reactor.closeFd(this.fd);
+      reactor.connectionsClosed += 1;
+      throw error;
+    }
+    reactor.connectionsOpen += 1;
+    if (this.idleTimeoutMs > 0) reactor.trackIdle(this);
     this.handler.onOpen?.(this);
   }
 
