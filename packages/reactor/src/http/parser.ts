@@ -63,6 +63,34 @@ export interface ParserCallbacks {
   onContinue?(request: HttpRequest): void;
 }
 
+/** True when line[start..end) holds exactly `text` (latin1). */
+function sameText(line: Buffer, start: number, end: number, text: string): boolean {
+  if (text.length !== end - start) return false;
+  for (let index = 0; index < text.length; index += 1) if (line[start + index] !== text.charCodeAt(index)) return false;
+  return true;
+}
+
+/** True when line[start..end), ASCII letters lowered, is `lower` (a field name already lowered). */
+function sameLowered(line: Buffer, start: number, end: number, lower: string): boolean {
+  if (lower.length !== end - start) return false;
+  for (let index = 0; index < lower.length; index += 1) {
+    let byte = line[start + index]!;
+    if (byte >= 65 && byte <= 90) byte += 32;
+    if (byte !== lower.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+/**
+ * `line[start..end)` as a string, or `previous` when the bytes are the
+ * same: a keep-alive client sends the same method, target, field names and
+ * values request after request, and comparing bytes costs less than making
+ * a string (a call into C++ and an allocation).
+ */
+function latin1(line: Buffer, start: number, end: number, previous: string | undefined): string {
+  return previous !== undefined && sameText(line, start, end, previous) ? previous : line.toString('latin1', start, end);
+}
+
 export class RequestParser {
   readonly limits: ResolvedHttpLimits;
   private readonly callbacks: ParserCallbacks;
@@ -74,6 +102,8 @@ export class RequestParser {
   private target: string;
   private versionMinor: number;
   private headers: string[];
+  /** The previous request's headers: strings to reuse when the next request repeats them. */
+  private previousHeaders: string[];
   private request: HttpRequest | null;
   private remaining: number;
   private bodyParts: Buffer[];
@@ -91,6 +121,7 @@ export class RequestParser {
     this.target = '';
     this.versionMinor = 1;
     this.headers = [];
+    this.previousHeaders = [];
     this.request = null;
     this.remaining = 0;
     this.bodyParts = [];
@@ -251,13 +282,17 @@ export class RequestParser {
     }
     for (let index = start; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
     for (let index = first + 1; index < second; index += 1) if (TARGET[line[index]!] === 0) throw new HttpParseError(400, 'request target has a control character');
-    const version = line.toString('latin1', second + 1, end);
-    if (version === 'HTTP/1.1') this.versionMinor = 1;
-    else if (version === 'HTTP/1.0') this.versionMinor = 0;
-    else if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
-    else throw new HttpParseError(400, 'malformed HTTP version');
-    this.method = line.toString('latin1', start, first);
-    this.target = line.toString('latin1', first + 1, second);
+    // HTTP/1.1 and HTTP/1.0 are read from the bytes; a string only for the errors.
+    if (end - second - 1 === 8 && sameText(line, second + 1, second + 8, 'HTTP/1.') && (line[end - 1] === 0x31 || line[end - 1] === 0x30)) {
+      this.versionMinor = line[end - 1] === 0x31 ? 1 : 0;
+    } else {
+      const version = line.toString('latin1', second + 1, end);
+      if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
+      throw new HttpParseError(400, 'malformed HTTP version');
+    }
+    this.method = latin1(line, start, first, this.method === '' ? undefined : this.method);
+    this.target = latin1(line, first + 1, second, this.target === '' ? undefined : this.target);
+    if (this.headers.length > 0) this.previousHeaders = this.headers;
     this.headers = [];
     this.headerBytes = 0;
   }
@@ -276,7 +311,10 @@ export class RequestParser {
     while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd -= 1;
     for (let index = valueStart; index < valueEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
     if ((into.length >> 1) >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
-    into.push(line.toString('latin1', start, colon).toLowerCase(), line.toString('latin1', valueStart, valueEnd));
+    // The field at this position last time, if the bytes are the same (checked, never assumed).
+    const previousName = this.previousHeaders[into.length];
+    const name = previousName !== undefined && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
+    into.push(name, latin1(line, valueStart, valueEnd, this.previousHeaders[into.length + 1]));
   }
 
   private headersDone(): void {

@@ -13,6 +13,19 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 /** Header names and values a response may carry: no CR/LF (response splitting). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * Names and values that passed the checks above: handlers set the same
+ * constants on every response, and a Set lookup costs less than a regular
+ * expression. Bounded; cleared when full.
+ */
+const validNames = new Set<string>();
+const validValues = new Set<string>();
+const VALID_STRINGS_MAX = 1024;
+
+function remember(set: Set<string>, text: string): void {
+  if (set.size >= VALID_STRINGS_MAX) set.clear();
+  set.add(text);
+}
 
 let dateSecond = -1;
 let dateText = '';
@@ -105,8 +118,14 @@ export class HttpResponse {
   setHeader(name: string, value: string | number): this {
     if (this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'setHeader() after the headers were sent');
     const text = String(value);
-    if (!FIELD_NAME.test(name)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid header name ${JSON.stringify(name)}`);
-    if (!FIELD_VALUE.test(text)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid value for header ${name}`);
+    if (!validNames.has(name)) {
+      if (typeof name !== 'string' || !FIELD_NAME.test(name)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid header name ${JSON.stringify(name)}`);
+      remember(validNames, name);
+    }
+    if (!validValues.has(text)) {
+      if (!FIELD_VALUE.test(text)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid value for header ${name}`);
+      remember(validValues, text);
+    }
     this.headers.push(name, text);
     return this;
   }
