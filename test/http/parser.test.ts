@@ -8,6 +8,7 @@
 import t from 'tap';
 import { HttpParseError, RequestParser } from '../../packages/reactor/src/http/parser.js';
 import type { HttpRequest } from '../../packages/reactor/src/http/request.js';
+import { summary } from '../helpers/http-summary.js';
 import type { HttpLimits } from '../../packages/reactor/src/http/limits.js';
 
 function parseAll(chunks: Array<string | Buffer>, limits?: HttpLimits): HttpRequest[] {
@@ -17,14 +18,6 @@ function parseAll(chunks: Array<string | Buffer>, limits?: HttpLimits): HttpRequ
   return requests;
 }
 
-const summary = (request: HttpRequest): unknown => ({
-  method: request.method,
-  target: request.target,
-  version: request.versionMinor,
-  headers: request.headers,
-  body: Buffer.from(request.body).toString('latin1'),
-  keepAlive: request.keepAlive,
-});
 
 const CHUNKED = 'POST /upload?x=1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nTrailer-Field: x\r\n\r\n';
 

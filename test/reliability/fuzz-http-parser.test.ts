@@ -21,6 +21,7 @@ import fc from 'fast-check';
 import net from 'node:net';
 import { HttpParseError, RequestParser } from '../../packages/reactor/src/http/parser.js';
 import type { HttpRequest } from '../../packages/reactor/src/http/request.js';
+import { summary } from '../helpers/http-summary.js';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { createHttpServer } from '../../packages/reactor/src/http/server.js';
 import { trackFds } from '../helpers/fds.js';
@@ -41,14 +42,6 @@ interface Outcome {
   readonly status: number | null;
 }
 
-const summary = (request: HttpRequest): unknown => ({
-  method: request.method,
-  target: request.target,
-  version: request.versionMinor,
-  headers: request.headers,
-  body: Buffer.from(request.body).toString('latin1'),
-  keepAlive: request.keepAlive,
-});
 
 /** Parses the pieces in order; a non-HttpParseError is rethrown (a test failure). */
 function outcome(pieces: readonly Buffer[]): Outcome {
