@@ -494,3 +494,82 @@ t.test('request timeout: a body trickling in past requestTimeoutMs gets 408 and 
   reactor.close();
   await fds.assertNoneSettled(t);
 });
+
+t.test('a pipelined handler that throws when a late answer frees it: only its connection goes, end() of the late one returns', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  let late: HttpResponse | null = null;
+  const reported: string[] = [];
+  const server = createHttpServer(
+    reactor,
+    (request, response) => {
+      if (request.path === '/hold') late = response;
+      else throw new Error(`failed on ${request.path}`);
+    },
+    { onError: (error) => void reported.push((error as Error).message) },
+  );
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  const gone = new Promise((resolve) => socket.on('close', resolve));
+  socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\nGET /throws HTTP/1.1\r\nHost: a\r\n\r\n');
+  while (late === null) await sleep(5);
+  const errorsBefore = reactor.stats.handlerErrors;
+  t.doesNotThrow(() => (late as HttpResponse | null)!.end('held'), 'the late end() does not throw the next handler\'s error');
+  await gone;
+  t.match(text, /^HTTP\/1\.1 200 OK[^]*held$/, 'the held response went out, then the connection closed');
+  t.same(reported, ['failed on /throws'], 'onError saw the pipelined request\'s error');
+  t.equal(reactor.stats.handlerErrors - errorsBefore, 1, 'counted');
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('pipelined requests cut across reads: the request clock restarts for each, so a steady client is never timed out', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const timeoutMs = 120;
+  const server = createHttpServer(reactor, routes, { headersTimeoutMs: timeoutMs });
+  const socket = net.connect(server.port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  // Each write ends one head and starts the next; each head takes ~70 ms, the whole run ~350 ms.
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHo');
+  for (let step = 0; step < 4; step += 1) {
+    await sleep(70);
+    socket.write('st: a\r\n\r\nGET / HTTP/1.1\r\nHo');
+  }
+  await sleep(70);
+  socket.write('st: a\r\n\r\n');
+  for (let wait = 0; wait < 200 && (text.match(/hello world/g)?.length ?? 0) < 6; wait += 1) await sleep(5);
+  t.equal(text.match(/hello world/g)?.length, 6, 'all 6 answered');
+  t.notMatch(text, /408/, 'no 408');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('Connection: close answered later: the peer\'s FIN is still read, so the connection closes', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ readQuota: 1024 });
+  const server = createHttpServer(reactor, routes);
+  const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  const gone = new Promise((resolve) => socket.on('close', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: 50\r\nConnection: close\r\n\r\n');
+  await sleep(10);
+  socket.end(Buffer.alloc(64 * 1024, 0x61)); // more than a few read quotas after the pause, then FIN
+  await gone;
+  t.match(text, /delayed$/, 'answered');
+  for (let wait = 0; wait < 200 && reactor.stats.connectionsOpen > 0; wait += 1) await sleep(5);
+  t.equal(reactor.stats.connectionsOpen, 0, 'closed on the server too');
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});

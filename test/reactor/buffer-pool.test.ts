@@ -5,6 +5,7 @@
  * chunks come back, losing no byte.
  */
 import t from 'tap';
+import type { Connection } from '../../packages/reactor/src/connection.js';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { BufferPool, Lease } from '../../packages/reactor/src/buffer-pool.js';
@@ -113,6 +114,15 @@ for (const mode of MODES) {
     t.equal(total, payload.length);
     t.equal(sha256(Buffer.concat(received)), sha256(payload), 'every byte, in order');
     t.ok(pool.stats.highWater <= 4);
+    // A view kept past its onData call cannot be leased: its chunk may hold another connection's bytes by then.
+    let late: { connection: Connection; data: Uint8Array } | null = null;
+    const other = new Server(reactor, { onData: (connection, data) => void (late = { connection, data }) });
+    const client = net.connect(other.port, '127.0.0.1');
+    client.end('late');
+    for (let wait = 0; wait < 200 && late === null; wait += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const kept2 = late as { connection: Connection; data: Uint8Array } | null;
+    t.throws(() => kept2!.connection.lease(kept2!.data), { code: 'ERR_INVALID_ARG_VALUE', message: /during that call/ });
+    await other.close();
     socket.destroy();
     await server.close(1000);
     reactor.close();

@@ -80,6 +80,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private currentInterest: number;
   private readonly queue: WriteQueue;
   private readChunk: number;
+  /** Registered and handed to onOpen at some point (false when epoll_ctl refused it in open()). Read-only outside. */
+  opened: boolean;
   /** The turn of the last read turn, and whether it ended on the quota. */
   private lastReadTurn: number;
   private quotaUsed: boolean;
@@ -118,6 +120,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.writableHook = null;
     this.edgeSafe = true;
     this.readChunk = -1;
+    this.opened = false;
     this.lastReadTurn = -1;
     this.quotaUsed = false;
     this.onPoolAvailable = (): void => {
@@ -141,6 +144,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
       throw error;
     }
     reactor.connectionsOpen += 1;
+    this.opened = true;
     if (this.idleTimeoutMs > 0) reactor.trackIdle(this);
     this.handler.onOpen?.(this);
   }
@@ -342,7 +346,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
   lease(data: Uint8Array): Lease {
     const pool = this.reactor.pool;
     const chunk = pool.chunkOf(data);
-    if (chunk < 0) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'lease() takes a view passed to onData');
+    // Only during its onData call: after it, the chunk may already hold another connection's bytes.
+    if (chunk < 0 || chunk !== this.readChunk) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'lease() takes the view passed to onData, during that call');
     pool.retain(chunk);
     return new PoolLease(pool, chunk, data);
   }

@@ -254,6 +254,16 @@ export class Reactor {
     this.progressMark += 1;
   }
 
+  /**
+   * A handler threw outside this reactor's own dispatch (from a timer, a
+   * promise, another connection's turn): counted like any handler error,
+   * and only `owner` goes down with it.
+   */
+  failOwner(owner: { fail(error: unknown): void }, error: unknown): void {
+    this.handlerErrors += 1;
+    owner.fail(error);
+  }
+
   /** Queues a flush of `owner`'s corked writes at the end of this turn. */
   cork(owner: { flushCorked(): void }): void {
     this.corked.push(owner);
@@ -433,8 +443,8 @@ export class Reactor {
         owner.idleExpired();
       } catch (error) {
         // A timer callback: a throw here would be uncaught and end the process.
-        this.handlerErrors += 1;
-        owner.expiryFailed?.(error);
+        if (owner.expiryFailed === undefined) this.handlerErrors += 1;
+        else this.failOwner({ fail: (reason) => owner.expiryFailed!(reason) }, error);
       }
     }
   }

@@ -182,6 +182,12 @@ export class Server implements Pollable {
     try {
       connection.open();
     } catch (error) {
+      if (!connection.opened) {
+        // epoll_ctl refused it (ENOMEM, ENOSPC): closed already, no handler ran; the listener goes on.
+        this.connections.delete(connection);
+        this.acceptErrorCount += 1;
+        return;
+      }
       connection.fail(error); // onOpen threw: reported like any handler error, the listener goes on
     }
   }

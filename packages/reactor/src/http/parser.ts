@@ -88,7 +88,8 @@ function sameLowered(line: Buffer, start: number, end: number, lower: string): b
  * a string (a call into C++ and an allocation).
  */
 function latin1(line: Buffer, start: number, end: number, previous: string | undefined): string {
-  return previous !== undefined && sameText(line, start, end, previous) ? previous : line.toString('latin1', start, end);
+  // typeof: the previous array is the last request's `headers`, which a handler could have written into.
+  return typeof previous === 'string' && sameText(line, start, end, previous) ? previous : line.toString('latin1', start, end);
 }
 
 export class RequestParser {
@@ -313,7 +314,7 @@ export class RequestParser {
     if ((into.length >> 1) >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
     // The field at this position last time, if the bytes are the same (checked, never assumed).
     const previousName = this.previousHeaders[into.length];
-    const name = previousName !== undefined && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
+    const name = typeof previousName === 'string' && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
     into.push(name, latin1(line, valueStart, valueEnd, this.previousHeaders[into.length + 1]));
   }
 

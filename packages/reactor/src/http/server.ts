@@ -151,18 +151,30 @@ class HttpExchange implements ResponseOwner, IdleTracked {
     if (response !== this.current) return;
     this.current = null;
     if (!keepAlive) {
-      // Connection: close (or HTTP/1.0): nothing after this request is read.
+      // Connection: close (or HTTP/1.0): nothing after this request is
+      // parsed. Reading goes on (and is dropped) so the peer's FIN is seen.
       this.closing = true;
       this.stopped = true;
       this.parser.pause();
+      this.resumeReading();
       this.connection.end();
       return;
     }
-    if (this.pausedForResponse) {
-      this.pausedForResponse = false;
-      if (!this.closing) this.connection.resume();
+    if (!this.closing) this.resumeReading();
+    try {
+      this.run(null);
+    } catch (error) {
+      // The next pipelined request's handler threw, inside end() of this
+      // one: called from a timer, a promise or another connection, so the
+      // error must not surface there. This connection goes, as in a turn.
+      this.connection.reactor.failOwner(this.connection, error);
     }
-    this.run(null);
+  }
+
+  private resumeReading(): void {
+    if (!this.pausedForResponse) return;
+    this.pausedForResponse = false;
+    this.connection.resume();
   }
 
   /** The client ended: finish what it sent, then close. */
@@ -190,13 +202,19 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   }
 
   private onRequest(request: HttpRequest): void {
+    // This request is complete: the clock restarts for the next one (watchHead, after the parser returns).
+    this.lastActivity = Infinity;
     const response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
     this.current = response;
     try {
       this.settings.handler(request, response);
     } catch (error) {
       // Reported with its request, then rethrown: the reactor counts it and destroys the connection.
-      this.settings.onError?.(error, request);
+      try {
+        this.settings.onError?.(error, request);
+      } catch {
+        // onError's own failure must not replace the handler's error.
+      }
       throw error;
     }
     if (!response.finished) {
