@@ -443,8 +443,8 @@ export class Reactor {
         owner.idleExpired();
       } catch (error) {
         // A timer callback: a throw here would be uncaught and end the process.
-        if (owner.expiryFailed === undefined) this.handlerErrors += 1;
-        else this.failOwner({ fail: (reason) => owner.expiryFailed!(reason) }, error);
+        this.handlerErrors += 1;
+        owner.expiryFailed?.(error);
       }
     }
   }

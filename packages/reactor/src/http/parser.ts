@@ -291,8 +291,8 @@ export class RequestParser {
       if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
       throw new HttpParseError(400, 'malformed HTTP version');
     }
-    this.method = latin1(line, start, first, this.method === '' ? undefined : this.method);
-    this.target = latin1(line, first + 1, second, this.target === '' ? undefined : this.target);
+    this.method = latin1(line, start, first, this.method);
+    this.target = latin1(line, first + 1, second, this.target);
     if (this.headers.length > 0) this.previousHeaders = this.headers;
     this.headers = [];
     this.headerBytes = 0;

@@ -224,29 +224,30 @@ export class HttpResponse {
     const date = httpDate();
     // 0: no Connection header, 1: close, 2: keep-alive (HTTP/1.0 asks for it to be said).
     const connection = !this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? 1 : this.versionMinor === 0 ? 2 : 0;
-    const key = (((framing + 2) * 4 + connection) * 2 + this.versionMinor) * 1000 + this.statusCode;
+    const key = (((framing + 2) * 4 + connection) * 2 + this.versionMinor) * 1000 + status;
     const headers = this.headers;
-    const bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
+    let bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
     if (bucket !== undefined) {
       for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
     }
-    const reason = STATUS_CODES[this.statusCode] ?? 'Unknown';
+    const reason = STATUS_CODES[status] ?? 'Unknown';
     // Date right after the status line; the bytes are shared by every
     // response with this head this second (queued writes never change them).
-    let text = `HTTP/1.${this.versionMinor} ${this.statusCode} ${reason}${CRLF}Date: ${date}${CRLF}`;
+    let text = `HTTP/1.${this.versionMinor} ${status} ${reason}${CRLF}Date: ${date}${CRLF}`;
     if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
     else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
     for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
     if (connection === 1) text += `Connection: close${CRLF}`;
     else if (connection === 2) text += `Connection: keep-alive${CRLF}`;
     const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
+    if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
     if (headCacheEntries >= HEAD_CACHE_ENTRIES_MAX) {
       headCache.clear();
       headCacheEntries = 0;
+      bucket = undefined;
     }
-    if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
     const entry = { headers: headers.slice(), bytes };
-    if (bucket === undefined || headCache.get(key) === undefined) headCache.set(key, [entry]);
+    if (bucket === undefined) headCache.set(key, [entry]);
     else bucket.push(entry);
     headCacheEntries += 1;
     return bytes;

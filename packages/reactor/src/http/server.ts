@@ -119,7 +119,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
       if (outer) this.feeding = false;
     }
     if (outer) {
-      this.watchHead();
+      this.watchRequest();
       this.endIfDone();
     }
   }
@@ -135,7 +135,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   }
 
   /** Starts the request clock when a request begins, stops it when none is arriving. */
-  private watchHead(): void {
+  private watchRequest(): void {
     if (!this.parser.inRequest || this.stopped) this.lastActivity = Infinity;
     else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.clock(); // a late response resumes the parser outside a turn
   }
@@ -190,7 +190,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   serverClosing(): void {
     this.closing = true;
     // Bytes that still reach feed() (a hang-up is read even when paused) are
-    // ignored, and the headers clock stops: the close has its own timeout.
+    // ignored, and the request clock stops: the close has its own timeout.
     this.stopped = true;
     this.lastActivity = Infinity;
     this.connection.pause();
@@ -202,7 +202,7 @@ class HttpExchange implements ResponseOwner, IdleTracked {
   }
 
   private onRequest(request: HttpRequest): void {
-    // This request is complete: the clock restarts for the next one (watchHead, after the parser returns).
+    // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
     this.lastActivity = Infinity;
     const response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
     this.current = response;
