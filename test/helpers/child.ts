@@ -39,3 +39,16 @@ export function runFixture(name: string, options: { args?: readonly string[]; no
     });
   });
 }
+
+/**
+ * The command and arguments that run `argv` under an open-file limit: a
+ * number sets it (`ulimit -n`), 'hard' raises the soft limit to the hard
+ * one. bash execs the program, so the child's pid is the program's.
+ * Without a limit, `argv` as it is.
+ */
+export function withFdLimit(argv: readonly string[], fdLimit: number | 'hard' | undefined): [string, string[]] {
+  if (fdLimit === undefined) return [argv[0]!, argv.slice(1)];
+  const quoted = argv.map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
+  const limit = fdLimit === 'hard' ? 'ulimit -Sn "$(ulimit -Hn)"' : `ulimit -n ${fdLimit}`;
+  return ['bash', ['-c', `${limit} && exec ${quoted}`]];
+}

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withFdLimit } from './child.js';
 
 export const CLI = fileURLToPath(new URL('../../packages/examples/dist/cli.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
@@ -27,8 +28,7 @@ export interface ExampleLaunch {
 }
 
 export function startExample(args: readonly string[], launch: ExampleLaunch = {}): Promise<RunningExample> {
-  const quoted = [process.execPath, CLI, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
-  const [command, commandArgs] = launch.fdLimit === undefined ? [process.execPath, [CLI, ...args]] : ['bash', ['-c', `ulimit -n ${launch.fdLimit} && exec ${quoted}`]];
+  const [command, commandArgs] = withFdLimit([process.execPath, CLI, ...args], launch.fdLimit);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   let stdout = '';
   let stderr = '';

@@ -6,6 +6,7 @@
  * skipped.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { BYTES_PATTERN } from '../../packages/examples/src/servers/http-routes.js';
 
 export interface ReadResponse {
   readonly status: number;
@@ -105,4 +106,11 @@ export class ResponseReader {
     this.hash = null;
     this.inBody = false;
   }
+}
+
+/** The sha256 of the body `GET /bytes/<total>` sends (BYTES_PATTERN repeated), as ResponseReader reports it. */
+export function bytesRouteSha256(total: number): string {
+  const hash = createHash('sha256');
+  for (let sent = 0; sent < total; sent += BYTES_PATTERN.length) hash.update(BYTES_PATTERN.subarray(0, Math.min(BYTES_PATTERN.length, total - sent)));
+  return hash.digest('hex');
 }

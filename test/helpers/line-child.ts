@@ -5,7 +5,7 @@
  * exec: the pid is node's). Every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { FIXTURES } from './child.js';
+import { FIXTURES, withFdLimit } from './child.js';
 
 const WAIT_MS_DEFAULT = 20_000;
 const STOP_MS = 10_000;
@@ -21,8 +21,8 @@ export interface LineChild {
 
 export function startLineChild(name: string, options: { args?: readonly string[]; nodeArgs?: readonly string[]; raiseFdLimit?: boolean } = {}): LineChild {
   const argv = [process.execPath, ...(options.nodeArgs ?? []), FIXTURES + name, ...(options.args ?? [])];
-  const quoted = argv.map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = options.raiseFdLimit === true ? spawn('bash', ['-c', `ulimit -Sn "$(ulimit -Hn)" && exec ${quoted}`], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } }) : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const [command, commandArgs] = withFdLimit(argv, options.raiseFdLimit === true ? 'hard' : undefined);
+  const child = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   child.stdin!.on('error', () => {}); // a fixture that died: its next('…') reports it, not an EPIPE here
   const lines: string[] = [];
   let partial = '';

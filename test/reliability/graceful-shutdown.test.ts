@@ -9,11 +9,9 @@
  */
 import t from 'tap';
 import net from 'node:net';
-import { createHash } from 'node:crypto';
-import { BYTES_PATTERN } from '../../packages/examples/src/servers/http-routes.js';
 import { startExample } from '../helpers/example.js';
 import { trackFds } from '../helpers/fds.js';
-import { ResponseReader } from '../helpers/http-responses.js';
+import { bytesRouteSha256, ResponseReader } from '../helpers/http-responses.js';
 
 const CONNECTIONS = 50;
 const BATCH = 8;
@@ -21,9 +19,7 @@ const BATCH = 8;
 const RESPONSE_BYTES = 100_000;
 const LOAD_MS_BEFORE_SIGTERM = 500;
 const REQUEST = `GET /bytes/${RESPONSE_BYTES} HTTP/1.1\r\nHost: load\r\n\r\n`;
-const EXPECTED_SHA256 = createHash('sha256')
-  .update(Buffer.concat([BYTES_PATTERN, BYTES_PATTERN]).subarray(0, RESPONSE_BYTES))
-  .digest('hex');
+const EXPECTED_SHA256 = bytesRouteSha256(RESPONSE_BYTES);
 
 interface Outcome {
   /** Requests written, by batch. */

@@ -7,12 +7,10 @@
  */
 import t from 'tap';
 import net from 'node:net';
-import { createHash } from 'node:crypto';
 import { procSample } from '../../bench/src/proc.js';
-import { BYTES_PATTERN } from '../../packages/examples/src/servers/http-routes.js';
 import { startExample } from '../helpers/example.js';
 import { trackFds } from '../helpers/fds.js';
-import { ResponseReader } from '../helpers/http-responses.js';
+import { bytesRouteSha256, ResponseReader } from '../helpers/http-responses.js';
 
 const READERS = 200;
 const RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -28,11 +26,7 @@ const STALL_MS = 1500;
 const RSS_GROWTH_MAX_MIB = 128;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const expectedHash = (() => {
-  const hash = createHash('sha256');
-  for (let sent = 0; sent < RESPONSE_BYTES; sent += BYTES_PATTERN.length) hash.update(BYTES_PATTERN.subarray(0, Math.min(BYTES_PATTERN.length, RESPONSE_BYTES - sent)));
-  return hash.digest('hex');
-})();
+const expectedHash = bytesRouteSha256(RESPONSE_BYTES);
 
 t.test(`${READERS} clients ask for ${RESPONSE_BYTES / 2 ** 20} MiB each and do not read: memory bounded, bodies complete later`, async (t) => {
   const fds = trackFds();
