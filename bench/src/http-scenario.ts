@@ -1,16 +1,10 @@
 /** Runs the HTTP comparison interleaved and summarizes it (medians, min–max). */
-import { CLIENT_SATURATED, httpSample, tracedSyscalls, type HttpConfig, type HttpSample, type HttpServerKind } from './http.js';
+import { CLIENT_SATURATED, httpSample, tracedSyscalls, type HttpConfig, type HttpSample, type HttpServerKind, type ResponseFigures } from './http.js';
 import { medianRecord, spread, type Spread } from './stats.js';
 
-export interface HttpRow {
+export interface HttpRow extends ResponseFigures {
   readonly server: HttpServerKind;
   readonly requestsPerSecond: Spread;
-  readonly p50ms: number;
-  readonly p99ms: number;
-  readonly maxMs: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
   readonly serverCpuUsPerRequest: Spread;
   readonly serverCpuShare: number;
   readonly rssMiB: number;

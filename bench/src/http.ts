@@ -24,14 +24,18 @@ export interface HttpConfig {
   readonly seconds?: number;
 }
 
-export interface HttpSample {
-  readonly requestsPerSecond: number;
+/** What the load generator measures of the responses, in a sample and (medians, sums) in a row. */
+export interface ResponseFigures {
   readonly p50ms: number;
   readonly p99ms: number;
   readonly maxMs: number;
   readonly errors: number;
   readonly timeouts: number;
   readonly non2xx: number;
+}
+
+export interface HttpSample extends ResponseFigures {
+  readonly requestsPerSecond: number;
   readonly serverCpuUsPerRequest: number;
   readonly serverCpuShare: number;
   readonly rssMiB: number;
@@ -72,15 +76,9 @@ function counters(kind: HttpServerKind, server: BenchServer): Promise<Record<str
   });
 }
 
-interface ClientResult {
+interface ClientResult extends ResponseFigures {
   readonly requestsPerSecond: number;
   readonly requests: number;
-  readonly p50ms: number;
-  readonly p99ms: number;
-  readonly maxMs: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
   readonly clientCpuSeconds: number;
   readonly elapsedSeconds: number;
 }
