@@ -14,7 +14,7 @@ import { runFixture } from '../helpers/child.js';
 import { closed, connect, roundTrip } from '../helpers/net-client.js';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { FIXTURES } from '../helpers/child.js';
+import { FIXTURES, withFdLimit } from '../helpers/child.js';
 
 const FILL_LIMIT_MAX = 100_000;
 const FLOOD = 200;
@@ -66,7 +66,8 @@ t.test('EMFILE in a child started with `ulimit -n 64`: a flood does not spin, se
   const FD_LIMIT = 64;
   const FLOOD_SIZE = 300;
   const WINDOW_MS = 1000;
-  const child = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT} && exec "${process.execPath}" "${FIXTURES}emfile-server.mjs"`], {
+  const [command, commandArgs] = withFdLimit([process.execPath, `${FIXTURES}emfile-server.mjs`], FD_LIMIT);
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

@@ -6,12 +6,14 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { runCli } from '../helpers/example.js';
+import { trackFds } from '../helpers/fds.js';
 
 const KEYS = ['fs/nr_open', 'fs/file-max', 'net/core/somaxconn', 'net/ipv4/tcp_max_syn_backlog', 'net/ipv4/ip_local_port_range', 'net/ipv4/tcp_rmem', 'net/ipv4/tcp_wmem'];
 const read = (): string[] => KEYS.map((key) => (existsSync(`/proc/sys/${key}`) ? readFileSync(`/proc/sys/${key}`, 'utf8') : 'absent'));
 
 t.test('doctor prints every limit with its wanted value, and changes nothing', (t) => {
   const before = read();
+  const fds = trackFds();
   const result = runCli(['doctor']);
   t.equal(result.status, 0);
   for (const name of ['open files, soft limit', 'open files, hard limit', 'fs.nr_open', 'fs.file-max', 'net.core.somaxconn', 'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.netfilter.nf_conntrack_max']) {
@@ -22,5 +24,6 @@ t.test('doctor prints every limit with its wanted value, and changes nothing', (
   const fixes = result.stdout.split('\n').filter((line) => line.trim().startsWith('change:')).length;
   t.equal(fixes, lows, 'every LOW item says how to change it');
   t.same(read(), before, 'the values are unchanged');
+  fds.assertNone(t);
   t.end();
 });

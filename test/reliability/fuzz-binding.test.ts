@@ -12,12 +12,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFixture } from '../helpers/child.js';
+import { trackFds } from '../helpers/fds.js';
 
 const CALLS_PER_SEED = 50_000;
 const SEEDS = [20261126, 7];
 
 for (const seed of SEEDS) {
   t.test(`${CALLS_PER_SEED} random calls, seed ${seed}: no crash, only numbers or coded errors`, async (t) => {
+    const fds = trackFds();
     const directory = mkdtempSync(join(tmpdir(), 'zepoll-fuzz-'));
     const out = join(directory, 'summary.json');
     try {
@@ -32,5 +34,6 @@ for (const seed of SEEDS) {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+    await fds.assertNoneSettled(t); // the child's pipes closed with it
   });
 }
