@@ -190,7 +190,7 @@ t.test('a handler that throws closes only its connection; the server keeps servi
     { onError: (error, request) => void reported.push([(error as Error).message, request.target]) },
   );
   const failed = await raw(server.port, 'GET /boom?x HTTP/1.1\r\nHost: a\r\n\r\n');
-  t.equal(failed, '', 'no response: the connection was closed');
+  t.match(failed, /^HTTP\/1\.1 500 Internal Server Error\r\n[^]*Connection: close\r\n/, 'a 500, then the connection was closed (raw() returns at the close)');
   t.equal(reactor.stats.handlerErrors, 1, 'counted');
   t.same(reported, [['handler failed', '/boom?x']], 'onError got the error and its request');
   t.throws(() => createHttpServer(reactor, routes, { onError: 'no' as unknown as () => void }), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -463,7 +463,7 @@ t.test('response heads: headers unique per response come out right past the cach
   t.equal(ids.length, 20, '20 responses');
   t.ok(ids.every(([id, body], index) => id === String(index) && body === `/unique?${index}`), 'each head carries its own X-Id, with its own body');
   t.match(text, /HTTP\/1\.1 500 Internal Server Error/, 'statusCode 1200: the handler saw a throw and answered 500');
-  t.match(String((failures[0] as Error).message), /statusCode must be 100\.\.999, received 1200/);
+  t.match(failures[0], { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"statusCode" is out of range[^]*Received 1200/ });
   await server.close();
   reactor.close();
   fds.assertNone(t);
@@ -518,7 +518,7 @@ t.test('a pipelined handler that throws when a late answer frees it: only its co
   const errorsBefore = reactor.stats.handlerErrors;
   t.doesNotThrow(() => (late as HttpResponse | null)!.end('held'), 'the late end() does not throw the next handler\'s error');
   await gone;
-  t.match(text, /^HTTP\/1\.1 200 OK[^]*held$/, 'the held response went out, then the connection closed');
+  t.match(text, /^HTTP\/1\.1 200 OK[^]*held(HTTP\/1\.1 500 Internal Server Error\r\n[^]*)$/, 'the held response went out, the failed one got a 500, then the connection closed');
   t.same(reported, ['failed on /throws'], 'onError saw the pipelined request\'s error');
   t.equal(reactor.stats.handlerErrors - errorsBefore, 1, 'counted');
   await server.close();
@@ -555,7 +555,8 @@ t.test('pipelined requests cut across reads: the request clock restarts for each
 t.test('Connection: close answered later: the peer\'s FIN is still read, so the connection closes', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor({ readQuota: 1024 });
-  const server = createHttpServer(reactor, routes);
+  // allowHalfOpen: the client's FIN does not abort the pending answer (the default does, as Node's http).
+  const server = createHttpServer(reactor, routes, { allowHalfOpen: true });
   const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
   socket.on('error', () => {});
   let text = '';

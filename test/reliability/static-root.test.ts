@@ -55,7 +55,9 @@ function corpus(): string[] {
 
 function ask(port: number, target: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: static\r\nConnection: close\r\n\r\n`, 'latin1'));
+    // Connection: close makes the server close after its answer; the client does not half-close
+    // first (a FIN while the answer is pending would abort it, as in Node's http).
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: static\r\nConnection: close\r\n\r\n`, 'latin1'));
     let text = '';
     socket.setEncoding('latin1').on('data', (part: string) => (text += part));
     socket.on('error', () => {});

@@ -5,10 +5,12 @@
  * past maxLifetimeMs, broken ones discarded).
  */
 import { binding, constants } from './native.js';
-import { errnoError, ZepollError } from './errors.js';
-import { connectTcp, setNoDelay } from './sockets.js';
+import { errnoError, invalidArgType, ZepollError } from './errors.js';
+import { connectTcp, DEFAULT_HOST, resolveHost, setNoDelay } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
-import type { Pollable, Reactor } from './reactor.js';
+import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX } from './handler.js';
+import { Reactor, type Pollable } from './reactor.js';
+import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** An IPv4 or IPv6 literal, or 'localhost' (default 127.0.0.1). */
@@ -29,21 +31,26 @@ class PendingConnect implements Pollable {
   private readonly reactor: Reactor;
   private readonly onDone: (error: Error | null) => void;
   private readonly timer: NodeJS.Timeout;
+  private readonly address: string;
+  private readonly port: number;
   private settled: boolean;
 
-  constructor(reactor: Reactor, fd: number, target: string, timeoutMs: number, onDone: (error: Error | null) => void) {
+  constructor(reactor: Reactor, fd: number, address: string, port: number, timeoutMs: number, onDone: (error: Error | null) => void) {
     this.reactor = reactor;
     this.fd = fd;
     this.generation = 0;
     this.onDone = onDone;
+    this.address = address;
+    this.port = port;
     this.settled = false;
-    this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${target} did not complete in ${timeoutMs} ms`), true), timeoutMs);
+    this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${address}:${port} did not complete in ${timeoutMs} ms`), true), timeoutMs);
     reactor.register(this, constants.EPOLLOUT);
   }
 
   handleEvent(): void {
     const rc = binding.socketError(this.fd);
-    this.finish(rc === 0 ? null : errnoError(rc, 'connect', this.fd), rc !== 0);
+    // Shaped as Node's: connect ECONNREFUSED 127.0.0.1:1, with address and port.
+    this.finish(rc === 0 ? null : errnoError(rc, 'connect', this.fd, this.address, this.port), rc !== 0);
   }
 
   fail(error: unknown): void {
@@ -60,43 +67,67 @@ class PendingConnect implements Pollable {
   }
 }
 
+/** ConnectOptions checked: the values connect() and a pool use. */
+function resolveConnectOptions(connectOptions: ConnectOptions) {
+  const options = optionsObject('options', connectOptions);
+  if (options.port === undefined) throw invalidArgType('options.port', 'of type number', undefined);
+  return {
+    host: resolveHost(stringOption('options.host', options.host, DEFAULT_HOST)),
+    port: portOption('options.port', options.port, 0),
+    timeoutMs: integerOption('options.timeoutMs', options.timeoutMs, CONNECT_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX),
+    noDelay: booleanOption('options.noDelay', options.noDelay, true),
+    connection: resolveConnectionOptions(options),
+  };
+}
+
 /**
  * Connects to `options.host:port` and resolves with an open Connection
- * (its onOpen has run). Rejects with a system error (ECONNREFUSED, ...) or
+ * (its onOpen has run). Rejects with a system error shaped as Node's
+ * (`connect ECONNREFUSED 127.0.0.1:1`, with `address` and `port`) or
  * ERR_ZEPOLL_CONNECT_TIMEOUT; the fd is closed either way.
+ * @throws TypeError/RangeError with a `code` for a bad argument or option, at once.
  */
 export function connect(reactor: Reactor, handler: ConnectionHandler, options: ConnectOptions): Promise<Connection> {
-  const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw new ZepollError('ERR_OUT_OF_RANGE', `timeoutMs must be a positive integer, received ${timeoutMs}`);
-  }
-  const host = options.host ?? '127.0.0.1';
-  const fd = connectTcp(host, options.port);
+  if (!(reactor instanceof Reactor)) throw invalidArgType('reactor', 'an instance of Reactor', reactor);
+  checkHandler('handler', handler);
+  return connectResolved(reactor, handler, resolveConnectOptions(options));
+}
+
+function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: ReturnType<typeof resolveConnectOptions>): Promise<Connection> {
+  const { host, port } = options;
   return new Promise<Connection>((resolve, reject) => {
+    let fd: number;
+    try {
+      fd = connectTcp(host, port);
+    } catch (error) {
+      reject(error); // the connect call itself failed (ENETUNREACH, EMFILE): as any later failure
+      return;
+    }
     const done = (error: Error | null): void => {
       if (error !== null) {
         reject(error);
         return;
       }
-      if (options.noDelay ?? true) setNoDelay(fd, true);
-      const connection = new Connection(reactor, fd, handler, options);
+      if (options.noDelay) setNoDelay(fd, true);
+      const connection = new Connection(reactor, fd, handler, options.connection);
       try {
         connection.open();
       } catch (openError) {
-        connection.destroy(openError instanceof Error ? openError : new Error(String(openError)));
+        if (connection.opened) reactor.failOwner(connection, openError); // onOpen threw: a handler error
         reject(openError);
         return;
       }
       resolve(connection);
     };
     try {
-      new PendingConnect(reactor, fd, `${host}:${options.port}`, timeoutMs, done);
+      new PendingConnect(reactor, fd, host, port, options.timeoutMs, done);
     } catch (error) {
       binding.close(fd);
       reject(error);
     }
   });
 }
+
 
 export interface ConnectionPoolOptions extends ConnectOptions {
   /** Idle connections kept for reuse (default 16). */
@@ -121,7 +152,7 @@ export class ConnectionPool {
   readonly reactor: Reactor;
   readonly maxIdle: number;
   readonly maxLifetimeMs: number;
-  private readonly options: ConnectionPoolOptions;
+  private readonly options: ReturnType<typeof resolveConnectOptions>;
   private readonly idle: Connection[];
   private readonly entries: WeakMap<Connection, PoolEntry>;
   private readonly idleHandler: ConnectionHandler;
@@ -130,11 +161,13 @@ export class ConnectionPool {
   private discarded: number;
   private closed: boolean;
 
+  /** @throws TypeError/RangeError with a `code` for a bad argument or option. */
   constructor(reactor: Reactor, options: ConnectionPoolOptions) {
+    if (!(reactor instanceof Reactor)) throw invalidArgType('reactor', 'an instance of Reactor', reactor);
     this.reactor = reactor;
-    this.options = options;
-    this.maxIdle = options.maxIdle ?? 16;
-    this.maxLifetimeMs = options.maxLifetimeMs ?? 60_000;
+    this.options = resolveConnectOptions(options);
+    this.maxIdle = integerOption('options.maxIdle', options.maxIdle, 16, 0, Number.MAX_SAFE_INTEGER);
+    this.maxLifetimeMs = integerOption('options.maxLifetimeMs', options.maxLifetimeMs, 60_000, 0, Number.MAX_SAFE_INTEGER);
     this.idle = [];
     this.entries = new WeakMap();
     this.created = 0;
@@ -155,6 +188,7 @@ export class ConnectionPool {
 
   /** An idle connection handed to `handler` (its onOpen runs), or a new one. */
   async get(handler: ConnectionHandler): Promise<Connection> {
+    checkHandler('handler', handler);
     if (this.closed) throw new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the connection pool is closed');
     const now = performance.now();
     while (this.idle.length > 0) {
@@ -165,11 +199,10 @@ export class ConnectionPool {
         continue;
       }
       this.reused += 1;
-      connection.handler = handler;
-      handler.onOpen?.(connection);
+      connection.handOver(handler);
       return connection;
     }
-    const connection = await connect(this.reactor, handler, this.options);
+    const connection = await connectResolved(this.reactor, handler, this.options);
     this.created += 1;
     this.entries.set(connection, { bornAt: performance.now() });
     return connection;

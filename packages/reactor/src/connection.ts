@@ -8,7 +8,7 @@
  * is written (as with Node's socket.write); pooled views are held for you.
  */
 import { binding, constants } from './native.js';
-import { errnoError, ZepollError } from './errors.js';
+import { asError, errnoError, invalidArgType, outOfRange, ZepollError } from './errors.js';
 import { BLOCKED, FileSegment, WriteQueue } from './write-queue.js';
 import type { Carried, IdleTracked, Pollable, Reactor } from './reactor.js';
 import type { Lease } from './buffer-pool.js';
@@ -17,7 +17,7 @@ import { peerAddress, localAddress, type SocketAddress } from './address.js';
 import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, type ConnectionHandler, type ConnectionOptions } from './handler.js';
 
 export { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './handler.js';
-export type { ConnectionHandler, ConnectionOptions } from './handler.js';
+export type { ConnectionHandler, ConnectionOptions, HandlerResult } from './handler.js';
 
 const EAGAIN = -11;
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
@@ -26,6 +26,39 @@ const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 type State = 'open' | 'closed';
+
+/** What write() takes: bytes as they are, or a string sent as UTF-8. */
+export type WriteData = string | Uint8Array;
+
+const WRITE_DATA_TYPES = 'of type string or an instance of Buffer or Uint8Array';
+
+/** `data` as bytes, or a coded TypeError (thrown before anything is queued). */
+function toBytes(name: string, data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  throw invalidArgType(name, WRITE_DATA_TYPES, data);
+}
+
+/** sendFile()'s arguments, checked before anything is queued (an HTTP response checks them before its head). */
+export function checkSendFileArguments(fileFd: unknown, offset: unknown, length: unknown): void {
+  checkFileArgument('fileFd', fileFd, 2 ** 31 - 1);
+  checkFileArgument('offset', offset, Number.MAX_SAFE_INTEGER);
+  checkFileArgument('length', length, Number.MAX_SAFE_INTEGER);
+}
+
+/** A sendFile() argument: a non-negative integer up to `max`. */
+function checkFileArgument(name: string, value: unknown, max: number): void {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw outOfRange(name, `an integer >= 0 and <= ${max}`, value);
+}
+
+/** A promise-like value a handler returned: its rejection is that connection's error. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Where a connection's error goes when its handler has no onError (a server's onError). */
+export type ErrorFallback = (error: Error, connection: Connection) => void;
 
 export class Connection implements Pollable, Carried, IdleTracked {
   readonly fd: number;
@@ -67,6 +100,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * reads then go on past a short read to reach the end of stream.
    */
   private hangUpSeen: boolean;
+  /** onHangUp was called: LT stops asking for EPOLLRDHUP, which would be reported on every wait. */
+  private hangUpReported: boolean;
   /** After closeGracefully(): bytes still arriving are read and dropped. */
   private discardInput: boolean;
   private waitingForPool: boolean;
@@ -86,6 +121,14 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private lastReadTurn: number;
   private quotaUsed: boolean;
   private readonly onPoolAvailable: () => void;
+  /** A handler's returned promise rejected: made once, not per call. */
+  private readonly onRejected: (error: unknown) => void;
+  /** Connections paused by forward() until this one drains. */
+  private drainWaiters: Connection[] | null;
+  /** Set by the owner (a server's onError) before open(); used when the handler has no onError. */
+  errorFallback: ErrorFallback | null;
+  /** Set by the owner (a server keeping its set) before open(): runs after onClose. */
+  closeListener: ((connection: Connection) => void) | null;
 
   constructor(reactor: Reactor, fd: number, handler: ConnectionHandler, options: ConnectionOptions = {}) {
     this.fd = fd;
@@ -107,6 +150,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.peerEnded = false;
     this.readPaused = false;
     this.hangUpSeen = false;
+    this.hangUpReported = false;
     this.discardInput = false;
     this.waitingForPool = false;
     this.needDrain = false;
@@ -127,6 +171,18 @@ export class Connection implements Pollable, Carried, IdleTracked {
       this.waitingForPool = false;
       if (this.state === 'open' && !this.readPaused) this.resumeReading();
     };
+    this.onRejected = (error: unknown): void => {
+      if (this.state === 'open') this.reactor.failOwner(this, error);
+      else this.reactor.reportUnhandled(error, false); // already closed: nothing to destroy, still not lost
+    };
+    this.drainWaiters = null;
+    this.errorFallback = null;
+    this.closeListener = null;
+  }
+
+  /** A handler call's result: a returned promise that rejects fails this connection. */
+  private watch(result: unknown): void {
+    if (isThenable(result)) result.then(undefined, this.onRejected);
   }
 
   /** Registers with the reactor and calls onOpen. */
@@ -146,7 +202,21 @@ export class Connection implements Pollable, Carried, IdleTracked {
     reactor.connectionsOpen += 1;
     this.opened = true;
     if (this.idleTimeoutMs > 0) reactor.trackIdle(this);
-    this.handler.onOpen?.(this);
+    this.watch(this.handler.onOpen?.(this));
+  }
+
+  /**
+   * Gives the connection to a new handler and runs its onOpen (an outbound
+   * pool handing a connection to its next user). A throw or rejection of
+   * onOpen fails this connection, as inside a turn.
+   */
+  handOver(handler: ConnectionHandler): void {
+    this.handler = handler;
+    try {
+      this.watch(handler.onOpen?.(this));
+    } catch (error) {
+      this.reactor.failOwner(this, error);
+    }
   }
 
   get isOpen(): boolean {
@@ -182,6 +252,8 @@ export class Connection implements Pollable, Carried, IdleTracked {
       // Hang-up and error are read like data: the read returns 0 or the error.
       if (!this.readPaused && !this.waitingForPool) this.readTurn();
       else if (flags & (EPOLLHUP | EPOLLERR)) this.readTurn(); // else a paused LT socket spins on HUP
+      // A FIN that finds (or leaves) reading paused: told once, so a paused owner knows its peer left.
+      if (flags & EPOLLRDHUP && this.readPaused && !this.peerEnded && !this.hangUpReported && this.state === 'open') this.reportHangUp();
     }
     if (oneshot) this.rearm();
     else if (this.reactor.debug) this.checkDrained();
@@ -216,9 +288,14 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * (all writes of a turn go out in one writev). Returns false once the
    * queue is above the high-water mark; onDrain follows when it empties.
    */
-  write(data: Uint8Array): boolean {
+  write(data: WriteData): boolean {
     const refused = this.refuseWrite('write()');
     if (refused !== null) throw refused;
+    return this.queueBytes(toBytes('data', data));
+  }
+
+  /** write() after its checks: `data` is bytes and the connection is writable. */
+  private queueBytes(data: Uint8Array): boolean {
     const size = data.byteLength;
     const queue = this.queue;
     if (size === 0) return queue.bytes < this.highWaterMark;
@@ -242,18 +319,19 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * Sends several buffers as one write: they go out together (one writev),
    * in or outside a turn. Same return value and rules as write().
    */
-  writeMany(parts: readonly Uint8Array[]): boolean {
-    const refused = this.refuseWrite('write()');
+  writeMany(parts: readonly WriteData[]): boolean {
+    const refused = this.refuseWrite('writeMany()');
     if (refused !== null) throw refused;
+    if (!Array.isArray(parts)) throw invalidArgType('parts', 'an instance of Array', parts);
+    // Every part is checked before the first is queued: all or nothing.
+    const bytes: Uint8Array[] = new Array<Uint8Array>(parts.length);
+    for (let index = 0; index < parts.length; index += 1) bytes[index] = toBytes(`parts[${index}]`, parts[index]);
     this.holdFlush = true; // one flush once every part is queued
     let ok = true;
-    try {
-      for (const part of parts) ok = this.write(part) && ok;
-    } finally {
-      this.holdFlush = false;
-    }
+    for (let index = 0; index < bytes.length && this.state === 'open'; index += 1) ok = this.queueBytes(bytes[index]!) && ok;
+    this.holdFlush = false;
     if (this.state === 'open') this.scheduleFlush();
-    return ok;
+    return ok && this.state === 'open';
   }
 
   /**
@@ -261,15 +339,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
    * in order with write(): the bytes never enter JavaScript. Resolves with
    * the bytes sent once all are with the kernel; rejects if the connection
    * closes first or the file is shorter than `length`. The fd stays yours.
+   * @throws TypeError/RangeError (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`)
+   *   for a bad argument, and the closed/ended errors of write(), at once.
    */
   sendFile(fileFd: number, offset: number, length: number): Promise<number> {
     const refused = this.refuseWrite('sendFile()');
-    if (refused !== null) return Promise.reject(refused);
-    for (const [name, value] of [['fileFd', fileFd], ['offset', offset], ['length', length]] as const) {
-      if (!Number.isSafeInteger(value) || value < 0) {
-        return Promise.reject(new ZepollError('ERR_OUT_OF_RANGE', `${name} must be a non-negative integer, received ${value}`));
-      }
-    }
+    if (refused !== null) throw refused;
+    checkSendFileArguments(fileFd, offset, length);
     if (length === 0) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       this.queue.pushFile(new FileSegment(fileFd, offset, length, resolve, reject));
@@ -308,8 +384,15 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.end();
   }
 
-  /** Closes now: queued bytes are dropped. No callback follows onClose. */
+  /**
+   * Closes now: queued bytes are dropped. `error` goes to onError (or the
+   * server's onError), then onClose. No callback follows onClose.
+   */
   destroy(error?: Error): void {
+    this.close(error, false);
+  }
+
+  private close(error: Error | undefined, handlerFailed: boolean): void {
     if (this.state !== 'open') return;
     this.state = 'closed';
     const reactor = this.reactor;
@@ -324,8 +407,28 @@ export class Connection implements Pollable, Carried, IdleTracked {
       reactor.pool.release(this.readChunk);
       this.readChunk = -1;
     }
-    if (error !== undefined) this.handler.onError?.(this, error);
-    this.handler.onClose?.(this, error);
+    this.wakeDrainWaiters();
+    if (error !== undefined) this.report(error, handlerFailed);
+    // onClose runs whoever called destroy (a timer, a promise, another
+    // connection's handler): its throw is reported, never passed up.
+    try {
+      this.handler.onClose?.(this, error);
+    } catch (closeError) {
+      reactor.reportUnhandled(closeError, false);
+    }
+    this.closeListener?.(this);
+  }
+
+  /** The error goes to the handler's onError, else the owner's, else (a handler's own failure) the reactor's. */
+  private report(error: Error, handlerFailed: boolean): void {
+    const onError = this.handler.onError;
+    try {
+      if (onError !== undefined) this.handler.onError!(this, error);
+      else if (this.errorFallback !== null) this.errorFallback(error, this);
+      else if (handlerFailed) this.reactor.reportUnhandled(error, true);
+    } catch (reportError) {
+      this.reactor.reportUnhandled(reportError, false);
+    }
   }
 
   /** Stops reading (backpressure from the owner); resume() starts again. */
@@ -340,6 +443,24 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (this.state !== 'open' || !this.readPaused || this.peerEnded) return;
     this.readPaused = false;
     this.resumeReading();
+  }
+
+  /**
+   * Pauses reading until `target` has drained its write queue (forward()
+   * uses it). A target that closes wakes its waiters too.
+   */
+  pauseUntilDrained(target: Connection): void {
+    if (this.state !== 'open' || target.state !== 'open') return;
+    this.pause();
+    if (target.drainWaiters === null) target.drainWaiters = [];
+    if (!target.drainWaiters.includes(this)) target.drainWaiters.push(this);
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null) return;
+    this.drainWaiters = null;
+    for (const waiter of waiters) waiter.resume();
   }
 
   /** Keeps a pooled view (from onData) past its callback; release the lease when done. */
@@ -362,23 +483,22 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.fail(error);
   }
 
-  /** A handler threw while this connection was served. */
+  /**
+   * A handler threw (or its promise rejected) while this connection was
+   * served: the connection closes and the error is reported, never
+   * rethrown. The caller has counted it (reactor.failOwner).
+   */
   fail(error: unknown): void {
-    const reason = error instanceof Error ? error : new Error(String(error));
-    if (this.handler.onError === undefined && !(reason instanceof ZepollError && reason.code === 'ERR_ZEPOLL_REACTOR_CLOSED')) {
-      // As with an 'error' event nobody listens to: it must not vanish.
-      process.nextTick(() => {
-        throw reason;
-      });
-    }
-    this.destroy(reason);
+    const reason = asError(error);
+    const reactorClosed = reason instanceof ZepollError && reason.code === 'ERR_ZEPOLL_REACTOR_CLOSED';
+    this.close(reason, !reactorClosed);
   }
 
   idleExpired(): void {
     if (this.state !== 'open') return;
     if (this.handler.onTimeout !== undefined) {
       this.lastActivity = performance.now(); // the handler decides; the next expiry is a full timeout away
-      this.handler.onTimeout(this);
+      this.watch(this.handler.onTimeout(this));
       return;
     }
     this.destroy(new ZepollError('ERR_ZEPOLL_IDLE_TIMEOUT', `no traffic for ${this.idleTimeoutMs} ms`));
@@ -448,7 +568,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
         reactor.bytesIn += rc;
         reactor.progress();
         this.lastActivity = reactor.now;
-        if (!this.discardInput) this.handler.onData?.(this, bytes.subarray(0, rc));
+        if (!this.discardInput) this.watch(this.handler.onData?.(this, bytes.subarray(0, rc)));
         if (this.state !== 'open') return;
         if (pool.referencesOf(this.readChunk) > 1) {
           // Leased or queued for writing: hand it over, read into a fresh one.
@@ -480,7 +600,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.peerEnded = true;
     this.readPaused = true; // nothing more to read; LT must stop asking
     this.updateInterest();
-    this.handler.onEnd?.(this);
+    this.watch(this.handler.onEnd?.(this));
     if (this.state !== 'open') return;
     if (this.writeShut) {
       this.destroy();
@@ -538,7 +658,13 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.updateInterest();
     if (this.needDrain) {
       this.needDrain = false;
-      this.handler.onDrain?.(this);
+      this.wakeDrainWaiters();
+      // A flush runs outside a turn too (a write from a timer): a throw here fails this connection, not the caller.
+      try {
+        this.watch(this.handler.onDrain?.(this));
+      } catch (error) {
+        this.reactor.failOwner(this, error);
+      }
       if (this.state !== 'open') return;
     }
     if (this.ending && queue.isEmpty && !this.corked) this.shutdownWrite();
@@ -547,6 +673,16 @@ export class Connection implements Pollable, Carried, IdleTracked {
   private armWritable(): void {
     this.writeArmed = true;
     this.updateInterest();
+  }
+
+  private reportHangUp(): void {
+    this.hangUpReported = true;
+    this.updateInterest();
+    try {
+      this.watch(this.handler.onHangUp?.(this));
+    } catch (error) {
+      this.reactor.failOwner(this, error);
+    }
   }
 
   private waitForPool(): void {
@@ -567,7 +703,9 @@ export class Connection implements Pollable, Carried, IdleTracked {
     const interest = this.reactor.interest;
     const reading = !this.readPaused && !this.waitingForPool;
     if (reading) return this.writeArmed ? interest.readWrite : interest.read;
-    return this.writeArmed ? interest.write : 0;
+    // Paused: still told of the peer's FIN (once), unless it already came.
+    if (this.hangUpReported || this.peerEnded) return this.writeArmed ? interest.write : 0;
+    return this.writeArmed ? interest.writeHangUp : interest.hangUp;
   }
 
   /** LT and one-shot: ask epoll for what the connection can use now. ET: registered once, never modified. */

@@ -3,24 +3,56 @@
  * EventEmitter on the hot path) and the per-connection options.
  */
 import type { Connection } from './connection.js';
+import { booleanOption, handlerMethods, handlerObject, integerOption, integerOrInfinityOption } from './validate.js';
 
-/** What a connection's owner is told. Plain functions; no EventEmitter on the hot path. */
+/**
+ * What a handler call may return: anything. A promise (any thenable) is
+ * watched: its rejection fails that connection like a throw does. Other
+ * values are ignored, so `(c, d) => c.write(d)` is a valid handler.
+ */
+export type HandlerResult = unknown;
+
+/**
+ * What the owner of a connection is told. Plain functions; no EventEmitter
+ * on the hot path. A handler may be a plain object or a class instance (its
+ * prototype methods are used as given).
+ *
+ * The contract: a handler that throws, or returns a promise that rejects,
+ * costs its own connection and nothing else. The connection is destroyed,
+ * the error reaches `onError` (else the server's `onError`, else the
+ * reactor's, which logs by default) and `stats.handlerErrors` counts it.
+ */
 export interface ConnectionHandler {
-  onOpen?(connection: Connection): void;
+  onOpen?(connection: Connection): HandlerResult;
   /**
-   * `data` is a Buffer view of pooled memory, valid during this call only;
-   * `connection.lease(data)` keeps it, `Buffer.from(data)` copies it. Note
-   * that `data.slice()` is a Buffer's slice: another view, not a copy.
+   * `data` is a Buffer view of pooled memory, valid until this call
+   * returns (not across an `await`): the memory then reads the next
+   * bytes, of this or another connection. `connection.lease(data)` keeps
+   * it; `Buffer.from(data)` copies it. `data.slice()` and `subarray()` are
+   * views of the same memory, not copies. Passing `data` to `write()` is
+   * safe: a queued pooled view holds its chunk until written.
    */
-  onData?(connection: Connection, data: Buffer): void;
+  onData?(connection: Connection, data: Buffer): HandlerResult;
   /** The write queue emptied after write() returned false. */
-  onDrain?(connection: Connection): void;
+  onDrain?(connection: Connection): HandlerResult;
   /** The peer finished sending (read returned 0). */
-  onEnd?(connection: Connection): void;
-  /** A system-call error or a handler exception, just before onClose. */
+  onEnd?(connection: Connection): HandlerResult;
+  /**
+   * The peer's FIN arrived while reading was paused (pause(), or forward()
+   * waiting for a drain): bytes it sent before may still be unread, and
+   * onEnd follows once reading resumes and reaches them. Told once. A
+   * paused connection still watches for this, so a peer that left is
+   * noticed without reading (an HTTP response still being computed).
+   */
+  onHangUp?(connection: Connection): HandlerResult;
+  /**
+   * A system-call error (`code` 'ECONNRESET', ...) or a handler's own
+   * failure, just before onClose. A throw from here is reported to the
+   * reactor's onError.
+   */
   onError?(connection: Connection, error: Error): void;
   /** The idle timeout passed; without this handler the connection is destroyed. */
-  onTimeout?(connection: Connection): void;
+  onTimeout?(connection: Connection): HandlerResult;
   /**
    * The server is closing (Server.close()). A protocol layer answers what it
    * has already received, then calls end(). Without this handler the server
@@ -30,6 +62,9 @@ export interface ConnectionHandler {
   /** Always last; no callback follows. `error` is set when it closed on one. */
   onClose?(connection: Connection, error?: Error): void;
 }
+
+/** The handler methods a connection calls; each, when present, must be a function. */
+export const HANDLER_METHODS = ['onOpen', 'onData', 'onDrain', 'onEnd', 'onHangUp', 'onError', 'onTimeout', 'onServerClose', 'onClose'] as const;
 
 export interface ConnectionOptions {
   /** Queued bytes above which write() returns false (default 64 KiB). */
@@ -44,4 +79,34 @@ export interface ConnectionOptions {
 
 export const HIGH_WATER_MARK_DEFAULT = 64 * 1024;
 export const MAX_QUEUED_BYTES_DEFAULT = 16 * 1024 * 1024;
+/** setTimeout's bound: a longer timeout is a mistake, not a wish. */
+export const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
+/** ConnectionOptions with every default filled in and every value checked. */
+export interface ResolvedConnectionOptions {
+  readonly highWaterMark: number;
+  readonly maxQueuedBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly allowHalfOpen: boolean;
+}
+
+/**
+ * Checks connection options once, where a server or connect() is made:
+ * a wrong value throws there, not in a later turn.
+ */
+export function resolveConnectionOptions(options: ConnectionOptions, prefix = 'options'): ResolvedConnectionOptions {
+  return {
+    highWaterMark: integerOption(`${prefix}.highWaterMark`, options.highWaterMark, HIGH_WATER_MARK_DEFAULT, 0, Number.MAX_SAFE_INTEGER),
+    maxQueuedBytes: integerOrInfinityOption(`${prefix}.maxQueuedBytes`, options.maxQueuedBytes, MAX_QUEUED_BYTES_DEFAULT, 1),
+    idleTimeoutMs: integerOption(`${prefix}.idleTimeoutMs`, options.idleTimeoutMs, 0, 0, TIMEOUT_MS_MAX),
+    allowHalfOpen: booleanOption(`${prefix}.allowHalfOpen`, options.allowHalfOpen, false),
+  };
+}
+
+/** A handler object whose methods, where present, are functions. */
+export function checkHandler<T extends object>(name: string, handler: T): T {
+  handlerObject(name, handler);
+  handlerMethods(name, handler, HANDLER_METHODS);
+  return handler;
+}
 

@@ -9,7 +9,8 @@
  */
 import { binding, constants, type NativePoller } from './native.js';
 import { EVENT_WORDS, EVENTS_MAX, GENERATION_MAX } from './limits.js';
-import { errnoError, ZepollError } from './errors.js';
+import { asError, errnoError, ZepollError } from './errors.js';
+import { booleanOption, integerOption, integerOrInfinityOption, oneOfOption, optionalFunction, optionsObject } from './validate.js';
 import { openPoller, PollerCounters, type CounterName } from './poller.js';
 import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
@@ -56,6 +57,16 @@ export interface ReactorOptions {
    * is called (tests that need one exact batch, tight loops of their own).
    */
   readonly attach?: boolean;
+  /**
+   * Where a handler's error goes when neither the connection's handler nor
+   * its server has an `onError`: a throw, a rejected promise, a throw from
+   * `onError` or `onClose` itself. The connection it came from is already
+   * closed; the process and every other connection go on. The default logs
+   * the error with `console.error`. System errors of a peer (ECONNRESET,
+   * EPIPE) are not handler errors: without an `onError` they only close
+   * their connection (with the error passed to `onClose`).
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 export interface ReactorStats {
@@ -92,33 +103,36 @@ export interface Interest {
   readonly read: number;
   readonly readWrite: number;
   readonly write: number;
+  /** Paused, not writing: only the peer's FIN (a reset or hang-up is always reported). */
+  readonly hangUp: number;
+  /** Paused and writing. */
+  readonly writeHangUp: number;
 }
 
 function interestFor(mode: Mode): Interest {
   switch (mode) {
     case 'lt':
-      return { read: EPOLLIN | EPOLLRDHUP, readWrite: EPOLLIN | EPOLLRDHUP | EPOLLOUT, write: EPOLLOUT };
+      return { read: EPOLLIN | EPOLLRDHUP, readWrite: EPOLLIN | EPOLLRDHUP | EPOLLOUT, write: EPOLLOUT, hangUp: EPOLLRDHUP, writeHangUp: EPOLLOUT | EPOLLRDHUP };
     case 'et': {
       const all = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
-      return { read: all, readWrite: all, write: all };
+      return { read: all, readWrite: all, write: all, hangUp: all, writeHangUp: all };
     }
     case 'oneshot':
       return {
         read: (EPOLLIN | EPOLLRDHUP | EPOLLONESHOT) >>> 0,
         readWrite: (EPOLLIN | EPOLLRDHUP | EPOLLOUT | EPOLLONESHOT) >>> 0,
         write: (EPOLLOUT | EPOLLONESHOT) >>> 0,
+        hangUp: (EPOLLRDHUP | EPOLLONESHOT) >>> 0,
+        writeHangUp: (EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT) >>> 0,
       };
   }
 }
 
-function checkMode(mode: unknown): Mode {
-  if (mode === 'lt' || mode === 'et' || mode === 'oneshot') return mode;
-  throw new ZepollError('ERR_INVALID_ARG_VALUE', `mode must be 'lt', 'et' or 'oneshot', received ${String(mode)}`);
-}
+const MODES: readonly Mode[] = ['lt', 'et', 'oneshot'];
 
-function checkQuota(quota: number): number {
-  if (quota === Infinity || (Number.isInteger(quota) && quota >= 1)) return quota;
-  throw new ZepollError('ERR_OUT_OF_RANGE', `readQuota must be a positive integer or Infinity, received ${quota}`);
+/** The documented default for a handler error nobody listens to: say it, keep serving. */
+function logHandlerError(error: Error): void {
+  console.error('zepoll: a handler failed and its connection was closed (pass onError to handle this):', error);
 }
 
 export interface IdleTracked {
@@ -168,19 +182,26 @@ export class Reactor {
   private progressMark: number;
   private closed: boolean;
   private readonly onBatch: (count: number) => void;
+  private readonly unhandled: (error: Error) => void;
 
-  constructor(options: ReactorOptions = {}) {
-    this.mode = checkMode(options.mode ?? 'et');
-    this.readQuota = checkQuota(options.readQuota ?? READ_QUOTA_DEFAULT);
+  constructor(reactorOptions?: ReactorOptions) {
+    // Every option is checked here, before any fd is opened.
+    const options = optionsObject('options', reactorOptions);
+    this.mode = oneOfOption('options.mode', options.mode, 'et', MODES);
+    this.readQuota = integerOrInfinityOption('options.readQuota', options.readQuota, READ_QUOTA_DEFAULT, 1);
     this.interest = interestFor(this.mode);
-    const capacity = options.maxEventsPerTurn ?? EVENTS_MAX;
+    const capacity = integerOption('options.maxEventsPerTurn', options.maxEventsPerTurn, EVENTS_MAX, 1, EVENTS_MAX);
+    this.maxQueuedBytesTotal = integerOrInfinityOption('options.maxQueuedBytesTotal', options.maxQueuedBytesTotal, MAX_QUEUED_BYTES_TOTAL_DEFAULT, 1);
+    const debug = booleanOption('options.debug', options.debug, false);
+    const attach = booleanOption('options.attach', options.attach, true);
+    const ref = booleanOption('options.ref', options.ref, true);
+    this.unhandled = optionalFunction('options.onError', options.onError) ?? logHandlerError;
+    this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(optionsObject('options.pool', options.pool));
     const opened = openPoller(capacity);
     this.poller = opened.native;
     this.events = opened.events;
-    this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(options.pool);
     this.scheduler = new Scheduler(() => this.carryTurn());
-    this.maxQueuedBytesTotal = options.maxQueuedBytesTotal ?? MAX_QUEUED_BYTES_TOTAL_DEFAULT;
-    this.debug = (options.debug ?? false) && this.mode === 'et';
+    this.debug = debug && this.mode === 'et';
     this.debugWarnings = 0;
     this.now = performance.now();
     this.inTurn = false;
@@ -207,8 +228,8 @@ export class Reactor {
     this.progressMark = 0;
     this.closed = false;
     this.onBatch = (count: number): void => this.turn(count);
-    if (options.attach ?? true) this.poller.start(this.onBatch);
-    if (options.ref === false) this.poller.unref();
+    if (attach) this.poller.start(this.onBatch);
+    if (!ref) this.poller.unref();
   }
 
   /** Registers `owner` with `interest`; assigns its generation (the token). */
@@ -262,6 +283,25 @@ export class Reactor {
   failOwner(owner: { fail(error: unknown): void }, error: unknown): void {
     this.handlerErrors += 1;
     owner.fail(error);
+  }
+
+  /** A handler's error that its owner reported itself (an HTTP server's onError): counted in stats.handlerErrors. */
+  noteHandlerError(): void {
+    this.handlerErrors += 1;
+  }
+
+  /**
+   * A handler's error that no `onError` took, or that an `onError` or
+   * `onClose` threw itself: counted and given to the reactor's `onError`
+   * (the default logs). Never rethrown: it would end the process.
+   */
+  reportUnhandled(error: unknown, counted: boolean): void {
+    if (!counted) this.handlerErrors += 1;
+    try {
+      this.unhandled(asError(error));
+    } catch (reportError) {
+      logHandlerError(asError(reportError)); // the reactor's own onError threw: the last resort
+    }
   }
 
   /** Queues a flush of `owner`'s corked writes at the end of this turn. */

@@ -6,10 +6,12 @@
  */
 import { binding, constants } from './native.js';
 import { ACCEPT_BATCH_MAX } from './limits.js';
-import { errnoError, ZepollError } from './errors.js';
+import { errnoError, invalidArgType, ZepollError } from './errors.js';
 import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
-import type { Pollable, Reactor } from './reactor.js';
+import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
+import { Reactor, type Pollable } from './reactor.js';
+import { booleanOption, integerOption, integerOrInfinityOption, optionalFunction, optionsObject } from './validate.js';
 
 const EAGAIN = -11;
 const EMFILE = -24;
@@ -26,6 +28,14 @@ export interface ServerOptions extends ConnectionOptions, ListenOptions {
   readonly acceptBackoffMs?: number;
   /** Connections accepted per turn (default 64, at most ACCEPT_BATCH_MAX). */
   readonly acceptBatch?: number;
+  /**
+   * Errors of this server's connections whose handler has no onError (a
+   * handler's throw or rejection, a reset), and accept errors the server
+   * cannot skip (with `connection` null). Without it, a handler's failure
+   * goes to the reactor's onError (logged by default) and a peer's system
+   * error only closes its connection.
+   */
+  readonly onError?: (error: Error, connection: Connection | null) => void;
 }
 
 export interface ServerStats {
@@ -46,7 +56,9 @@ export class Server implements Pollable {
   readonly fd: number;
   generation: number;
   readonly connections: Set<Connection>;
-  private readonly options: ServerOptions;
+  private readonly connectionOptions: ResolvedConnectionOptions;
+  private readonly noDelay: boolean;
+  private readonly onError: ((error: Error, connection: Connection | null) => void) | undefined;
   private readonly maxConnections: number;
   private readonly acceptBackoffMs: number;
   private readonly acceptBuffer: Int32Array;
@@ -59,18 +71,27 @@ export class Server implements Pollable {
   private rejectedCount: number;
   private backoffCount: number;
   private acceptErrorCount: number;
-  private readonly connectionHandler: ConnectionHandler;
+  private readonly onConnectionClosed: (connection: Connection) => void;
+  private readonly connectionFailed: (error: Error, connection: Connection) => void;
 
-  constructor(reactor: Reactor, handler: ConnectionHandler, options: ServerOptions = {}) {
+  /**
+   * Listens at once (127.0.0.1 and a free port unless told otherwise).
+   * @throws TypeError/RangeError with a `code` for a bad argument or option,
+   *   a ZepollSystemError (`listen EADDRINUSE 127.0.0.1:8080`) when the
+   *   address cannot be bound.
+   */
+  constructor(reactor: Reactor, handler: ConnectionHandler, serverOptions?: ServerOptions) {
+    if (!(reactor instanceof Reactor)) throw invalidArgType('reactor', 'an instance of Reactor', reactor);
+    checkHandler('handler', handler);
+    const options = optionsObject('options', serverOptions);
     this.reactor = reactor;
     this.handler = handler;
-    this.options = options;
-    this.maxConnections = options.maxConnections ?? Infinity;
-    this.acceptBackoffMs = options.acceptBackoffMs ?? ACCEPT_BACKOFF_MS_DEFAULT;
-    const batch = options.acceptBatch ?? ACCEPT_BATCH_DEFAULT;
-    if (!Number.isInteger(batch) || batch < 1 || batch > ACCEPT_BATCH_MAX) {
-      throw new ZepollError('ERR_OUT_OF_RANGE', `acceptBatch must be an integer from 1 to ${ACCEPT_BATCH_MAX}, received ${batch}`);
-    }
+    this.connectionOptions = resolveConnectionOptions(options);
+    this.noDelay = booleanOption('options.noDelay', options.noDelay, true);
+    this.onError = optionalFunction('options.onError', options.onError);
+    this.maxConnections = integerOrInfinityOption('options.maxConnections', options.maxConnections, Infinity, 0);
+    this.acceptBackoffMs = integerOption('options.acceptBackoffMs', options.acceptBackoffMs, ACCEPT_BACKOFF_MS_DEFAULT, 1, TIMEOUT_MS_MAX);
+    const batch = integerOption('options.acceptBatch', options.acceptBatch, ACCEPT_BATCH_DEFAULT, 1, ACCEPT_BATCH_MAX);
     this.acceptBuffer = new Int32Array(batch);
     this.connections = new Set();
     this.generation = 0;
@@ -83,15 +104,14 @@ export class Server implements Pollable {
     this.rejectedCount = 0;
     this.backoffCount = 0;
     this.acceptErrorCount = 0;
-    // The server sees every close, to keep its set and finish a graceful close.
-    this.connectionHandler = {
-      ...handler,
-      onClose: (connection, error) => {
-        this.connections.delete(connection);
-        handler.onClose?.(connection, error);
-        if (this.connections.size === 0 && this.closedResolve !== null) this.closedResolve();
-      },
+    // The server sees every close (after the handler's onClose), to keep
+    // its set and finish a graceful close; the handler is used as given.
+    this.onConnectionClosed = (connection): void => {
+      this.connections.delete(connection);
+      if (this.connections.size === 0 && this.closedResolve !== null) this.closedResolve();
     };
+    const onError = this.onError;
+    this.connectionFailed = (error, connection): void => onError!(error, connection);
     this.listener = listenTcp(options);
     this.fd = this.listener.fd;
     try {
@@ -131,15 +151,27 @@ export class Server implements Pollable {
     for (let index = 0; index < rc; index += 1) this.adopt(accepted[index]!);
   }
 
-  /** A handler threw inside onOpen; the connection was destroyed, nothing else to undo. */
+  /**
+   * The reactor closed, or accept4 failed with an errno the server cannot
+   * skip (EBADF, EINVAL...): reported to onError (or the reactor's), and
+   * the listener backs off instead of spinning on it. Never rethrown.
+   */
   fail(error: unknown): void {
     if (error instanceof ZepollError && error.code === 'ERR_ZEPOLL_REACTOR_CLOSED') {
       this.stopListening();
       return;
     }
-    process.nextTick(() => {
-      throw error;
-    });
+    this.acceptErrorCount += 1;
+    if (this.onError !== undefined) {
+      try {
+        this.onError(error instanceof Error ? error : new Error(String(error)), null);
+      } catch (reportError) {
+        this.reactor.reportUnhandled(reportError, false);
+      }
+    } else {
+      this.reactor.reportUnhandled(error, true);
+    }
+    if (this.listening && this.accepting) this.backOff();
   }
 
   /**
@@ -161,8 +193,15 @@ export class Server implements Pollable {
       };
       if (this.connections.size === 0) this.closedResolve();
       for (const connection of [...this.connections]) {
-        if (connection.handler.onServerClose !== undefined) connection.handler.onServerClose(connection);
-        else connection.closeGracefully();
+        if (connection.handler.onServerClose === undefined) {
+          connection.closeGracefully();
+          continue;
+        }
+        try {
+          connection.handler.onServerClose(connection);
+        } catch (error) {
+          this.reactor.failOwner(connection, error); // that connection goes now; close() goes on for the others
+        }
       }
     });
     return this.closing;
@@ -176,8 +215,10 @@ export class Server implements Pollable {
       reactor.closeFd(fd);
       return;
     }
-    if (this.options.noDelay ?? true) binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
-    const connection = new Connection(reactor, fd, this.connectionHandler, this.options);
+    if (this.noDelay) binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
+    const connection = new Connection(reactor, fd, this.handler, this.connectionOptions);
+    connection.closeListener = this.onConnectionClosed;
+    if (this.onError !== undefined) connection.errorFallback = this.connectionFailed;
     this.connections.add(connection);
     try {
       connection.open();
@@ -188,7 +229,7 @@ export class Server implements Pollable {
         this.acceptErrorCount += 1;
         return;
       }
-      connection.fail(error); // onOpen threw: reported like any handler error, the listener goes on
+      reactor.failOwner(connection, error); // onOpen threw: counted and reported like any handler error, the listener goes on
     }
   }
 

@@ -4,7 +4,8 @@
  */
 import { binding, constants } from './native.js';
 import { BACKLOG_MAX } from './limits.js';
-import { errnoError, ZepollError } from './errors.js';
+import { errnoError } from './errors.js';
+import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 import { localAddress } from './address.js';
 
 export interface ListenOptions {
@@ -33,15 +34,14 @@ export interface Listener {
 }
 
 /** A non-blocking listening TCP socket; the real port when `port` is 0. */
-export function listenTcp(options: ListenOptions = {}): Listener {
-  const host = resolveHost(options.host ?? DEFAULT_HOST);
-  const port = options.port ?? 0;
-  const backlog = options.backlog ?? DEFAULT_BACKLOG;
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > BACKLOG_MAX) {
-    throw new ZepollError('ERR_OUT_OF_RANGE', `backlog must be an integer from 0 to ${BACKLOG_MAX}, received ${backlog}`);
-  }
-  const fd = binding.listen(host, port, backlog, options.reusePort ?? false);
-  if (fd < 0) throw errnoError(fd, 'listen');
+export function listenTcp(listenOptions?: ListenOptions): Listener {
+  const options = optionsObject('options', listenOptions);
+  const host = resolveHost(stringOption('options.host', options.host, DEFAULT_HOST));
+  const port = portOption('options.port', options.port, 0);
+  const backlog = integerOption('options.backlog', options.backlog, DEFAULT_BACKLOG, 0, BACKLOG_MAX);
+  const reusePort = booleanOption('options.reusePort', options.reusePort, false);
+  const fd = binding.listen(host, port, backlog, reusePort);
+  if (fd < 0) throw errnoError(fd, 'listen', undefined, host, port); // as Node: listen EADDRINUSE 127.0.0.1:8080
   return { fd, host, port: localAddress(fd).port };
 }
 
@@ -50,8 +50,9 @@ export function listenTcp(options: ListenOptions = {}): Listener {
  * still be in progress. Wait for writability, then check `socketError`.
  */
 export function connectTcp(host: string, port: number): number {
-  const fd = binding.connect(resolveHost(host), port);
-  if (fd < 0) throw errnoError(fd, 'connect');
+  const address = resolveHost(host);
+  const fd = binding.connect(address, port);
+  if (fd < 0) throw errnoError(fd, 'connect', undefined, address, port);
   return fd;
 }
 

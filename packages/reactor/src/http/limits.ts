@@ -1,5 +1,5 @@
 /** Limits of the HTTP layer, as named options with defaults. */
-import { ZepollError } from '../errors.js';
+import { integerOption } from '../validate.js';
 
 export interface HttpLimits {
   /** Bytes of the request line, CRLF excluded (default 8 KiB); over it: 431. */
@@ -27,14 +27,11 @@ export interface ResolvedHttpLimits {
 }
 
 export function resolveLimits(limits: HttpLimits = {}): ResolvedHttpLimits {
-  const resolved = {
-    requestLineSizeMax: limits.requestLineSizeMax ?? REQUEST_LINE_SIZE_MAX,
-    headersSizeMax: limits.headersSizeMax ?? HEADERS_SIZE_MAX,
-    headersCountMax: limits.headersCountMax ?? HEADERS_COUNT_MAX,
-    bodySizeMax: limits.bodySizeMax ?? BODY_SIZE_MAX,
+  const max = Number.MAX_SAFE_INTEGER;
+  return {
+    requestLineSizeMax: integerOption('options.requestLineSizeMax', limits.requestLineSizeMax, REQUEST_LINE_SIZE_MAX, 1, max),
+    headersSizeMax: integerOption('options.headersSizeMax', limits.headersSizeMax, HEADERS_SIZE_MAX, 1, max),
+    headersCountMax: integerOption('options.headersCountMax', limits.headersCountMax, HEADERS_COUNT_MAX, 1, max),
+    bodySizeMax: integerOption('options.bodySizeMax', limits.bodySizeMax, BODY_SIZE_MAX, 1, max),
   };
-  for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new ZepollError('ERR_OUT_OF_RANGE', `${name} must be a positive integer, received ${value}`);
-  }
-  return resolved;
 }

@@ -57,10 +57,20 @@ const enum State {
 }
 
 export interface ParserCallbacks {
-  /** A complete request (body included). */
+  /**
+   * A complete request (body included); with `onBodyData`, a request head
+   * (its body, if any, follows through onBodyData and onBodyEnd).
+   */
   onRequest(request: HttpRequest): void;
   /** Headers are in and a body is expected after `Expect: 100-continue`. */
   onContinue?(request: HttpRequest): void;
+  /**
+   * Streaming bodies: when given, body bytes are handed over as they are
+   * parsed (a copy the callee owns) instead of being collected.
+   */
+  onBodyData?(part: Buffer): void;
+  /** Streaming bodies: the body of the request last handed out is complete. */
+  onBodyEnd?(): void;
 }
 
 /** True when line[start..end) holds exactly `text` (latin1). */
@@ -359,6 +369,9 @@ export class RequestParser {
     this.request = request;
     this.bodyParts = [];
     this.bodySize = 0;
+    // Streaming: the handler gets the head now; a body follows as it arrives.
+    const streaming = this.callbacks.onBodyData !== undefined;
+    if (streaming) request.hasBody = transferEncoding !== null || contentLength > 0;
     if (transferEncoding !== null) {
       const codings = transferEncoding.toLowerCase().split(',').map((coding) => coding.trim());
       if (codings[codings.length - 1] !== 'chunked') throw new HttpParseError(400, 'Transfer-Encoding does not end in chunked');
@@ -380,11 +393,19 @@ export class RequestParser {
 
   private expectBody(request: HttpRequest): void {
     if (request.expectContinue) this.callbacks.onContinue?.(request);
+    if (this.callbacks.onBodyData !== undefined) this.callbacks.onRequest(request); // the head, before its body
+  }
+
+  /** A piece of body: collected, or handed over when streaming. Copied either way: the caller reuses its buffer. */
+  private bodyPart(bytes: Buffer, start: number, end: number): void {
+    const part = Buffer.from(bytes.subarray(start, end));
+    if (this.callbacks.onBodyData !== undefined) this.callbacks.onBodyData(part);
+    else this.bodyParts.push(part);
   }
 
   private bodyStep(bytes: Buffer, offset: number): number {
     const take = Math.min(this.remaining, bytes.length - offset);
-    this.bodyParts.push(Buffer.from(bytes.subarray(offset, offset + take))); // the caller reuses its buffer
+    this.bodyPart(bytes, offset, offset + take);
     this.bodySize += take;
     this.remaining -= take;
     if (this.remaining === 0) this.finish();
@@ -416,7 +437,7 @@ export class RequestParser {
 
   private chunkDataStep(bytes: Buffer, offset: number): number {
     const take = Math.min(this.remaining, bytes.length - offset);
-    this.bodyParts.push(Buffer.from(bytes.subarray(offset, offset + take)));
+    this.bodyPart(bytes, offset, offset + take);
     this.bodySize += take;
     this.remaining -= take;
     if (this.remaining === 0) this.state = State.ChunkDataEnd;
@@ -431,6 +452,8 @@ export class RequestParser {
     this.request = null;
     this.bodyParts = [];
     this.state = State.RequestLine;
-    this.callbacks.onRequest(request);
+    // Streaming: a request with a body was handed out at its head; one without is handed out now.
+    if (request.hasBody) this.callbacks.onBodyEnd!();
+    else this.callbacks.onRequest(request);
   }
 }

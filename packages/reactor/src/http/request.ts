@@ -1,5 +1,13 @@
-/** A parsed request: method, target, version, headers (names in lower case), body. */
-export class HttpRequest {
+/**
+ * A parsed request: method, target, version, headers (names in lower case)
+ * and the body, whole or streamed. A request object is the handler's to
+ * keep: nothing in it changes after the handler is called (the body of a
+ * streamed request arrives through its iterator, not by mutation).
+ */
+import { ZepollError } from '../errors.js';
+import { BodyStream } from './body-stream.js';
+
+export class HttpRequest implements AsyncIterable<Buffer> {
   readonly method: string;
   /** The request-target as sent: origin form (`/path?query`) for most requests. */
   readonly target: string;
@@ -7,11 +15,21 @@ export class HttpRequest {
   readonly versionMinor: number;
   /** Field names (lower case) and values, alternating, in the order received. */
   readonly headers: readonly string[];
-  /** The whole body (empty when there is none). */
+  /**
+   * The whole body (empty when there is none, and for a streamed body:
+   * read that with `for await (const part of request)`).
+   */
   body: Uint8Array;
   /** Whether the connection stays open after the response (HTTP/1.0 and 1.1 rules). */
   readonly keepAlive: boolean;
   readonly expectContinue: boolean;
+  /** Streaming servers: a body follows the head (Content-Length above 0, or chunked). */
+  hasBody: boolean;
+  /** Set by the server when the body streams: parts as they arrive, with backpressure. */
+  stream: BodyStream | null;
+  private controller: AbortController | null;
+  private abortReason: Error | null;
+  private queryParams: URLSearchParams | null;
 
   constructor(method: string, target: string, versionMinor: number, headers: string[], keepAlive: boolean, expectContinue: boolean) {
     this.method = method;
@@ -21,6 +39,11 @@ export class HttpRequest {
     this.body = EMPTY;
     this.keepAlive = keepAlive;
     this.expectContinue = expectContinue;
+    this.hasBody = false;
+    this.stream = null;
+    this.controller = null;
+    this.abortReason = null;
+    this.queryParams = null;
   }
 
   /** The first value of a field (name in any case), or undefined. */
@@ -30,10 +53,79 @@ export class HttpRequest {
     return undefined;
   }
 
+  /** Every value of a field (name in any case), in the order received. */
+  headerValues(name: string): string[] {
+    const wanted = name.toLowerCase();
+    const values: string[] = [];
+    for (let index = 0; index < this.headers.length; index += 2) if (this.headers[index] === wanted) values.push(this.headers[index + 1]!);
+    return values;
+  }
+
   /** The path part of the target, before any `?`. */
   get path(): string {
     const query = this.target.indexOf('?');
     return query === -1 ? this.target : this.target.slice(0, query);
+  }
+
+  /** The query string parsed (made on first use; empty when the target has none). */
+  get query(): URLSearchParams {
+    if (this.queryParams === null) {
+      const start = this.target.indexOf('?');
+      this.queryParams = new URLSearchParams(start === -1 ? '' : this.target.slice(start + 1));
+    }
+    return this.queryParams;
+  }
+
+  /**
+   * Aborted when the peer goes away before the response is complete (a
+   * reset, a close, or a FIN while the response is pending unless the
+   * server allows half-open), or the server force-closes the connection.
+   * Its reason is a ZepollError with code `ERR_ZEPOLL_ABORTED`. Made on
+   * first use: a handler that never asks costs nothing.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== null) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** True once the peer went away before the response was complete. */
+  get aborted(): boolean {
+    return this.abortReason !== null;
+  }
+
+  /**
+   * The body, part by part (Buffers the caller owns). A streamed body
+   * arrives as the client sends it; reading slower than it arrives pauses
+   * the connection. A buffered body comes as one part. Iterating a body
+   * twice, or after the connection closed, throws `ERR_ZEPOLL_ABORTED` or
+   * ends at once.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (this.stream !== null) return this.stream.iterator();
+    return BodyStream.once(this.body).iterator();
+  }
+
+  /** The whole body as one Buffer, streamed or not (bounded by the server's bodySizeMax). */
+  async bytes(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of this) parts.push(part);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** The whole body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return (await this.bytes()).toString('utf8');
+  }
+
+  /** Called by the server: the peer went away before the response was complete. */
+  abort(): void {
+    if (this.abortReason !== null) return;
+    this.abortReason = new ZepollError('ERR_ZEPOLL_ABORTED', `${this.method} ${this.path}: the client went away before the response was complete`);
+    this.stream?.fail(this.abortReason);
+    this.controller?.abort(this.abortReason);
   }
 }
 

@@ -1,82 +1,34 @@
 /**
  * A response: status and headers, then a body sent whole (`end(body)`,
  * Content-Length, headers and body in one writev) or streamed (`write()`,
- * chunked in HTTP/1.1, delimited by close in 1.0) with backpressure.
+ * chunked in HTTP/1.1, delimited by close in 1.0, or within a declared
+ * Content-Length) with backpressure.
+ *
+ * Every argument is checked before a byte is queued: a body that is not a
+ * string or bytes, a header with CR/LF, a body that contradicts a declared
+ * Content-Length throw at once and nothing reaches the wire.
  */
-import { STATUS_CODES } from 'node:http';
-import { ZepollError } from '../errors.js';
-import type { Connection } from '../connection.js';
+import { outOfRange, invalidArgValue, ZepollError } from '../errors.js';
+import { checkSendFileArguments, type Connection } from '../connection.js';
+import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, encodeHead, FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
+import { bodyBytes, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
 
-const CRLF = '\r\n';
+export type { HeaderValue } from './response-headers.js';
+
 const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
-/** Header names and values a response may carry: no CR/LF (response splitting). */
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/**
- * Names and values that passed the checks above: handlers set the same
- * constants on every response, and a Set lookup costs less than a regular
- * expression. Bounded; cleared when full.
- */
-const validNames = new Set<string>();
-const validValues = new Set<string>();
-const VALID_STRINGS_MAX = 1024;
-
-function remember(set: Set<string>, text: string): void {
-  if (set.size >= VALID_STRINGS_MAX) set.clear();
-  set.add(text);
-}
-
-let dateSecond = -1;
-let dateText = '';
-
-/** Framing of a head: a Content-Length (>= 0), chunked, or none (delimited by close). */
-const FRAMING_CHUNKED = -1;
-const FRAMING_NONE = -2;
-
-interface CachedHead {
-  readonly headers: readonly string[];
-  readonly bytes: Buffer;
-}
-
-/**
- * Encoded response heads of this second. The same status, version,
- * connection handling, framing and headers make the same bytes, so they are
- * encoded once. Looked up by a number made of everything but the headers,
- * then by comparing the header strings: no key string is built or hashed
- * per response. Cleared when the Date changes and when it grows past its
- * bound (Content-Length makes many keys).
- */
-const headCache = new Map<number, CachedHead[]>();
-const HEAD_CACHE_ENTRIES_MAX = 256;
-/** Heads with the same key and other headers: a few kinds, or headers unique per response. */
-const BUCKET_ENTRIES_MAX = 8;
-/** Content-Lengths above this are not cached: the numeric key stays exact (below 2^53). */
-const FRAMING_CACHED_MAX = 2 ** 40;
-let headCacheEntries = 0;
-
-/** The Date header, formatted at most once a second (the head cache follows it). */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
-    headCache.clear();
-    headCacheEntries = 0;
-  }
-  return dateText;
-}
-
-function sameHeaders(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
-  return true;
-}
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface ResponseOwner {
   /** The response is complete; `keepAlive` says whether the next request may follow. */
   responseDone(response: HttpResponse, keepAlive: boolean): void;
+}
+
+type Streaming = 'none' | 'chunked' | 'close' | 'length';
+
+function checkStatus(name: string, status: unknown): number {
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) throw outOfRange(name, 'an integer >= 100 and <= 999', status);
+  return status;
 }
 
 export class HttpResponse {
@@ -86,11 +38,15 @@ export class HttpResponse {
   private readonly versionMinor: number;
   private readonly headOnly: boolean;
   private readonly owner: ResponseOwner;
-  private readonly headers: string[];
+  private readonly headers: ResponseHeaders;
   private headersSent: boolean;
-  private streaming: 'none' | 'chunked' | 'close';
+  private streaming: Streaming;
+  /** Body bytes sent so far within a declared Content-Length. */
+  private lengthSent: number;
   private finishedFlag: boolean;
   private drainCallback: (() => void) | null;
+  private closeCallback: ((aborted: boolean) => void) | null;
+  private closedFlag: boolean;
 
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
@@ -99,70 +55,105 @@ export class HttpResponse {
     this.versionMinor = versionMinor;
     this.keepAlive = keepAlive;
     this.headOnly = headOnly;
-    this.headers = [];
+    this.headers = new ResponseHeaders();
     this.headersSent = false;
     this.streaming = 'none';
+    this.lengthSent = 0;
     this.finishedFlag = false;
     this.drainCallback = null;
+    this.closeCallback = null;
+    this.closedFlag = false;
   }
 
   get finished(): boolean {
     return this.finishedFlag;
   }
 
+  /** The head was queued: headers can no longer change. */
   get sent(): boolean {
     return this.headersSent;
   }
 
-  /** Adds a header (validated: no CR/LF can reach the wire). */
-  setHeader(name: string, value: string | number): this {
-    if (this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'setHeader() after the headers were sent');
-    const text = String(value);
-    if (!validNames.has(name)) {
-      if (typeof name !== 'string' || !FIELD_NAME.test(name)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid header name ${JSON.stringify(name)}`);
-      remember(validNames, name);
-    }
-    if (!validValues.has(text)) {
-      if (!FIELD_VALUE.test(text)) throw new ZepollError('ERR_INVALID_ARG_VALUE', `invalid value for header ${name}`);
-      remember(validValues, text);
-    }
-    this.headers.push(name, text);
+  /**
+   * Sets a header, replacing one of the same name in any case. Content-Length
+   * is checked against the body; Transfer-Encoding may only be 'chunked',
+   * Connection only 'close' or 'keep-alive' (the layer writes these itself).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` for a bad name or value (CR/LF included).
+   */
+  setHeader(name: string, value: HeaderValue): this {
+    this.refuseAfterHead('setHeader()');
+    this.headers.set(name, value);
+    return this;
+  }
+
+  /** A header's value (several as an array), by name in any case. */
+  getHeader(name: string): string | string[] | undefined {
+    return this.headers.get(name);
+  }
+
+  hasHeader(name: string): boolean {
+    return this.headers.has(name);
+  }
+
+  removeHeader(name: string): this {
+    this.refuseAfterHead('removeHeader()');
+    this.headers.delete(name);
     return this;
   }
 
   /** Sets the status and headers at once. */
-  writeHead(status: number, headers: Record<string, string | number> = {}): this {
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new ZepollError('ERR_OUT_OF_RANGE', `status must be 100..999, received ${status}`);
-    this.statusCode = status;
-    for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
+  writeHead(status: number, headers: Readonly<Record<string, HeaderValue>> = {}): this {
+    this.refuseAfterHead('writeHead()');
+    this.statusCode = checkStatus('status', status);
+    for (const name of Object.keys(headers)) this.headers.set(name, headers[name]!);
     return this;
   }
 
   /**
    * Sends the rest of the response: with a body when given (Content-Length
    * is set), headers and body in one write.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `body` is not a string or bytes;
+   *   `ERR_ZEPOLL_HTTP_RESPONSE` when it is called twice or the body
+   *   contradicts a declared Content-Length (nothing is sent then).
    */
   end(body?: string | Uint8Array): void {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'end() called twice');
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    if (!this.connection.isOpen) {
+    const bytes = body === undefined ? undefined : bodyBytes('body', body);
+    const length = bytes?.byteLength ?? 0;
+    if (!this.headersSent) this.checkWholeBody(length);
+    else if (this.streaming === 'length' && this.lengthSent + length !== this.headers.declaredLength) {
+      throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `end() would leave ${this.headers.declaredLength - this.lengthSent - length} bytes of the declared Content-Length unsent`);
+    }
+    // The connection closed, or the layer ended it (a 500 after a failure, a server closing): nothing more goes out.
+    if (this.connection.writableEnded) {
       this.finishedFlag = true;
       return;
     }
+    const sendBody = bytes !== undefined && length > 0 && !this.headOnly;
     if (!this.headersSent) {
-      const length = bytes?.byteLength ?? 0;
-      const head = this.head(length);
-      this.connection.writeMany(bytes === undefined || length === 0 || this.headOnly ? [head] : [head, bytes]);
+      if (this.headers.chunked && this.versionMinor === 1) {
+        this.streaming = 'chunked';
+        this.sendChunks(this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true);
+      } else {
+        const head = this.head(this.headOnly && this.headers.declaredLength !== LENGTH_UNDECLARED ? this.headers.declaredLength : length);
+        this.connection.writeMany(sendBody ? [head, bytes] : [head]);
+      }
     } else if (this.streaming === 'chunked') {
-      const parts: Uint8Array[] = [];
-      if (bytes !== undefined && bytes.byteLength > 0 && !this.headOnly) parts.push(Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CHUNK_END);
-      if (!this.headOnly) parts.push(LAST_CHUNK);
-      if (parts.length > 0) this.connection.writeMany(parts);
-    } else if (bytes !== undefined && bytes.byteLength > 0 && !this.headOnly) {
+      if (!this.headOnly) this.sendChunks(null, sendBody ? bytes : undefined, true);
+    } else if (sendBody) {
       this.connection.write(bytes);
     }
     this.finishedFlag = true;
-    this.owner.responseDone(this, this.keepAlive && this.streaming !== 'close');
+    this.owner.responseDone(this, this.effectiveKeepAlive() && this.streaming !== 'close');
+  }
+
+  /** Sends `value` as JSON (Content-Type application/json unless one is set). */
+  json(value: unknown, status?: number): void {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw invalidArgValue('value', 'cannot be sent as JSON', value);
+    if (status !== undefined) this.statusCode = checkStatus('status', status);
+    if (!this.headersSent && !this.headers.has('content-type')) this.headers.set('Content-Type', JSON_TYPE);
+    this.end(text);
   }
 
   /**
@@ -173,39 +164,63 @@ export class HttpResponse {
    */
   async sendFile(fd: number, offset: number, length: number): Promise<void> {
     if (this.finishedFlag || this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'sendFile() needs a response with nothing sent yet');
-    if (!this.connection.isOpen) {
+    if (this.connection.writableEnded) {
       this.finishedFlag = true;
       return;
     }
+    checkSendFileArguments(fd, offset, length); // before the head is queued: a bad argument sends nothing
+    this.checkWholeBody(length);
     this.connection.write(this.head(length));
     try {
       if (!this.headOnly && length > 0) await this.connection.sendFile(fd, offset, length);
     } finally {
       this.finishedFlag = true;
     }
-    this.owner.responseDone(this, this.keepAlive);
+    this.owner.responseDone(this, this.effectiveKeepAlive());
   }
 
   /**
    * Streams part of the body. Returns false when the connection's queue is
    * over its high-water mark: wait for onDrain before writing more.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `chunk` is not a string or bytes;
+   *   `ERR_ZEPOLL_HTTP_RESPONSE` after end() or past a declared Content-Length.
    */
   write(chunk: string | Uint8Array): boolean {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'write() after end()');
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (!this.connection.isOpen) return false;
+    const bytes = bodyBytes('chunk', chunk);
+    const declared = this.headers.declaredLength;
+    if (declared !== LENGTH_UNDECLARED && !this.headOnly && this.lengthSent + bytes.byteLength > declared) {
+      throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `write() past the declared Content-Length of ${declared}`);
+    }
+    if (this.connection.writableEnded) return false;
     if (!this.headersSent) {
-      this.streaming = this.versionMinor === 1 ? 'chunked' : 'close';
-      this.connection.write(this.head(this.streaming === 'chunked' ? FRAMING_CHUNKED : FRAMING_NONE));
+      if (declared !== LENGTH_UNDECLARED) this.streaming = 'length';
+      else this.streaming = this.versionMinor === 1 ? 'chunked' : 'close';
+      const framing = this.streaming === 'length' ? declared : this.streaming === 'chunked' ? FRAMING_CHUNKED : FRAMING_NONE;
+      this.connection.write(this.head(framing));
     }
     if (bytes.byteLength === 0 || this.headOnly) return this.connection.queuedBytes < this.connection.highWaterMark;
-    if (this.streaming === 'chunked') return this.connection.writeMany([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CHUNK_END]);
+    this.lengthSent += bytes.byteLength;
+    if (this.streaming === 'chunked') return this.sendChunks(null, bytes, false);
     return this.connection.write(bytes);
   }
 
   /** Runs `callback` once, when the connection's write queue has drained. */
   onDrain(callback: () => void): void {
     this.drainCallback = callback;
+  }
+
+  /**
+   * Runs `callback` once: with false when the response is complete, with
+   * true when the connection closed first (the client went away; the
+   * request's `signal` aborts too).
+   */
+  onClose(callback: (aborted: boolean) => void): void {
+    if (this.closedFlag) {
+      queueMicrotask(() => callback(!this.finishedFlag));
+      return;
+    }
+    this.closeCallback = callback;
   }
 
   /** Called by the HTTP connection when its write queue drained. */
@@ -215,41 +230,46 @@ export class HttpResponse {
     callback?.();
   }
 
+  /** Called by the HTTP connection: the response is done with (finished, or its connection closed). */
+  closed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    const callback = this.closeCallback;
+    this.closeCallback = null;
+    callback?.(!this.finishedFlag);
+  }
+
+  private refuseAfterHead(call: string): void {
+    if (this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `${call} after the headers were sent`);
+  }
+
+  /** A body sent whole must match a declared Content-Length (a HEAD response sends none). */
+  private checkWholeBody(length: number): void {
+    const declared = this.headers.declaredLength;
+    if (declared === LENGTH_UNDECLARED || this.headOnly || declared === length) return;
+    throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `the body has ${length} bytes but Content-Length was set to ${declared}`);
+  }
+
+  private effectiveKeepAlive(): boolean {
+    return this.keepAlive && !this.headers.close;
+  }
+
+  /** Queues a chunk (and the last chunk when `last`), with the head when given, in one write. */
+  private sendChunks(head: Buffer | null, bytes: Uint8Array | undefined, last: boolean): boolean {
+    const parts: Uint8Array[] = [];
+    if (head !== null) parts.push(head);
+    if (bytes !== undefined && bytes.byteLength > 0 && !this.headOnly) parts.push(Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CHUNK_END);
+    if (last && !this.headOnly) parts.push(LAST_CHUNK);
+    return parts.length === 0 || this.connection.writeMany(parts);
+  }
+
   /** The encoded head: `framing` is a Content-Length, FRAMING_CHUNKED or FRAMING_NONE. */
   private head(framing: number): Buffer {
-    const status = this.statusCode;
     // statusCode is a plain field: checked here, before it reaches the wire or the cache key.
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new ZepollError('ERR_OUT_OF_RANGE', `statusCode must be 100..999, received ${status}`);
+    const status = checkStatus('statusCode', this.statusCode);
     this.headersSent = true;
-    const date = httpDate();
-    // 0: no Connection header, 1: close, 2: keep-alive (HTTP/1.0 asks for it to be said).
-    const connection = !this.keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? 1 : this.versionMinor === 0 ? 2 : 0;
-    const key = (((framing + 2) * 4 + connection) * 2 + this.versionMinor) * 1000 + status;
-    const headers = this.headers;
-    let bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
-    if (bucket !== undefined) {
-      for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
-    }
-    const reason = STATUS_CODES[status] ?? 'Unknown';
-    // Date right after the status line; the bytes are shared by every
-    // response with this head this second (queued writes never change them).
-    let text = `HTTP/1.${this.versionMinor} ${status} ${reason}${CRLF}Date: ${date}${CRLF}`;
-    if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
-    else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
-    for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
-    if (connection === 1) text += `Connection: close${CRLF}`;
-    else if (connection === 2) text += `Connection: keep-alive${CRLF}`;
-    const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
-    if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
-    if (headCacheEntries >= HEAD_CACHE_ENTRIES_MAX) {
-      headCache.clear();
-      headCacheEntries = 0;
-      bucket = undefined;
-    }
-    const entry = { headers: headers.slice(), bytes };
-    if (bucket === undefined) headCache.set(key, [entry]);
-    else bucket.push(entry);
-    headCacheEntries += 1;
-    return bytes;
+    const keepAlive = this.effectiveKeepAlive();
+    const connection = !keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? CONNECTION_CLOSE : this.versionMinor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
+    return encodeHead(status, this.versionMinor, connection, framing, this.headers.fields, this.headers.userDate);
   }
 }

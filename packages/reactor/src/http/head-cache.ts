@@ -1,0 +1,90 @@
+/**
+ * Encoded response heads of this second. The same status, version,
+ * connection handling, framing and headers make the same bytes, so they are
+ * encoded once. Looked up by a number made of everything but the headers,
+ * then by comparing the header strings: no key string is built or hashed
+ * per response. Cleared when the Date changes and when it grows past its
+ * bound (Content-Length makes many keys).
+ */
+import { STATUS_CODES } from 'node:http';
+
+const CRLF = '\r\n';
+
+/** Framing of a head: a Content-Length (>= 0), chunked, or none (delimited by close). */
+export const FRAMING_CHUNKED = -1;
+export const FRAMING_NONE = -2;
+
+/** What the Connection header says: nothing (1.1 keep-alive), close, or keep-alive (1.0 asks for it). */
+export const CONNECTION_DEFAULT = 0;
+export const CONNECTION_CLOSE = 1;
+export const CONNECTION_KEEP_ALIVE = 2;
+
+interface CachedHead {
+  readonly headers: readonly string[];
+  readonly bytes: Buffer;
+}
+
+const headCache = new Map<number, CachedHead[]>();
+const HEAD_CACHE_ENTRIES_MAX = 256;
+/** Heads with the same key and other headers: a few kinds, or headers unique per response. */
+const BUCKET_ENTRIES_MAX = 8;
+/** Content-Lengths above this are not cached: the numeric key stays exact (below 2^53). */
+const FRAMING_CACHED_MAX = 2 ** 40;
+let headCacheEntries = 0;
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date header, formatted at most once a second (the head cache follows it). */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+    headCache.clear();
+    headCacheEntries = 0;
+  }
+  return dateText;
+}
+
+function sameHeaders(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+/**
+ * The encoded head. `headers` are name/value pairs already checked (no
+ * framing or Connection header among them: the caller owns those);
+ * `userDate` says one of them is a Date, which then replaces ours. The
+ * bytes are shared by every response with this head this second: queued
+ * writes never change them.
+ */
+export function encodeHead(status: number, versionMinor: number, connection: number, framing: number, headers: readonly string[], userDate: boolean): Buffer {
+  const date = httpDate();
+  const key = (((framing + 2) * 4 + connection) * 2 + versionMinor) * 1000 + status;
+  let bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
+  if (bucket !== undefined) {
+    for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
+  }
+  const reason = STATUS_CODES[status] ?? 'Unknown';
+  let text = `HTTP/1.${versionMinor} ${status} ${reason}${CRLF}`;
+  if (!userDate) text += `Date: ${date}${CRLF}`;
+  if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
+  else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
+  for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
+  if (connection === CONNECTION_CLOSE) text += `Connection: close${CRLF}`;
+  else if (connection === CONNECTION_KEEP_ALIVE) text += `Connection: keep-alive${CRLF}`;
+  const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
+  if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
+  if (headCacheEntries >= HEAD_CACHE_ENTRIES_MAX) {
+    headCache.clear();
+    headCacheEntries = 0;
+    bucket = undefined;
+  }
+  const entry = { headers: headers.slice(), bytes };
+  if (bucket === undefined) headCache.set(key, [entry]);
+  else bucket.push(entry);
+  headCacheEntries += 1;
+  return bytes;
+}

@@ -1,0 +1,151 @@
+/**
+ * A response's header fields. Names are case-insensitive (`setHeader`
+ * replaces whatever case was used before) and the fields that frame the
+ * message belong to the HTTP layer: Content-Length is checked against the
+ * body instead of being sent as given, Transfer-Encoding may only ask for
+ * chunked, Connection may only ask for close. No field can be sent twice
+ * by accident, and no CR/LF can reach the wire.
+ */
+import { invalidArgType, invalidArgValue } from '../errors.js';
+
+/** Header names and values a response may carry: no CR/LF (response splitting). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * Names (mapped to their lower case) and values that passed the checks
+ * above: handlers set the same constants on every response, and a Map or
+ * Set lookup costs less than a regular expression. Bounded; cleared when full.
+ */
+const validNames = new Map<string, string>();
+const validValues = new Set<string>();
+const VALID_STRINGS_MAX = 1024;
+
+/** What a value of setHeader may be: a string, a number, or several strings (one field each). */
+export type HeaderValue = string | number | readonly string[];
+
+/** No declared Content-Length. */
+export const LENGTH_UNDECLARED = -1;
+
+function loweredName(name: unknown): string {
+  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+  const known = validNames.get(name);
+  if (known !== undefined) return known;
+  if (!FIELD_NAME.test(name)) throw invalidArgValue('name', 'is not a valid HTTP header field name', name);
+  if (validNames.size >= VALID_STRINGS_MAX) validNames.clear();
+  const lower = name.toLowerCase();
+  validNames.set(name, lower);
+  return lower;
+}
+
+function checkedValue(name: string, value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number') throw invalidArgType(`value of header "${name}"`, 'of type string, number or an Array of strings', value);
+  const text = typeof value === 'string' ? value : String(value);
+  if (validValues.has(text)) return text;
+  if (!FIELD_VALUE.test(text)) throw invalidArgValue(`value of header "${name}"`, 'has a character not allowed in a header (CR, LF or another control byte)', text);
+  if (validValues.size >= VALID_STRINGS_MAX) validValues.clear();
+  validValues.add(text);
+  return text;
+}
+
+export class ResponseHeaders {
+  /** Name/value pairs as they go out (names as the handler wrote them). */
+  readonly fields: string[];
+  /** The lower-case name of each pair, same order. */
+  private readonly lowered: string[];
+  /** Content-Length the handler declared, or LENGTH_UNDECLARED. */
+  declaredLength: number;
+  /** Transfer-Encoding: chunked was asked for. */
+  chunked: boolean;
+  /** Connection: close was asked for. */
+  close: boolean;
+  /** A Date field was set: it replaces the layer's. */
+  userDate: boolean;
+
+  constructor() {
+    this.fields = [];
+    this.lowered = [];
+    this.declaredLength = LENGTH_UNDECLARED;
+    this.chunked = false;
+    this.close = false;
+    this.userDate = false;
+  }
+
+  /** Sets a field, replacing any of the same name in any case. */
+  set(name: string, value: HeaderValue): void {
+    const lower = loweredName(name);
+    if (this.setFraming(lower, name, value)) return;
+    const values = Array.isArray(value) ? value.map((item: unknown) => checkedValue(name, item)) : [checkedValue(name, value)];
+    this.remove(lower);
+    for (const text of values) {
+      this.fields.push(name, text);
+      this.lowered.push(lower);
+    }
+    if (lower === 'date') this.userDate = true;
+  }
+
+  /** The value (several values as an array), or undefined. */
+  get(name: string): string | string[] | undefined {
+    const lower = loweredName(name);
+    const framing = this.framingValue(lower);
+    if (framing !== undefined) return framing;
+    let found: string[] | undefined;
+    for (let index = 0; index < this.lowered.length; index += 1) {
+      if (this.lowered[index] === lower) (found ??= []).push(this.fields[index * 2 + 1]!);
+    }
+    return found === undefined ? undefined : found.length === 1 ? found[0] : found;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Removes a field by name in any case (a framing field goes back to the layer's choice). */
+  delete(name: string): void {
+    const lower = loweredName(name);
+    if (lower === 'content-length') this.declaredLength = LENGTH_UNDECLARED;
+    else if (lower === 'transfer-encoding') this.chunked = false;
+    else if (lower === 'connection') this.close = false;
+    else this.remove(lower);
+  }
+
+  private remove(lower: string): void {
+    for (let index = this.lowered.length - 1; index >= 0; index -= 1) {
+      if (this.lowered[index] !== lower) continue;
+      this.lowered.splice(index, 1);
+      this.fields.splice(index * 2, 2);
+    }
+    if (lower === 'date') this.userDate = false;
+  }
+
+  /** Content-Length, Transfer-Encoding and Connection: kept as facts the layer frames with. */
+  private setFraming(lower: string, name: string, value: HeaderValue): boolean {
+    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') return false;
+    if (Array.isArray(value)) throw invalidArgValue(`value of header "${name}"`, 'must be a single value (it frames the message)', value.join(', '));
+    const text = checkedValue(name, value).trim().toLowerCase();
+    if (lower === 'content-length') {
+      if (!/^\d{1,15}$/.test(text)) throw invalidArgValue('value of header "Content-Length"', 'must be a non-negative integer', value);
+      this.declaredLength = Number(text);
+    } else if (lower === 'transfer-encoding') {
+      if (text !== 'chunked') throw invalidArgValue('value of header "Transfer-Encoding"', "must be 'chunked' (the only coding this layer frames)", value);
+      this.chunked = true;
+    } else {
+      if (text !== 'close' && text !== 'keep-alive') throw invalidArgValue('value of header "Connection"', "must be 'close' or 'keep-alive'", value);
+      this.close = text === 'close';
+    }
+    return true;
+  }
+
+  private framingValue(lower: string): string | undefined {
+    if (lower === 'content-length') return this.declaredLength === LENGTH_UNDECLARED ? undefined : String(this.declaredLength);
+    if (lower === 'transfer-encoding') return this.chunked ? 'chunked' : undefined;
+    if (lower === 'connection') return this.close ? 'close' : undefined;
+    return undefined;
+  }
+}
+
+/** A body argument of end()/write(): bytes, a UTF-8 string, or a coded TypeError. */
+export function bodyBytes(name: string, body: unknown): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  throw invalidArgType(name, 'of type string or an instance of Buffer or Uint8Array', body);
+}
