@@ -8,7 +8,10 @@ const std = @import("std");
 const headers_required = [_][]const u8{ "node_api.h", "uv.h" };
 
 pub fn build(b: *std.Build) void {
-    const target = b.standardTargetOptions(.{});
+    // A baseline CPU of the target's architecture, never the build host's:
+    // the addon is shipped to machines other than the one that built it.
+    // `-Dcpu=native` still asks for the host's on purpose.
+    const target = b.standardTargetOptions(.{ .default_target = .{ .cpu_model = .baseline } });
     // ReleaseFast unless asked: the addon is on every request's path.
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Debug, ReleaseSafe, ReleaseFast (default) or ReleaseSmall") orelse .ReleaseFast;
     const node_include = b.option(
@@ -33,6 +36,8 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
     });
+    // Release builds ship without debug info (1.3 MB unstripped); ReleaseSafe and Debug keep it for stack traces.
+    lib.strip = optimize == .ReleaseFast or optimize == .ReleaseSmall;
     lib.linkLibC();
     lib.addSystemIncludePath(.{ .path = node_include });
     // N-API and libuv symbols resolve from the node executable at load time.

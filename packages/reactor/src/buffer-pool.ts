@@ -9,7 +9,8 @@
  * changes whenever it returns to the pool, so a lease used after release is
  * detected (`Lease.bytes` throws) instead of reading someone else's bytes.
  */
-import { ZepollError } from './errors.js';
+import { outOfRange, ZepollError } from './errors.js';
+import { booleanOption, optionsObject } from './validate.js';
 
 export interface BufferPoolOptions {
   /** Bytes per chunk (default 64 KiB): the most one read() asks for. */
@@ -18,7 +19,18 @@ export interface BufferPoolOptions {
   readonly chunksPerSlab?: number;
   /** The bound (default 4096 chunks, 256 MiB at the default size). */
   readonly maxChunks?: number;
+  /**
+   * Debug: fill every chunk that goes back to the pool with POISON_BYTE
+   * (default false; on when the environment has ZEPOLL_POISON=1). A handler
+   * that kept an onData view past its callback then reads 0xDD bytes in
+   * its tests instead of someone else's data later in production. Costs a
+   * fill of the chunk per release.
+   */
+  readonly poison?: boolean;
 }
+
+/** What a released chunk is filled with in poison mode: easy to spot in a dump. */
+export const POISON_BYTE = 0xdd;
 
 export interface BufferPoolStats {
   readonly chunkSize: number;
@@ -38,9 +50,7 @@ export const MAX_CHUNKS_DEFAULT = 4096;
 const SLAB_SIZE_MAX = 256 * 1024 * 1024;
 
 function positiveInteger(name: string, value: number, max: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new ZepollError('ERR_OUT_OF_RANGE', `${name} must be an integer from 1 to ${max}, received ${value}`);
-  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw outOfRange(name, `an integer >= 1 and <= ${max}`, value);
   return value;
 }
 
@@ -84,6 +94,8 @@ export class BufferPool {
   readonly chunkSize: number;
   readonly chunksPerSlab: number;
   readonly maxChunks: number;
+  /** Released chunks are filled with POISON_BYTE (debug). */
+  readonly poison: boolean;
   private readonly chunks: Buffer[];
   private readonly references: Uint32Array;
   private readonly generations: Uint32Array;
@@ -95,10 +107,13 @@ export class BufferPool {
   private waitCount: number;
   private notifying: boolean;
 
-  constructor(options: BufferPoolOptions = {}) {
-    this.chunkSize = positiveInteger('chunkSize', options.chunkSize ?? CHUNK_SIZE_DEFAULT, SLAB_SIZE_MAX);
-    this.chunksPerSlab = positiveInteger('chunksPerSlab', options.chunksPerSlab ?? CHUNKS_PER_SLAB_DEFAULT, Math.floor(SLAB_SIZE_MAX / this.chunkSize));
-    this.maxChunks = positiveInteger('maxChunks', options.maxChunks ?? MAX_CHUNKS_DEFAULT, 1 << 24);
+  /** @throws TypeError/RangeError with a `code` for a bad option. */
+  constructor(poolOptions?: BufferPoolOptions) {
+    const options = optionsObject('options', poolOptions);
+    this.chunkSize = positiveInteger('options.chunkSize', options.chunkSize ?? CHUNK_SIZE_DEFAULT, SLAB_SIZE_MAX);
+    this.chunksPerSlab = positiveInteger('options.chunksPerSlab', options.chunksPerSlab ?? CHUNKS_PER_SLAB_DEFAULT, Math.floor(SLAB_SIZE_MAX / this.chunkSize));
+    this.maxChunks = positiveInteger('options.maxChunks', options.maxChunks ?? MAX_CHUNKS_DEFAULT, 1 << 24);
+    this.poison = booleanOption('options.poison', options.poison, process.env['ZEPOLL_POISON'] === '1');
     this.chunks = [];
     this.references = new Uint32Array(this.maxChunks);
     this.generations = new Uint32Array(this.maxChunks);
@@ -142,6 +157,7 @@ export class BufferPool {
     this.references[index] = count - 1;
     if (count > 1) return;
     this.generations[index] = (this.generations[index]! + 1) >>> 0;
+    if (this.poison) this.chunks[index]!.fill(POISON_BYTE);
     this.inUseCount -= 1;
     this.free.push(index);
     if (this.waiters.length > 0) this.notify();

@@ -12,7 +12,7 @@ export { DEFAULT_BACKLOG, DEFAULT_HOST, connectTcp, listenTcp, pipe, resolveHost
 export type { ListenOptions, Listener } from './sockets.js';
 export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT } from './reactor.js';
 export type { Mode, ReactorOptions, ReactorStats } from './reactor.js';
-export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT } from './buffer-pool.js';
+export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT, POISON_BYTE } from './buffer-pool.js';
 export type { BufferPoolOptions, BufferPoolStats } from './buffer-pool.js';
 export { Connection, HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './connection.js';
 export type { ConnectionHandler, ConnectionOptions, ErrorFallback, WriteData } from './connection.js';

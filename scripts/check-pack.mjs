@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// prepack of packages/reactor: refuses to pack a package users could not
+// run. The addon and the compiled JavaScript must be there (npm pack would
+// silently pack without them), and the guide is copied next to the README.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'packages', 'reactor');
+const required = [
+  ['build/zepoll.node', 'the native addon: run `npm run build:native` at the repository root'],
+  ['dist/index.js', 'the compiled package: run `npm run build` at the repository root'],
+  ['dist/http/index.js', 'the compiled HTTP layer: run `npm run build` at the repository root'],
+];
+const missing = required.filter(([path]) => !existsSync(join(pkg, path)));
+if (missing.length > 0) {
+  for (const [path, hint] of missing) process.stderr.write(`zepoll prepack: ${path} is missing (${hint})\n`);
+  process.stderr.write('zepoll prepack: refusing to pack a package without it.\n');
+  process.exit(1);
+}
+mkdirSync(join(pkg, 'docs'), { recursive: true });
+copyFileSync(join(root, 'docs', 'guide.md'), join(pkg, 'docs', 'guide.md'));
