@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = join(root, 'packages', 'reactor');
+// ZEPOLL_PACK_DIR: the package folder to check (the test suite points it at a copy without an addon).
+const pkg = process.env.ZEPOLL_PACK_DIR ?? join(root, 'packages', 'reactor');
 const required = [
   ['build/zepoll.node', 'the native addon: run `npm run build:native` at the repository root'],
   ['dist/index.js', 'the compiled package: run `npm run build` at the repository root'],

@@ -73,3 +73,11 @@ t.test('every ts snippet in the docs compiles against the public API', (t) => {
   }
   t.end();
 });
+
+t.test('no document links outside the repository', (t) => {
+  for (const document of documents) {
+    const text = readFileSync(join(root, document), 'utf8');
+    t.notMatch(text, /\.\.\/shared|DESIGN\.md|STYLE\.md/, `${document} has no link to ../shared`);
+  }
+  t.end();
+});

@@ -1,0 +1,90 @@
+/**
+ * The package as users install it: the addon is stripped, built for the
+ * baseline CPU (no AVX or other VEX-encoded instruction, which a build for
+ * this host's CPU is full of) and needs nothing but libc; the tarball holds
+ * the README, LICENSE, guide and the sources its source maps point to;
+ * prepack refuses a package without its addon; a load failure says what
+ * was found and how to build from source.
+ */
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const pkg = join(root, 'packages', 'reactor');
+const addon = join(pkg, 'build', 'zepoll.node');
+
+t.test('the addon: stripped, baseline CPU, only libc needed', (t) => {
+  t.match(execFileSync('file', [addon], { encoding: 'utf8' }), /ELF 64-bit LSB shared object, x86-64.*stripped/);
+  const needed = execFileSync('readelf', ['-d', addon], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('(NEEDED)'));
+  t.same(needed.map((line) => /\[(.*)\]/.exec(line)?.[1]), ['libc.so.6'], 'NEEDED: libc only (N-API and libuv resolve from node)');
+  const mnemonics = execFileSync('objdump', ['-d', '--no-show-raw-insn', addon], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\n')
+    .map((line) => line.split('\t')[1]?.trim().split(/\s+/)[0] ?? '');
+  const vex = mnemonics.filter((mnemonic) => /^v[a-z]/.test(mnemonic));
+  t.ok(mnemonics.length > 1000, `${mnemonics.length} instructions read`);
+  t.same([...new Set(vex)].slice(0, 10), [], 'no VEX/EVEX instruction (AVX and later): a baseline x86-64 build');
+  t.end();
+});
+
+t.test('npm pack: README, LICENSE, guide, addon and the sources of every source map', (t) => {
+  const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }>; size: number }>;
+  const files = new Set(listing[0]!.files.map((file) => file.path));
+  for (const required of ['README.md', 'LICENSE', 'package.json', 'build/zepoll.node', 'dist/index.js', 'dist/http/index.js']) t.ok(files.has(required), `${required} is packed`);
+  const missingSources: string[] = [];
+  for (const file of files) {
+    if (!file.endsWith('.js.map')) continue;
+    const map = JSON.parse(readFileSync(join(pkg, file), 'utf8')) as { sources: string[] };
+    for (const source of map.sources) {
+      const packed = join(file, '..', source).replace(/\\/g, '/');
+      if (!files.has(packed)) missingSources.push(`${file} -> ${packed}`);
+    }
+  }
+  t.same(missingSources, [], 'every source map points to a packed source');
+  t.ok(listing[0]!.size < 1024 * 1024, `tarball ${listing[0]!.size} bytes, under 1 MiB`);
+  t.match(readFileSync(join(pkg, 'README.md'), 'utf8'), /ESM only[^]*Node \*\*20 or newer\*\*|Node \*\*20 or newer\*\*[^]*ESM only/, 'the README says ESM only and the minimum Node');
+  t.end();
+});
+
+t.test('prepack refuses to pack without the addon, and says how to build it', (t) => {
+  const copy = mkdtempSync(join(tmpdir(), 'zepoll-pack-'));
+  try {
+    cpSync(join(pkg, 'dist'), join(copy, 'dist'), { recursive: true });
+    const result = spawnSync(process.execPath, [join(root, 'scripts', 'check-pack.mjs')], { env: { ...process.env, ZEPOLL_PACK_DIR: copy }, encoding: 'utf8' });
+    t.equal(result.status, 1, 'exit 1');
+    t.match(result.stderr, /build\/zepoll\.node is missing \(the native addon: run `npm run build:native`/);
+    t.match(result.stderr, /refusing to pack/);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+  t.end();
+});
+
+/** Imports the built package in a child with ZEPOLL_ADDON set; returns the error's code and message. */
+function loadWith(addonPath: string): { code: string; message: string } {
+  const script = `import(${JSON.stringify(join(pkg, 'dist', 'index.js'))}).then(() => console.log('{"code":"loaded","message":""}'), (error) => { console.log(JSON.stringify({ code: error.code, message: error.message })); })`;
+  const result = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ZEPOLL_ADDON: addonPath }, encoding: 'utf8' });
+  return JSON.parse(result.stdout) as { code: string; message: string };
+}
+
+t.test('an addon that cannot load: a coded error naming platform, arch, libc and the source build', (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'zepoll-addon-'));
+  try {
+    const garbage = join(folder, 'zepoll.node');
+    writeFileSync(garbage, 'not an ELF file');
+    for (const [path, cause] of [['/nonexistent/zepoll.node', /cause: Cannot find module/], [garbage, /cause: .*(invalid ELF header|file too short)/]] as const) {
+      const outcome = loadWith(path);
+      t.equal(outcome.code, 'ERR_ZEPOLL_ADDON_LOAD', path);
+      t.ok(outcome.message.includes(`cannot load its native addon ${path}`));
+      t.match(outcome.message, new RegExp(`platform linux, arch ${process.arch}, glibc \\d+\\.\\d+, Node ${process.version.replace(/\./g, '\\.')}`));
+      t.match(outcome.message, cause);
+      t.match(outcome.message, /npm ci && npm run build:native/);
+    }
+    t.equal(loadWith(addon).code, 'loaded', 'the built addon loads through ZEPOLL_ADDON');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  t.end();
+});
