@@ -134,7 +134,7 @@ fn splice(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const length = napi.integer(env, call.values[2], "length", 0, limits.io_size_max) catch return null;
     const flags: u32 = @intCast(napi.integer(env, call.values[3], "flags", 0, zerocopy.splice_flags_allowed) catch return null);
     if (flags & ~zerocopy.splice_flags_allowed != 0) {
-        _ = napi.throw_range(env, .ERR_INVALID_ARG_VALUE, "The \"flags\" argument has bits splice does not take: 0x{x}", .{flags & ~zerocopy.splice_flags_allowed}) catch {};
+        _ = napi.throw_type(env, .ERR_INVALID_ARG_VALUE, "The \"flags\" argument has bits splice does not take: 0x{x}", .{flags & ~zerocopy.splice_flags_allowed}) catch {};
         return null;
     }
     const rc = zerocopy.splice(in_fd, out_fd, @intCast(length), flags);

@@ -116,7 +116,7 @@ fn interest(env: napi.Env, value: napi.Value) napi.Error!u32 {
     const number = try napi.integer(env, value, "events", std.math.minInt(i32), std.math.maxInt(u32));
     const bits: u32 = @truncate(@as(u64, @bitCast(number)));
     if (bits & ~interest_allowed != 0) {
-        return napi.throw_range(env, .ERR_INVALID_ARG_VALUE, "The \"events\" argument has bits epoll_ctl does not take: 0x{x}", .{bits & ~interest_allowed});
+        return napi.throw_type(env, .ERR_INVALID_ARG_VALUE, "The \"events\" argument has bits epoll_ctl does not take: 0x{x}", .{bits & ~interest_allowed});
     }
     return bits;
 }

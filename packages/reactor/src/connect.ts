@@ -5,7 +5,7 @@
  * past maxLifetimeMs, broken ones discarded).
  */
 import { binding, constants } from './native.js';
-import { errnoError, invalidArgType, ZepollError } from './errors.js';
+import { errnoError, invalidArgType, ZepollError, ZepollSystemError } from './errors.js';
 import { connectTcp, DEFAULT_HOST, resolveHost, setNoDelay } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX } from './handler.js';
@@ -95,14 +95,16 @@ export function connect(reactor: Reactor, handler: ConnectionHandler, options: C
 
 function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: ReturnType<typeof resolveConnectOptions>): Promise<Connection> {
   const { host, port } = options;
+  let fd: number;
+  try {
+    fd = connectTcp(host, port);
+  } catch (error) {
+    // A host that is not an address literal is misuse: thrown. The connect
+    // call's own failure (ENETUNREACH, EMFILE) rejects, as any later one.
+    if (!(error instanceof ZepollSystemError)) throw error;
+    return Promise.reject(error);
+  }
   return new Promise<Connection>((resolve, reject) => {
-    let fd: number;
-    try {
-      fd = connectTcp(host, port);
-    } catch (error) {
-      reject(error); // the connect call itself failed (ENETUNREACH, EMFILE): as any later failure
-      return;
-    }
     const done = (error: Error | null): void => {
       if (error !== null) {
         reject(error);
