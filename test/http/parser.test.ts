@@ -134,14 +134,41 @@ const rejections: Rejection[] = [
   { name: 'HTTP/1.1 without Host', input: 'GET / HTTP/1.1\r\n\r\n', status: 400 },
   { name: 'two Host headers', input: `GET / HTTP/1.1\r\n${HOST}${HOST}\r\n`, status: 400 },
   { name: 'Expect other than 100-continue', input: `GET / HTTP/1.1\r\n${HOST}Expect: magic\r\n\r\n`, status: 417 },
-  { name: 'request line over its limit', input: `GET /${'a'.repeat(100)} HTTP/1.1\r\n`, status: 431, limits: { requestLineSizeMax: 64 } },
-  { name: 'request line over its limit, no LF yet', input: `GET /${'a'.repeat(100)}`, status: 431, limits: { requestLineSizeMax: 64 } },
+  { name: 'request line over its limit', input: `GET /${'a'.repeat(100)} HTTP/1.1\r\n`, status: 414, limits: { requestLineSizeMax: 64 } },
+  { name: 'request line over its limit, no LF yet', input: `GET /${'a'.repeat(100)}`, status: 414, limits: { requestLineSizeMax: 64 } },
   { name: 'headers over their limit', input: `GET / HTTP/1.1\r\n${HOST}X-A: ${'b'.repeat(200)}\r\n\r\n`, status: 431, limits: { headersSizeMax: 128 } },
   { name: 'too many headers', input: `GET / HTTP/1.1\r\n${HOST}${'X-A: b\r\n'.repeat(5)}\r\n`, status: 431, limits: { headersCountMax: 4 } },
   { name: 'Content-Length over the body limit', input: `POST / HTTP/1.1\r\n${HOST}Content-Length: 2000\r\n\r\n`, status: 413, limits: { bodySizeMax: 1000 } },
   { name: 'chunk over the body limit', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\nfffff\r\n`, status: 413, limits: { bodySizeMax: 1000 } },
   { name: 'chunks adding up over the body limit', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n200\r\n${'a'.repeat(512)}\r\n200\r\n`, status: 413, limits: { bodySizeMax: 1000 } },
   { name: 'trailer with a bad header', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n`, status: 400 },
+  { name: 'chunk size then a space (RFC 9112 7.1: BWS only before ";")', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk size then a tab', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5\t\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk extension without a name', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk extension with an unterminated quoted string', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5;a="b\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk extension value with a bad quoted-pair', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5;a="b\\\x01"\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk extension value not a token', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5;a=b c\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'chunk extension "=" without a value', input: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n5;a=\r\nhello\r\n0\r\n\r\n`, status: 400 },
+  { name: 'byte 0x80 in the target', input: `GET /caf\xe9 HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'fragment in the target', input: `GET /a#f HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'bad percent-encoding in the target', input: `GET /a%zz HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'truncated percent-encoding at the end of the target', input: `GET /a%2 HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'a target that is no form at all', input: `GET a HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'authority-form on GET', input: `GET a:80 HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'asterisk-form on GET', input: `GET * HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'absolute-form with userinfo', input: `GET http://u@a/ HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'absolute-form with no authority', input: `GET http:///x HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'absolute-form with a bad path', input: `GET http://a/b{c} HTTP/1.1\r\n${HOST}\r\n`, status: 400 },
+  { name: 'absolute-form whose authority is not the Host', input: `GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n`, status: 400 },
+  { name: 'CONNECT (no tunnels)', input: 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n', status: 501 },
+  { name: 'Host with a space', input: 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', status: 400 },
+  { name: 'Host with userinfo', input: 'GET / HTTP/1.1\r\nHost: u@a\r\n\r\n', status: 400 },
+  { name: 'Host with a bad port', input: 'GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n', status: 400 },
+  { name: 'Host with an unclosed IP literal', input: 'GET / HTTP/1.1\r\nHost: [::1\r\n\r\n', status: 400 },
+  { name: 'Host with an empty IP literal', input: 'GET / HTTP/1.1\r\nHost: []\r\n\r\n', status: 400 },
+  { name: 'Host with a bad IP literal', input: 'GET / HTTP/1.1\r\nHost: [a/b]\r\n\r\n', status: 400 },
+  { name: 'Host with text after an IP literal', input: 'GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n', status: 400 },
+  { name: 'Host with a bad percent-encoding', input: 'GET / HTTP/1.1\r\nHost: a%g1\r\n\r\n', status: 400 },
 ];
 
 t.test('malformed and over-limit requests: the status each must answer', (t) => {
@@ -151,5 +178,25 @@ t.test('malformed and over-limit requests: the status each must answer', (t) => 
   const error = new HttpParseError(400, 'x');
   t.ok(error instanceof Error);
   t.throws(() => new RequestParser({ onRequest: () => {} }, { bodySizeMax: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.end();
+});
+
+t.test('RFC 9112 forms that are accepted: chunk extensions with BWS and quoted strings, origin-form with pct-encoding, absolute-form, asterisk-form, IP-literal and empty Hosts', (t) => {
+  const chunked = (line: string): string => `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n${line}\r\nhello\r\n0\r\n\r\n`;
+  for (const line of ['5;a', '5 ;a', '5; a = b', '5;a="b \\" c";d=e', '5;a=tok;b', 'A;x'.replace('A', '5')]) {
+    const [request] = parseAll([chunked(line)]);
+    t.equal(Buffer.from(request!.body).toString(), 'hello', `chunk line ${JSON.stringify(line)}`);
+  }
+  const [pct] = parseAll([`GET /caf%C3%A9/a:b@c;d=e?q=/x?y&z=%20 HTTP/1.1\r\n${HOST}\r\n`]);
+  t.equal(pct!.target, '/caf%C3%A9/a:b@c;d=e?q=/x?y&z=%20', 'pchars, "/" and "?" in the query, pct-encodings');
+  const [absolute] = parseAll(['GET HTTP://A:8080/json?x=1 HTTP/1.1\r\nHost: a:8080\r\n\r\n']);
+  t.equal(absolute!.target, '/json?x=1', 'absolute-form: handlers see origin-form; the authority matched Host case-insensitively');
+  t.equal(parseAll(['GET https://a HTTP/1.1\r\nHost: a\r\n\r\n'])[0]!.target, '/', 'an empty path is /');
+  t.equal(parseAll(['GET http://a?q HTTP/1.1\r\nHost: a\r\n\r\n'])[0]!.target, '/?q');
+  t.equal(parseAll(['GET http://[::1]:80/ HTTP/1.1\r\nHost: [::1]:80\r\n\r\n'])[0]!.target, '/');
+  t.equal(parseAll(['OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n'])[0]!.target, '*');
+  for (const host of ['', 'a', 'a:80', 'a:', '127.0.0.1:8080', '[::1]', '[v1.x]', 'xn--caf-dma.example', 'a%41b']) {
+    t.equal(parseAll([`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`]).length, 1, `Host ${JSON.stringify(host)}`);
+  }
   t.end();
 });

@@ -29,7 +29,7 @@ import { captureUncaught } from '../helpers/uncaught.js';
 import { cutsOf, encode, expected, mutatedRequest, requestModel, split } from './http-requests.js';
 
 /** The statuses a parse error may carry. */
-const ALLOWED_STATUSES = [400, 413, 417, 431, 501, 505];
+const ALLOWED_STATUSES = [400, 413, 414, 417, 431, 501, 505];
 const VALID_RUNS = 25_000; // 1 to 4 requests each
 const MUTATED_RUNS = 45_000;
 const REQUESTS_MIN = 100_000;

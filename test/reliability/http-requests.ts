@@ -23,7 +23,8 @@ export interface RequestModel {
 
 const range = (from: number, to: number): string => String.fromCharCode(...Array.from({ length: to - from + 1 }, (_, index) => from + index));
 const TOKEN_CHARS = `!#$%&'*+-.^_\`|~0123456789${range(65, 90)}${range(97, 122)}`;
-const TARGET_CHARS = `${range(0x21, 0x7e)}${range(0x80, 0xff)}`;
+/** RFC 3986 pchar (no pct-encoding), "/" and "?": the bytes of an origin-form target (RFC 9112 3.2.1). */
+const TARGET_CHARS = `${range(65, 90)}${range(97, 122)}0123456789-._~!$&'()*+,;=:@/?`;
 /** Inside a value: visible bytes, obs-text, and space or tab between them. */
 const VALUE_CHARS = `${range(0x21, 0x7e)}${range(0x80, 0xff)} \t`;
 /** Names the model sets itself; random fields never use them. */
@@ -39,7 +40,7 @@ const field = fc.tuple(token(20), value).filter(([name]) => !RESERVED.has(name.t
 export const requestModel: fc.Arbitrary<RequestModel> = fc
   .record({
     method: fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'), token(12)),
-    target: fc.oneof(fc.constant('/'), chars(TARGET_CHARS, 0, 60).map((path) => `/${path}`), fc.constant('*')),
+    target: fc.oneof(fc.constant('/'), chars(TARGET_CHARS, 0, 60).map((path) => `/${path}`), fc.constant('/%2Fencoded%20path?q=%7E'), fc.constant('*')),
     versionMinor: fc.constantFrom<0 | 1>(0, 1, 1),
     fields: fc.array(field, { maxLength: 8 }),
     connection: fc.constantFrom<'close' | 'keep-alive' | null>(null, null, null, 'close', 'keep-alive'),
@@ -49,7 +50,9 @@ export const requestModel: fc.Arbitrary<RequestModel> = fc
     chunkExtension: fc.constantFrom('', ';a=b', ' ;x', ';name="quoted value"'),
     trailers: fc.array(field, { maxLength: 2 }),
   })
-  .map(({ method, target, versionMinor, fields, connection, body, chunked, cuts, chunkExtension, trailers }) => {
+  .map(({ method: drawn, target, versionMinor, fields, connection, body, chunked, cuts, chunkExtension, trailers }) => {
+    // Asterisk-form is OPTIONS's alone (RFC 9112 3.2.4); CONNECT is refused, so a valid request never draws it.
+    const method = target === '*' ? 'OPTIONS' : drawn === 'CONNECT' ? 'GET' : drawn;
     const framing: RequestModel['framing'] = body.length === 0 ? (chunked && versionMinor === 1 ? 'chunked' : 'none') : chunked && versionMinor === 1 ? 'chunked' : 'length';
     const points = [...new Set(cuts.filter((cut) => cut < body.length))].sort((a, b) => a - b);
     const chunks = framing === 'chunked' ? [...points, body.length].map((end, index, all) => end - (index === 0 ? 0 : all[index - 1]!)).filter((size) => size > 0) : [];

@@ -2,7 +2,7 @@
 import { integerOption } from '../validate.js';
 
 export interface HttpLimits {
-  /** Bytes of the request line, CRLF excluded (default 8 KiB); over it: 431. */
+  /** Bytes of the request line, CRLF excluded (default 8 KiB); over it: 414 (RFC 9112 3). */
   readonly requestLineSizeMax?: number;
   /** Bytes of the header section after the request line (default 16 KiB); over it: 431. */
   readonly headersSizeMax?: number;

@@ -2,17 +2,22 @@
  * A strict, incremental HTTP/1.1 request parser. Bytes arrive in any split;
  * each complete request is handed to `onRequest`. Anything ambiguous or
  * malformed throws an HttpParseError carrying the status to answer with
- * (400, 413, 417, 431, 501, 505); the connection is then closed.
+ * (400, 413, 414, 417, 431, 501, 505); the connection is then closed.
  *
  * Strict on purpose (RFC 9112): CRLF line ends only (a bare LF is 400),
  * no whitespace before a header colon, no obsolete line folding, token
  * characters in methods and field names, no control characters in values,
  * Content-Length digits only and at most once, never Content-Length with
- * Transfer-Encoding, chunked the only transfer coding, Host required in 1.1.
+ * Transfer-Encoding, chunked the only transfer coding, Host required in 1.1
+ * and a valid uri-host [":" port], request-targets in origin-, absolute- or
+ * (for OPTIONS) asterisk-form with RFC 3986 characters only, chunk lines of
+ * exactly chunk-size [chunk-ext], CONNECT refused with 501 (no tunnels), a
+ * request line over its limit answered 414 (grammar.ts holds the ABNF).
  */
 import { ZepollError } from '../errors.js';
 import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
 import { HttpRequest } from './request.js';
+import { isChunkExtensions, isHostValue, sameAuthority, targetForm, TARGET_ABSOLUTE, TARGET_ASTERISK, TARGET_AUTHORITY, TARGET_INVALID, TOKEN } from './grammar.js';
 
 export class HttpParseError extends ZepollError {
   /** The status to answer with before closing. */
@@ -29,17 +34,10 @@ const CR = 13;
 const SP = 32;
 const HTAB = 9;
 const COLON = 58;
-const SEMICOLON = 59;
 
-/** RFC 9110 tchar: the bytes allowed in methods and field names. */
-const TOKEN = new Uint8Array(256);
-for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[char.charCodeAt(0)] = 1;
 /** Field values: visible characters, space, tab and obs-text; no other control bytes. */
 const VALUE = new Uint8Array(256);
 for (let byte = 0; byte < 256; byte += 1) VALUE[byte] = byte === HTAB || (byte >= SP && byte !== 127) ? 1 : 0;
-/** Request targets: visible characters and obs-text, no space or control bytes. */
-const TARGET = new Uint8Array(256);
-for (let byte = 0; byte < 256; byte += 1) TARGET[byte] = byte > SP && byte !== 127 ? 1 : 0;
 const HEX = new Int8Array(256).fill(-1);
 for (let digit = 0; digit < 16; digit += 1) {
   HEX['0123456789abcdef'.charCodeAt(digit)] = digit;
@@ -121,6 +119,10 @@ export class RequestParser {
   private bodySize: number;
   private paused: boolean;
   private saved: Buffer | null;
+  /** The authority of an absolute-form target (checked against Host), or null. */
+  private authority: string | null;
+  /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
+  private readonly targetParts: Int32Array;
 
   constructor(callbacks: ParserCallbacks, limits?: HttpLimits) {
     this.limits = resolveLimits(limits);
@@ -139,6 +141,8 @@ export class RequestParser {
     this.bodySize = 0;
     this.paused = false;
     this.saved = null;
+    this.authority = null;
+    this.targetParts = new Int32Array(2);
   }
 
   /** True between two requests: no byte of a next request has arrived. */
@@ -236,7 +240,8 @@ export class RequestParser {
     const limits = this.limits;
     switch (this.state) {
       case State.RequestLine:
-        if (size > limits.requestLineSizeMax + 1) throw new HttpParseError(431, `request line over ${limits.requestLineSizeMax} bytes`);
+        // RFC 9112 3: a request-target longer than the server parses is 414 (URI Too Long).
+        if (size > limits.requestLineSizeMax + 1) throw new HttpParseError(414, `request line over ${limits.requestLineSizeMax} bytes`);
         return;
       case State.Headers:
       case State.Trailers:
@@ -292,7 +297,11 @@ export class RequestParser {
       throw new HttpParseError(400, 'request line is not METHOD SP target SP version');
     }
     for (let index = start; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
-    for (let index = first + 1; index < second; index += 1) if (TARGET[line[index]!] === 0) throw new HttpParseError(400, 'request target has a control character');
+    // No tunnels: bytes a client sends into what it takes for one would be parsed as requests nothing upstream saw.
+    if (sameText(line, start, first, 'CONNECT')) throw new HttpParseError(501, 'CONNECT is not supported (no tunnels)');
+    const form = targetForm(line, first + 1, second, this.targetParts);
+    if (form === TARGET_INVALID || form === TARGET_AUTHORITY) throw new HttpParseError(400, 'request target is not origin-form, absolute-form or asterisk-form (RFC 9112 3.2)');
+    if (form === TARGET_ASTERISK && !sameText(line, start, first, 'OPTIONS')) throw new HttpParseError(400, 'asterisk-form is only for OPTIONS');
     // HTTP/1.1 and HTTP/1.0 are read from the bytes; a string only for the errors.
     if (end - second - 1 === 8 && sameText(line, second + 1, second + 8, 'HTTP/1.') && (line[end - 1] === 0x31 || line[end - 1] === 0x30)) {
       this.versionMinor = line[end - 1] === 0x31 ? 1 : 0;
@@ -302,7 +311,15 @@ export class RequestParser {
       throw new HttpParseError(400, 'malformed HTTP version');
     }
     this.method = latin1(line, start, first, this.method);
-    this.target = latin1(line, first + 1, second, this.target);
+    if (form === TARGET_ABSOLUTE) {
+      // RFC 9112 3.2.2: the authority comes from the target; handlers see the path and query as origin-form.
+      const [authorityStart, pathStart] = this.targetParts as unknown as [number, number];
+      this.authority = line.toString('latin1', authorityStart, pathStart);
+      this.target = pathStart === second ? '/' : pathStart < second && line[pathStart] === 0x3f ? `/${line.toString('latin1', pathStart, second)}` : line.toString('latin1', pathStart, second);
+    } else {
+      this.authority = null;
+      this.target = latin1(line, first + 1, second, this.target);
+    }
     if (this.headers.length > 0) this.previousHeaders = this.headers;
     this.headers = [];
     this.headerBytes = 0;
@@ -349,6 +366,10 @@ export class RequestParser {
           break;
         case 'host':
           hosts += 1;
+          if (!isHostValue(value)) throw new HttpParseError(400, 'Host is not uri-host [ ":" port ] (RFC 9112 3.2)');
+          if (this.authority !== null && !sameAuthority(Buffer.from(this.authority, 'latin1'), 0, this.authority.length, value)) {
+            throw new HttpParseError(400, 'Host differs from the authority of an absolute-form target');
+          }
           break;
         case 'connection':
           for (const token of value.toLowerCase().split(',')) {
@@ -413,18 +434,17 @@ export class RequestParser {
   }
 
   private chunkSize(line: Buffer, start: number, lineEnd: number): void {
-    let end = line.indexOf(SEMICOLON, start);
-    if (end === -1 || end > lineEnd) end = lineEnd;
-    while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end -= 1; // BWS before an extension
-    if (end === start) throw new HttpParseError(400, 'empty chunk size');
+    // chunk-size = 1*HEXDIG, then chunk-ext (RFC 9112 7.1.1): whitespace only next to ";" or "=".
+    let end = start;
     let size = 0;
-    for (let index = start; index < end; index += 1) {
-      const digit = HEX[line[index]!]!;
-      if (digit < 0) throw new HttpParseError(400, 'chunk size is not hexadecimal');
+    for (; end < lineEnd; end += 1) {
+      const digit = HEX[line[end]!]!;
+      if (digit < 0) break;
       size = size * 16 + digit;
       if (size > this.limits.bodySizeMax) throw new HttpParseError(413, `chunked body over ${this.limits.bodySizeMax} bytes`);
     }
-    for (let index = end; index < lineEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'chunk extension has a control character');
+    if (end === start) throw new HttpParseError(400, 'chunk size is not hexadecimal');
+    if (!isChunkExtensions(line, end, lineEnd)) throw new HttpParseError(400, 'chunk line is not chunk-size [ chunk-ext ] (RFC 9112 7.1)');
     if (size === 0) {
       this.headerBytes = 0;
       this.state = State.Trailers;
