@@ -13,6 +13,9 @@ const zerocopy = @import("sys/zerocopy.zig");
 const poller = @import("bind/poller.zig");
 const socket = @import("bind/socket.zig");
 const compare = @import("bind/compare.zig");
+const fault_binding = @import("bind/faults.zig");
+const faults = @import("sys/faults.zig");
+const instance = @import("instance.zig");
 
 const Export = struct { name: [:0]const u8, callback: c.napi_callback };
 
@@ -30,6 +33,11 @@ const functions = [_]Export{
     .{ .name = "socketPair", .callback = socket.socket_pair },
     .{ .name = "pipe", .callback = socket.pipe },
     .{ .name = "close", .callback = socket.close },
+    .{ .name = "adopt", .callback = socket.adopt },
+    .{ .name = "disown", .callback = socket.disown },
+    .{ .name = "ownedCount", .callback = socket.owned_count },
+    .{ .name = "setFaults", .callback = fault_binding.set_faults },
+    .{ .name = "faultCounts", .callback = fault_binding.fault_counts },
     .{ .name = "poll", .callback = compare.poll },
     .{ .name = "select", .callback = compare.select },
     .{ .name = "setAffinity", .callback = compare.set_affinity },
@@ -91,10 +99,10 @@ fn uint_table(env: napi.Env, comptime entries: []const Constant) napi.Error!napi
     return object;
 }
 
-fn counter_names(env: napi.Env) napi.Error!napi.Value {
+fn enum_names(env: napi.Env, comptime Enum: type) napi.Error!napi.Value {
     var array: napi.Value = null;
     try napi.check(env, c.napi_create_array(env, &array));
-    inline for (@typeInfo(counters.Kind).Enum.fields, 0..) |field, index| {
+    inline for (@typeInfo(Enum).Enum.fields, 0..) |field, index| {
         var name: napi.Value = null;
         try napi.check(env, c.napi_create_string_utf8(env, field.name.ptr, field.name.len, &name));
         try napi.check(env, c.napi_set_element(env, array, index, name));
@@ -103,6 +111,7 @@ fn counter_names(env: napi.Env) napi.Error!napi.Value {
 }
 
 fn init(env: napi.Env, exports: napi.Value) napi.Error!napi.Value {
+    try instance.create(env);
     inline for (functions) |entry| {
         var function: napi.Value = null;
         try napi.check(env, c.napi_create_function(env, entry.name, entry.name.len, entry.callback, null, &function));
@@ -110,7 +119,8 @@ fn init(env: napi.Env, exports: napi.Value) napi.Error!napi.Value {
     }
     try napi.set_named(env, exports, "constants", try uint_table(env, &constants));
     try napi.set_named(env, exports, "limits", try uint_table(env, &limit_values));
-    try napi.set_named(env, exports, "counterNames", try counter_names(env));
+    try napi.set_named(env, exports, "counterNames", try enum_names(env, counters.Kind));
+    try napi.set_named(env, exports, "faultKinds", try enum_names(env, faults.Kind));
     return exports;
 }
 

@@ -22,6 +22,8 @@ pub const Code = enum {
     ERR_ZEPOLL_POLLER_STARTED,
     ERR_ZEPOLL_EVENTS_DETACHED,
     ERR_ZEPOLL_NATIVE,
+    ERR_ZEPOLL_FD_NOT_OWNED,
+    ERR_ZEPOLL_FAULTS_DISABLED,
 };
 
 const message_size_max = 512;

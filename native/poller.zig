@@ -13,6 +13,8 @@ const limits = @import("limits.zig");
 const epoll = @import("sys/epoll.zig");
 const socket = @import("sys/socket.zig");
 const Counters = @import("counters.zig").Counters;
+const Instance = @import("instance.zig").Instance;
+const instance = @import("instance.zig");
 
 const allocator = std.heap.c_allocator;
 
@@ -23,6 +25,8 @@ const owners_count: u32 = 2;
 
 pub const Poller = struct {
     env: napi.Env,
+    /// The env's per-instance state: the owned-fd set and the fault switch.
+    instance: *Instance,
     epfd: i32,
     state: State,
     /// Between start() and stop()/close(): the uv poll is active, the callback
@@ -58,6 +62,7 @@ pub const Poller = struct {
         const self = allocator.create(Poller) catch return null;
         self.* = .{
             .env = env,
+            .instance = instance.get(env),
             .epfd = epfd,
             .state = .open,
             .started = false,

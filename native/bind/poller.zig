@@ -11,6 +11,7 @@ const poller_module = @import("../poller.zig");
 const Poller = poller_module.Poller;
 const loop = @import("../loop.zig");
 const receiver = @import("receiver.zig");
+const guard = @import("guard.zig");
 const io = @import("io.zig");
 
 /// Interest bits a caller may ask for (epoll_ctl(2)).
@@ -124,10 +125,12 @@ fn interest(env: napi.Env, value: napi.Value) napi.Error!u32 {
 fn control(env: napi.Env, info: napi.Info, op: epoll.Op) napi.Error!napi.Value {
     const call = try receiver.open(env, info, 3);
     const poller = call.poller;
-    const fd = try napi.fd(env, call.values[0], "fd");
+    const fd = try guard.owned_fd(env, poller.instance, call.values[0], "fd");
     const bits = if (op == .remove) 0 else try interest(env, call.values[1]);
     const generation: u32 = if (op == .remove) 0 else @intCast(try napi.integer(env, call.values[2], "generation", 0, limits.generation_max));
-    const rc = poller.counters.count(.epoll_ctl, epoll.ctl(poller.epfd, op, fd, bits, generation));
+    // An injected ENOMEM/ENOSPC on add: what a full or memory-starved epoll set answers.
+    const fault = if (op == .add) poller.instance.faults.fail(.ctl_error) else 0;
+    const rc = poller.counters.count(.epoll_ctl, if (fault != 0) fault else epoll.ctl(poller.epfd, op, fd, bits, generation));
     if (rc == 0) {
         switch (op) {
             .add => poller.registrations += 1,

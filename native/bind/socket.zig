@@ -7,6 +7,8 @@ const napi = @import("../napi.zig");
 const limits = @import("../limits.zig");
 const socket = @import("../sys/socket.zig");
 const zerocopy = @import("../sys/zerocopy.zig");
+const guard = @import("guard.zig");
+const instance = @import("../instance.zig");
 
 /// Socket options settable by index; the order is the `SocketOption` table
 /// exported to JS.
@@ -43,34 +45,34 @@ pub fn listen(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const target = address(env, call.values[0], call.values[1]) catch return null;
     const backlog = napi.integer(env, call.values[2], "backlog", 0, limits.backlog_max) catch return null;
     const reuse_port = napi.boolean(env, call.values[3], "reusePort") catch return null;
-    return napi.int(env, socket.listen(target, @intCast(backlog), reuse_port));
+    return napi.int(env, guard.record(instance.get(env), socket.listen(target, @intCast(backlog), reuse_port)));
 }
 
 /// connect(host, port) → fd (connected or in progress) | -errno
 pub fn connect(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 2) catch return null;
     const target = address(env, call.values[0], call.values[1]) catch return null;
-    return napi.int(env, socket.connect(target));
+    return napi.int(env, guard.record(instance.get(env), socket.connect(target)));
 }
 
 /// socketError(fd) → 0 | -errno (SO_ERROR: how a non-blocking connect ended)
 pub fn socket_error(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 1) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
     return napi.int(env, socket.pending_error(fd));
 }
 
 /// bytesReadable(fd) → bytes in the receive queue | -errno (FIONREAD; debug checks)
 pub fn bytes_readable(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 1) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
     return napi.int(env, socket.readable_bytes(fd));
 }
 
 /// shutdown(fd, how) with how 0 (read), 1 (write) or 2 (both) → 0 | -errno
 pub fn shutdown(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 2) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
     const how = napi.integer(env, call.values[1], "how", linux.SHUT.RD, linux.SHUT.RDWR) catch return null;
     return napi.int(env, socket.shutdown(fd, @intCast(how)));
 }
@@ -84,7 +86,7 @@ fn option(env: napi.Env, value: napi.Value) napi.Error!Option {
 /// sizes take 1 .. 2^31 - 1 bytes (the kernel doubles and clamps them).
 pub fn set_option(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 3) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
     const which = option(env, call.values[1]) catch return null;
     const value = switch (which) {
         .no_delay, .keep_alive => napi.integer(env, call.values[2], "value", 0, 1),
@@ -97,7 +99,7 @@ pub fn set_option(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
 /// getOption(fd, option) → value | -errno
 pub fn get_option(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 2) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
     const which = option(env, call.values[1]) catch return null;
     const level_name = which.level_name();
     return napi.int(env, socket.get_int(fd, level_name[0], level_name[1]));
@@ -108,7 +110,7 @@ pub const address_size_max: u32 = @sizeOf(linux.sockaddr.storage);
 
 fn address_of(env: napi.Env, info: napi.Info, side: socket.Side) napi.Error!napi.Value {
     const call = try napi.args(env, info, 2);
-    const fd = try napi.fd(env, call.values[0], "fd");
+    const fd = try guard.owned_fd(env, instance.get(env), call.values[0], "fd");
     const out = try napi.typed_array(env, call.values[1], "out", .uint8);
     if (out.len < address_size_max) {
         return napi.throw_range(env, .ERR_OUT_OF_RANGE, "The length of \"out\" is out of range. It must be >= {d}. Received {d}", .{ address_size_max, out.len });
@@ -136,7 +138,7 @@ fn pair(env: napi.Env, info: napi.Info, comptime make: fn (*[2]i32) i32) napi.Er
         return napi.throw_range(env, .ERR_OUT_OF_RANGE, "The length of \"out\" is out of range. It must be >= 2. Received {d}", .{out.len});
     }
     var fds: [2]i32 = undefined;
-    const rc = make(&fds);
+    const rc = guard.record_pair(instance.get(env), make(&fds), &fds);
     if (rc == 0) @memcpy(out[0..2], &fds);
     return napi.int(env, rc);
 }
@@ -151,9 +153,39 @@ pub fn pipe(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return pair(env, info, zerocopy.pipe) catch return null;
 }
 
-/// close(fd) → 0 | -errno, for fds no poller counts (listeners in setup, tests)
+/// close(fd) → 0 | -errno, for fds no poller counts (listeners in setup,
+/// tests). Only an owned fd; it is forgotten before the close, so a second
+/// close of the same number is refused, whoever holds the number by then.
 pub fn close(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = napi.args(env, info, 1) catch return null;
-    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const self = instance.get(env);
+    const fd = guard.owned_fd(env, self, call.values[0], "fd") catch return null;
+    _ = self.owned.disown(fd);
     return napi.int(env, socket.close(fd));
+}
+
+/// adopt(fd) → 0 | -errno (EBADF when it is not open): zepoll may act on
+/// and close an fd it did not open. The caller hands the fd over.
+pub fn adopt(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = napi.args(env, info, 1) catch return null;
+    const fd = napi.fd(env, call.values[0], "fd") catch return null;
+    const rc = socket.check_open(fd);
+    if (rc < 0) return napi.int(env, rc);
+    return napi.int(env, @min(0, guard.record(instance.get(env), fd)));
+}
+
+/// disown(fd) → 0: zepoll forgets an owned fd without closing it (the
+/// caller takes it back, e.g. to hand it to Node's net).
+pub fn disown(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = napi.args(env, info, 1) catch return null;
+    const self = instance.get(env);
+    const fd = guard.owned_fd(env, self, call.values[0], "fd") catch return null;
+    _ = self.owned.disown(fd);
+    return napi.int(env, 0);
+}
+
+/// ownedCount() → how many fds this env's zepoll owns (leak checks).
+pub fn owned_count(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    _ = napi.args(env, info, 0) catch return null;
+    return napi.uint(env, instance.get(env).owned.count);
 }

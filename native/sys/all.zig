@@ -5,4 +5,6 @@ test {
     _ = @import("socket.zig");
     _ = @import("zerocopy.zig");
     _ = @import("compare.zig");
+    _ = @import("owned.zig");
+    _ = @import("faults.zig");
 }

@@ -8,6 +8,12 @@ const limits = @import("../limits.zig");
 pub const Address = std.net.Address;
 const socket_flags: u32 = linux.SOCK.NONBLOCK | linux.SOCK.CLOEXEC;
 
+/// 0 when `fd` is open, -EBADF when not (fcntl F_GETFD: no side effect).
+pub fn check_open(fd: i32) i32 {
+    const rc = errno.result(linux.fcntl(fd, linux.F.GETFD, 0));
+    return if (rc < 0) rc else 0;
+}
+
 pub fn close(fd: i32) i32 {
     return errno.result(linux.close(fd));
 }

@@ -5,9 +5,10 @@
  * Node's own system errors. One table drives every misuse case.
  */
 import t from 'tap';
-import { binding } from '../../packages/reactor/src/native.js';
+import { binding, constants } from '../../packages/reactor/src/native.js';
 import { openPoller } from '../../packages/reactor/src/poller.js';
-import { socketPair } from '../../packages/reactor/src/sockets.js';
+import { adoptFd, disownFd, socketPair } from '../../packages/reactor/src/sockets.js';
+import { closeSync, openSync } from 'node:fs';
 import { ERROR_CODES, ZepollError, errnoError } from '../../packages/reactor/src/errors.js';
 import { checkLimits, LIMITS, EVENTS_MAX, WRITEV_BUFFERS_MAX, ACCEPT_BATCH_MAX, IO_SIZE_MAX } from '../../packages/reactor/src/limits.js';
 import { trackFds } from '../helpers/fds.js';
@@ -16,26 +17,65 @@ const EAGAIN = -11;
 const EBADF = -9;
 const CLOSED_FD = 1_000_000; // above the fd limit: never open
 
-t.test('EAGAIN and EBADF come back as values, not exceptions', (t) => {
+t.test('EAGAIN and EBADF come back as values, not exceptions; an fd zepoll does not own is refused before any system call', (t) => {
   const fds = trackFds();
   const { native: poller } = openPoller(4);
   const [a, b] = socketPair();
+  const [gone, other] = socketPair();
+  closeSync(gone); // closed behind zepoll's back: still owned, so calls reach the kernel and get EBADF
   const buffer = new Uint8Array(16);
   t.equal(poller.read(a, buffer, 0, 16), EAGAIN, 'read on an empty socket');
-  t.equal(poller.read(CLOSED_FD, buffer, 0, 16), EBADF, 'read on a closed fd');
-  t.equal(poller.write(CLOSED_FD, buffer, 0, 16), EBADF);
-  t.equal(poller.writev(CLOSED_FD, [buffer], 1), EBADF);
-  t.equal(poller.closeFd(CLOSED_FD), EBADF);
+  t.equal(poller.read(gone, buffer, 0, 16), EBADF, 'read on a closed fd');
+  t.equal(poller.write(gone, buffer, 0, 16), EBADF);
+  t.equal(poller.writev(gone, [buffer], 1), EBADF);
   t.equal(poller.accept(a, new Int32Array(4)), -22, 'EINVAL: accept on a socket that is not listening');
-  t.equal(binding.close(CLOSED_FD), EBADF);
-  t.equal(poller.sendfile(a, CLOSED_FD, 0, 1), EBADF);
-  t.equal(poller.splice(a, CLOSED_FD, 1, 0), EBADF);
+  t.equal(poller.sendfile(a, CLOSED_FD, 0, 1), EBADF, "sendfile's file fd is only read: it need not be owned");
+  t.equal(poller.splice(a, gone, 1, 0), EBADF);
+  t.equal(poller.closeFd(gone), EBADF, 'closeFd reaches close(2), and forgets the fd');
   const counts = new Float64Array(LIMITS.COUNTER_KINDS);
   poller.readCounters(counts);
   t.equal(counts[9], 1, 'one EAGAIN counted');
+  const callsBefore = counts.reduce((sum, count) => sum + count, 0);
+  const refused = { code: 'ERR_ZEPOLL_FD_NOT_OWNED' };
+  t.throws(() => poller.read(CLOSED_FD, buffer, 0, 16), { ...refused, message: /"fd" argument is fd 1000000/ });
+  t.throws(() => poller.write(CLOSED_FD, buffer, 0, 16), refused);
+  t.throws(() => poller.writev(CLOSED_FD, [buffer], 1), refused);
+  t.throws(() => poller.closeFd(gone), refused, 'a second close of the same number is refused');
+  t.throws(() => binding.close(gone), refused);
+  t.throws(() => binding.close(1), refused, "stdout is Node's: zepoll never closes it");
+  t.throws(() => poller.accept(CLOSED_FD, new Int32Array(4)), { ...refused, message: /"listenFd"/ });
+  t.throws(() => poller.splice(a, CLOSED_FD, 1, 0), { ...refused, message: /"outFd"/ });
+  t.throws(() => poller.add(CLOSED_FD, constants.EPOLLIN, 1), refused);
+  t.throws(() => binding.shutdown(CLOSED_FD, 1), refused);
+  poller.readCounters(counts);
+  t.equal(counts.reduce((sum, count) => sum + count, 0), callsBefore, 'no system call was made for a refused fd');
   poller.close();
-  binding.close(a);
-  binding.close(b);
+  for (const fd of [a, b, other]) binding.close(fd);
+  fds.assertNone(t);
+  t.end();
+});
+
+t.test('adopt() hands zepoll an fd it did not open; disown() hands it back; ownedCount counts them', (t) => {
+  const fds = trackFds();
+  const owned = binding.ownedCount();
+  const file = openSync('/dev/null', 'r');
+  t.throws(() => binding.close(file), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' });
+  t.equal(binding.adopt(file), 0);
+  t.equal(binding.ownedCount(), owned + 1);
+  t.equal(binding.disown(file), 0, 'handed back without closing');
+  t.equal(binding.ownedCount(), owned);
+  closeSync(file); // still open: Node closes it
+  t.equal(binding.adopt(CLOSED_FD), EBADF, 'an fd that is not open cannot be adopted');
+  t.throws(() => binding.adopt(-1), { code: 'ERR_OUT_OF_RANGE' });
+  const other = openSync('/dev/null', 'r');
+  adoptFd(other);
+  binding.close(other); // zepoll closes what it adopted
+  t.throws(() => adoptFd(CLOSED_FD), { code: 'EBADF', syscall: 'fcntl' });
+  const [x, y] = socketPair();
+  disownFd(x);
+  t.throws(() => binding.close(x), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' });
+  closeSync(x);
+  binding.close(y);
   fds.assertNone(t);
   t.end();
 });

@@ -94,6 +94,11 @@ t.test('terminating a worker with a started, open poller closes it cleanly', asy
   // The socketpair was left open on purpose (fds are per process, not per
   // thread); the epoll fd must be gone.
   t.equal(openFdCount(), before + 2, 'only the two sockets the worker left open remain');
-  for (const fd of (message as { fds: number[] }).fds) binding.close(fd);
+  // The worker's env owned them; this env must adopt them before it may close them.
+  for (const fd of (message as { fds: number[] }).fds) {
+    t.throws(() => binding.close(fd), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' }, 'an fd another env opened is refused');
+    t.equal(binding.adopt(fd), 0);
+    binding.close(fd);
+  }
   t.equal(openFdCount(), before);
 });

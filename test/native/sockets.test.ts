@@ -167,8 +167,12 @@ t.test('addresses decode like Node: IPv6 text per RFC 5952, Unix paths', (t) => 
   scratch.set([1, 0, 0x2f, 0x74, 0x6d, 0x70], 0); // AF_UNIX, "/tmp" with no terminating NUL
   t.same(decodeAddress(scratch.subarray(0, 6), 6), { family: 'unix', address: '/tmp', port: 0 });
   t.throws(() => decodeAddress(new Uint8Array([99, 0]), 2), RangeError);
-  t.throws(() => localAddress(1_000_000), { code: 'EBADF', syscall: 'getsockname' });
-  t.throws(() => peerAddress(a === 0 ? 1 : 0), { syscall: 'getpeername' } as unknown as Error);
+  // fds zepoll did not open are refused before any system call (the owned-fd guard).
+  t.throws(() => localAddress(1_000_000), { code: 'ERR_ZEPOLL_FD_NOT_OWNED', message: /fd 1000000/ });
+  t.throws(() => peerAddress(a === 0 ? 1 : 0), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' });
+  const listener = listenTcp();
+  t.throws(() => peerAddress(listener.fd), { code: 'ENOTCONN', syscall: 'getpeername' }, 'an owned fd reaches the system call: a listener has no peer');
+  binding.close(listener.fd);
   binding.close(a);
   binding.close(b);
   fds.assertNone(t);

@@ -22,7 +22,7 @@ t.test('connect ECONNREFUSED and listen EADDRINUSE read as Node writes them, wit
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as net.AddressInfo).port;
-  t.throws(() => new Server(reactor, {}, { port }), { code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port, message: `listen EADDRINUSE 127.0.0.1:${port}` });
+  t.throws(() => new Server(reactor, {}, { port }), { code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port, message: `listen EADDRINUSE: address already in use 127.0.0.1:${port}` });
   taken.close();
   reactor.close();
   await fds.assertNoneSettled(t);

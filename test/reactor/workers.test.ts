@@ -42,3 +42,12 @@ t.test('misuse: workerSetup outside a worker, a bad count, a worker that dies be
   await t.rejects(startWorkers({ entry: new URL('data:text/javascript,setTimeout(() => {}, 1000)'), count: 1, readyTimeoutMs: 50 }), { code: 'ERR_OUT_OF_RANGE' });
   await t.rejects(startWorkers({ entry: new URL('data:text/javascript,throw new Error("bad worker")'), count: 1 }), /bad worker/);
 });
+
+t.test("a worker's onClose that throws or rejects lands in group.errors; the main process goes on", async (t) => {
+  const before = openFdCount();
+  const group = await startWorkers({ entry: new URL(`file://${FIXTURES}failing-close-worker.ts`), count: 2 });
+  await group.close();
+  const messages = group.errors.map((error) => `${(error as { code?: string }).code}: ${/onClose (threw|rejected)/.exec(error.message)?.[0]}`).sort();
+  t.same(messages, ['ERR_ZEPOLL_HANDLER: onClose rejected', 'ERR_ZEPOLL_HANDLER: onClose threw']);
+  t.equal(openFdCount(), before, 'no fd left by the workers');
+});

@@ -96,6 +96,8 @@ export class BufferPool {
   readonly maxChunks: number;
   /** Released chunks are filled with POISON_BYTE (debug). */
   readonly poison: boolean;
+  /** Poison mode: the generation of each view handed to onData, so a stale one is refused by write(). */
+  private readonly viewGenerations: WeakMap<Uint8Array, number> | null;
   private readonly chunks: Buffer[];
   private readonly references: Uint32Array;
   private readonly generations: Uint32Array;
@@ -114,6 +116,7 @@ export class BufferPool {
     this.chunksPerSlab = positiveInteger('options.chunksPerSlab', options.chunksPerSlab ?? CHUNKS_PER_SLAB_DEFAULT, Math.floor(SLAB_SIZE_MAX / this.chunkSize));
     this.maxChunks = positiveInteger('options.maxChunks', options.maxChunks ?? MAX_CHUNKS_DEFAULT, 1 << 24);
     this.poison = booleanOption('options.poison', options.poison, process.env['ZEPOLL_POISON'] === '1');
+    this.viewGenerations = this.poison ? new WeakMap() : null;
     this.chunks = [];
     this.references = new Uint32Array(this.maxChunks);
     this.generations = new Uint32Array(this.maxChunks);
@@ -168,6 +171,23 @@ export class BufferPool {
     const slab = this.slabIndex.get(view.buffer);
     if (slab === undefined) return -1;
     return slab * this.chunksPerSlab + Math.floor(view.byteOffset / this.chunkSize);
+  }
+
+  /** Poison mode: remembers which generation of chunk `index` the view `view` was made in. */
+  markView(view: Uint8Array, index: number): void {
+    this.viewGenerations?.set(view, this.generations[index]!);
+  }
+
+  /**
+   * Poison mode: a view handed out in an earlier generation of its chunk
+   * (kept past its onData, the chunk since reused, perhaps by another
+   * connection) is refused instead of sending someone else's bytes.
+   */
+  checkView(view: Uint8Array, index: number): void {
+    const generation = this.viewGenerations?.get(view);
+    if (generation !== undefined && generation !== this.generations[index]) {
+      throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', 'a pooled view was used after its onData returned (its chunk now holds other bytes); copy it with Buffer.from(data) or lease() it');
+    }
   }
 
   generationOf(index: number): number {

@@ -43,8 +43,10 @@ class PendingConnect implements Pollable {
     this.address = address;
     this.port = port;
     this.settled = false;
-    this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${address}:${port} did not complete in ${timeoutMs} ms`), true), timeoutMs);
+    // Registered before the timer starts: a refused registration (a closed
+    // reactor) must leave no timer behind to close the fd a second time.
     reactor.register(this, constants.EPOLLOUT);
+    this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${address}:${port} did not complete in ${timeoutMs} ms`), true), timeoutMs);
   }
 
   handleEvent(): void {

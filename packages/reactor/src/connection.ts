@@ -8,12 +8,13 @@
  * is written (as with Node's socket.write); pooled views are held for you.
  */
 import { binding, constants } from './native.js';
-import { asError, errnoError, invalidArgType, outOfRange, ZepollError } from './errors.js';
+import { asError, errnoError, invalidArgType, invalidArgValue, outOfRange, ZepollError } from './errors.js';
 import { BLOCKED, FileSegment, WriteQueue } from './write-queue.js';
 import type { Carried, IdleTracked, Pollable, Reactor } from './reactor.js';
 import type { Lease } from './buffer-pool.js';
 import { Lease as PoolLease } from './buffer-pool.js';
 import { peerAddress, localAddress, type SocketAddress } from './address.js';
+import { callSafely, isThenable } from './safe-call.js';
 import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, type ConnectionHandler, type ConnectionOptions } from './handler.js';
 
 export { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './handler.js';
@@ -52,10 +53,6 @@ function checkFileArgument(name: string, value: unknown, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) throw outOfRange(name, `an integer >= 0 and <= ${max}`, value);
 }
 
-/** A promise-like value a handler returned: its rejection is that connection's error. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /** Where a connection's error goes when its handler has no onError (a server's onError). */
 export type ErrorFallback = (error: Error, connection: Connection) => void;
@@ -172,12 +169,18 @@ export class Connection implements Pollable, Carried, IdleTracked {
       if (this.state === 'open' && !this.readPaused) this.resumeReading();
     };
     this.onRejected = (error: unknown): void => {
+      // Already closed: nothing to destroy and onClose came last, so the reactor's onError gets it.
       if (this.state === 'open') this.reactor.failOwner(this, error);
-      else this.reactor.reportUnhandled(error, false); // already closed: nothing to destroy, still not lost
+      else this.reactor.reportUnhandled(error, false);
     };
     this.drainWaiters = null;
     this.errorFallback = null;
     this.closeListener = null;
+  }
+
+  /** A handler's failure reported late (a rejected promise, a callback outside a turn): as onRejected. */
+  get failLate(): (error: unknown) => void {
+    return this.onRejected;
   }
 
   /** A handler call's result: a returned promise that rejects fails this connection. */
@@ -410,25 +413,18 @@ export class Connection implements Pollable, Carried, IdleTracked {
     this.wakeDrainWaiters();
     if (error !== undefined) this.report(error, handlerFailed);
     // onClose runs whoever called destroy (a timer, a promise, another
-    // connection's handler): its throw is reported, never passed up.
-    try {
-      this.handler.onClose?.(this, error);
-    } catch (closeError) {
-      reactor.reportUnhandled(closeError, false);
-    }
+    // connection's handler): its throw or rejection is reported, never passed up.
+    const onClose = this.handler.onClose;
+    if (onClose !== undefined) callSafely(onClose, this.handler, this, error, reactor.reportLate);
     this.closeListener?.(this);
   }
 
   /** The error goes to the handler's onError, else the owner's, else (a handler's own failure) the reactor's. */
   private report(error: Error, handlerFailed: boolean): void {
     const onError = this.handler.onError;
-    try {
-      if (onError !== undefined) this.handler.onError!(this, error);
-      else if (this.errorFallback !== null) this.errorFallback(error, this);
-      else if (handlerFailed) this.reactor.reportUnhandled(error, true);
-    } catch (reportError) {
-      this.reactor.reportUnhandled(reportError, false);
-    }
+    if (onError !== undefined) callSafely(onError, this.handler, this, error, this.reactor.reportLate);
+    else if (this.errorFallback !== null) callSafely(this.errorFallback, null, error, this, this.reactor.reportLate);
+    else if (handlerFailed) this.reactor.reportUnhandled(error, true);
   }
 
   /** Stops reading (backpressure from the owner); resume() starts again. */
@@ -468,7 +464,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     const pool = this.reactor.pool;
     const chunk = pool.chunkOf(data);
     // Only during its onData call: after it, the chunk may already hold another connection's bytes.
-    if (chunk < 0 || chunk !== this.readChunk) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'lease() takes the view passed to onData, during that call');
+    if (chunk < 0 || chunk !== this.readChunk) throw invalidArgValue('data', 'must be the view passed to onData, during that call', typeof data);
     pool.retain(chunk);
     return new PoolLease(pool, chunk, data);
   }
@@ -568,7 +564,11 @@ export class Connection implements Pollable, Carried, IdleTracked {
         reactor.bytesIn += rc;
         reactor.progress();
         this.lastActivity = reactor.now;
-        if (!this.discardInput) this.watch(this.handler.onData?.(this, bytes.subarray(0, rc)));
+        if (!this.discardInput) {
+          const view = bytes.subarray(0, rc);
+          if (pool.poison) pool.markView(view, this.readChunk);
+          this.watch(this.handler.onData?.(this, view));
+        }
         if (this.state !== 'open') return;
         if (pool.referencesOf(this.readChunk) > 1) {
           // Leased or queued for writing: hand it over, read into a fresh one.

@@ -2,7 +2,7 @@
  * Error classes and the code table. Callers branch on `err.code`, never on
  * the message or on `instanceof`.
  */
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 
 /**
  * Codes thrown for misuse, by the addon (native/napi.zig's `Code`) and by
@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_POLLER_STARTED: 'start() was called on a started poller',
   ERR_ZEPOLL_EVENTS_DETACHED: "the poller's events array was detached (transferred) or shrunk",
   ERR_ZEPOLL_NATIVE: 'a Node-API or libuv call failed inside the addon',
+  ERR_ZEPOLL_FD_NOT_OWNED: 'an fd zepoll did not open (nor was handed with adopt()) was passed to a call that acts on it',
+  ERR_ZEPOLL_FAULTS_DISABLED: 'setFaults() in a process not started with ZEPOLL_FAULT_INJECTION=1',
   ERR_ZEPOLL_LEASE_RELEASED: 'a pooled buffer was used after it went back to the pool',
   ERR_ZEPOLL_CONNECTION_CLOSED: 'a connection was written to (or used) after it closed',
   ERR_ZEPOLL_WRITE_AFTER_END: 'a connection was written to after end()',
@@ -106,7 +108,7 @@ export class ZepollSystemError extends Error {
   readonly port: number | undefined;
   constructor(rc: number, syscall: string, fd?: number, address?: string, port?: number) {
     const code = systemErrorName(rc);
-    super(address === undefined ? `${syscall} ${code}` : `${syscall} ${code} ${address}${port === undefined ? '' : `:${port}`}`);
+    super(systemErrorMessage(rc, code, syscall, address, port));
     this.name = 'ZepollSystemError';
     this.code = code;
     this.errno = rc;
@@ -115,6 +117,18 @@ export class ZepollSystemError extends Error {
     this.address = address;
     this.port = port;
   }
+}
+
+/**
+ * The message as Node words it: `connect ECONNREFUSED 127.0.0.1:1` (net's
+ * form) and, for listen, libuv's `listen EADDRINUSE: address already in use
+ * 127.0.0.1:8080`.
+ */
+function systemErrorMessage(rc: number, code: string, syscall: string, address: string | undefined, port: number | undefined): string {
+  const where = address === undefined ? '' : ` ${address}${port === undefined ? '' : `:${port}`}`;
+  if (syscall !== 'listen') return `${syscall} ${code}${where}`;
+  const description = getSystemErrorMap().get(rc)?.[1];
+  return description === undefined ? `${syscall} ${code}${where}` : `${syscall} ${code}: ${description}${where}`;
 }
 
 function systemErrorName(rc: number): string {

@@ -8,7 +8,7 @@ export { COUNTER, PollerCounters, openPoller } from './poller.js';
 export type { CounterName, OpenedPoller } from './poller.js';
 export { decodeAddress, formatIpv6, localAddress, peerAddress } from './address.js';
 export type { SocketAddress } from './address.js';
-export { DEFAULT_BACKLOG, DEFAULT_HOST, connectTcp, listenTcp, pipe, resolveHost, setNoDelay, socketPair } from './sockets.js';
+export { DEFAULT_BACKLOG, DEFAULT_HOST, adoptFd, connectTcp, disownFd, listenTcp, pipe, resolveHost, setNoDelay, socketPair } from './sockets.js';
 export type { ListenOptions, Listener } from './sockets.js';
 export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT } from './reactor.js';
 export type { Mode, ReactorOptions, ReactorStats } from './reactor.js';

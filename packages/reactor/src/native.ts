@@ -108,7 +108,30 @@ export interface Binding {
   socketPair(out: Int32Array): number;
   /** A non-blocking pipe: out[0] reads, out[1] writes. */
   pipe(out: Int32Array): number;
+  /** close(2) of an fd zepoll owns (it is forgotten first: a second close throws ERR_ZEPOLL_FD_NOT_OWNED). */
   close(fd: number): number;
+  /**
+   * Hands zepoll an fd it did not open, so its calls may act on it and close
+   * it. Returns 0, or -EBADF when the fd is not open. Every call that takes
+   * an fd refuses (ERR_ZEPOLL_FD_NOT_OWNED) one that zepoll neither opened
+   * nor was handed; sendfile's file fd is only read and need not be.
+   */
+  adopt(fd: number): number;
+  /** Makes zepoll forget an owned fd without closing it (the caller takes it back). Returns 0. */
+  disown(fd: number): number;
+  /** How many fds this thread's zepoll owns now (leak checks). */
+  ownedCount(): number;
+  /**
+   * Tests only, in a process started with ZEPOLL_FAULT_INJECTION=1 (else
+   * ERR_ZEPOLL_FAULTS_DISABLED): from now on, calls of each kind in
+   * `faultKinds` fail (or move fewer bytes) at `rates[i]` parts per million,
+   * decided by a PRNG seeded with `seed`. All rates 0 switches it off.
+   */
+  setFaults(seed: number, rates: Uint32Array): void;
+  /** Faults injected so far per kind (faultKinds order); returns the kind count. */
+  faultCounts(out: Float64Array): number;
+  /** The names of the fault kinds, in the order of setFaults' rates. */
+  readonly faultKinds: readonly string[];
   /** poll(2) over pollfds in place: per fd, [fd, events | revents << 16]. */
   poll(pollfds: Int32Array, count: number, timeoutMs: number): number;
   /** select(2) for readability over fds below 1024; ready fds go to `ready`. */

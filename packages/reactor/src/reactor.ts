@@ -10,6 +10,7 @@
 import { binding, constants, type NativePoller } from './native.js';
 import { EVENT_WORDS, EVENTS_MAX, GENERATION_MAX } from './limits.js';
 import { asError, errnoError, ZepollError } from './errors.js';
+import { callSafely } from './safe-call.js';
 import { booleanOption, integerOption, integerOrInfinityOption, oneOfOption, optionalFunction, optionsObject } from './validate.js';
 import { openPoller, PollerCounters, type CounterName } from './poller.js';
 import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
@@ -33,7 +34,17 @@ export interface Carried {
 }
 
 export interface ReactorOptions {
-  /** Registration rules (default 'et'): see DESIGN.md, "Modes". */
+  /**
+   * How connections are registered with epoll (default 'et'):
+   * - 'lt' (level-triggered): readable while unread bytes remain; reads up
+   *   to the quota per event, and epoll reports the rest next turn. Write
+   *   interest is armed only while bytes are queued (one epoll_ctl then).
+   * - 'et' (edge-triggered): registered once, never modified; reads until a
+   *   short read, EAGAIN or the quota, and a connection with bytes left is
+   *   carried over to the next turn by the scheduler. Fewest system calls.
+   * - 'oneshot': each event disables the fd until the reactor re-arms it
+   *   (one epoll_ctl per event); for handing connections between threads.
+   */
   readonly mode?: Mode;
   /** Bytes read per connection per turn (default 64 KiB); Infinity reads until EAGAIN. */
   readonly readQuota?: number;
@@ -130,6 +141,11 @@ function interestFor(mode: Mode): Interest {
 
 const MODES: readonly Mode[] = ['lt', 'et', 'oneshot'];
 
+/** The reactor's onError itself failed: logged, never rethrown. */
+function logLastResort(error: unknown): void {
+  logHandlerError(asError(error));
+}
+
 /** The documented default for a handler error nobody listens to: say it, keep serving. */
 function logHandlerError(error: Error): void {
   console.error('zepoll: a handler failed and its connection was closed (pass onError to handle this):', error);
@@ -183,6 +199,11 @@ export class Reactor {
   private closed: boolean;
   private readonly onBatch: (count: number) => void;
   private readonly unhandled: (error: Error) => void;
+  /**
+   * reportUnhandled(error, false), made once: the report callback for
+   * user callbacks that fail late (a rejected onClose, a throwing onError).
+   */
+  readonly reportLate: (error: unknown) => void;
 
   constructor(reactorOptions?: ReactorOptions) {
     // Every option is checked here, before any fd is opened.
@@ -196,6 +217,7 @@ export class Reactor {
     const attach = booleanOption('options.attach', options.attach, true);
     const ref = booleanOption('options.ref', options.ref, true);
     this.unhandled = optionalFunction('options.onError', options.onError) ?? logHandlerError;
+    this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
     this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(optionsObject('options.pool', options.pool));
     const opened = openPoller(capacity);
     this.poller = opened.native;
@@ -297,11 +319,8 @@ export class Reactor {
    */
   reportUnhandled(error: unknown, counted: boolean): void {
     if (!counted) this.handlerErrors += 1;
-    try {
-      this.unhandled(asError(error));
-    } catch (reportError) {
-      logHandlerError(asError(reportError)); // the reactor's own onError threw: the last resort
-    }
+    // The reactor's own onError failing (a throw or a rejection) is the last resort: logged.
+    callSafely(this.unhandled, null, asError(error), undefined, logLastResort);
   }
 
   /** Queues a flush of `owner`'s corked writes at the end of this turn. */

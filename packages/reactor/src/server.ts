@@ -6,7 +6,8 @@
  */
 import { binding, constants } from './native.js';
 import { ACCEPT_BATCH_MAX } from './limits.js';
-import { errnoError, invalidArgType, ZepollError } from './errors.js';
+import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
+import { callSafely } from './safe-call.js';
 import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
@@ -163,11 +164,7 @@ export class Server implements Pollable {
     }
     this.acceptErrorCount += 1;
     if (this.onError !== undefined) {
-      try {
-        this.onError(error instanceof Error ? error : new Error(String(error)), null);
-      } catch (reportError) {
-        this.reactor.reportUnhandled(reportError, false);
-      }
+      callSafely(this.onError, null, asError(error), null, this.reactor.reportLate);
     } else {
       this.reactor.reportUnhandled(error, true);
     }
@@ -197,11 +194,8 @@ export class Server implements Pollable {
           connection.closeGracefully();
           continue;
         }
-        try {
-          connection.handler.onServerClose(connection);
-        } catch (error) {
-          this.reactor.failOwner(connection, error); // that connection goes now; close() goes on for the others
-        }
+        // A throw or rejection fails that connection only; close() goes on for the others.
+        callSafely(connection.handler.onServerClose, connection.handler, connection, undefined, connection.failLate);
       }
     });
     return this.closing;

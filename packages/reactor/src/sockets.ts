@@ -77,3 +77,20 @@ export function pipe(): [number, number] {
   if (rc < 0) throw errnoError(rc, 'pipe2');
   return [fds[0]!, fds[1]!];
 }
+
+/**
+ * Hands zepoll an fd it did not open (a socket from elsewhere), so a
+ * Connection, the poller and close() may act on it. zepoll refuses every
+ * fd it neither opened nor adopted (ERR_ZEPOLL_FD_NOT_OWNED), so a wrong
+ * number can never close a descriptor that belongs to Node or libuv.
+ * @throws ZepollSystemError EBADF when `fd` is not open.
+ */
+export function adoptFd(fd: number): void {
+  const rc = binding.adopt(fd);
+  if (rc < 0) throw errnoError(rc, 'fcntl', fd);
+}
+
+/** zepoll forgets an fd it owns, without closing it: the caller takes it back. */
+export function disownFd(fd: number): void {
+  binding.disown(fd);
+}

@@ -49,7 +49,7 @@ interface SetupData {
 }
 
 type ToWorker = { type: 'close' } | { type: 'stats'; id: number };
-type FromWorker = { type: 'ready' } | { type: 'closed' } | { type: 'stats'; id: number; stats: unknown };
+type FromWorker = { type: 'ready' } | { type: 'closed'; error: string | null } | { type: 'stats'; id: number; stats: unknown };
 
 export const READY_TIMEOUT_MS_DEFAULT = 10_000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -73,10 +73,20 @@ export function workerSetup(): WorkerSetup {
           port.postMessage({ type: 'stats', id: message.id, stats: onStats?.() ?? null } satisfies FromWorker);
           return;
         }
-        void Promise.resolve(onClose()).then(() => {
-          port.postMessage({ type: 'closed' } satisfies FromWorker);
+        // onClose failing (a throw or a rejection) must not crash the worker, and through
+        // an unhandled 'error' on the Worker, the main process: it is reported instead.
+        const closed = (error?: unknown): void => {
+          port.postMessage({ type: 'closed', error: error === undefined ? null : String((error as Error | undefined)?.stack ?? error) } satisfies FromWorker);
           port.close(); // nothing else keeps the worker's loop alive
-        });
+        };
+        let result: unknown;
+        try {
+          result = onClose();
+        } catch (error) {
+          closed(error);
+          return;
+        }
+        Promise.resolve(result).then(() => closed(), closed);
       });
       port.postMessage({ type: 'ready' } satisfies FromWorker);
     },
@@ -89,11 +99,25 @@ export class WorkerGroup {
   readonly workers: readonly Worker[];
   private nextStatsId: number;
 
+  /**
+   * What went wrong in the workers after they were ready: an uncaught
+   * error in a worker (its 'error' event, which unheard would end this
+   * process) or an onClose that threw or rejected. Reported, never thrown.
+   */
+  readonly errors: Error[];
+
   constructor(host: string, port: number, workers: Worker[]) {
     this.host = host;
     this.port = port;
     this.workers = workers;
     this.nextStatsId = 0;
+    this.errors = [];
+    for (const worker of workers) {
+      worker.on('error', (error: Error) => void this.errors.push(error));
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'closed' && message.error !== null) this.errors.push(new ZepollError('ERR_ZEPOLL_HANDLER', `a worker's onClose failed: ${message.error}`));
+      });
+    }
   }
 
   /** Each worker's answer to its onStats. */

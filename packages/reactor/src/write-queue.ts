@@ -6,7 +6,7 @@
  */
 import type { NativePoller } from './native.js';
 import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
-import { errnoError, ZepollError } from './errors.js';
+import { errnoError, ZepollRangeError } from './errors.js';
 import type { BufferPool } from './buffer-pool.js';
 
 const EAGAIN = -11;
@@ -63,7 +63,10 @@ export class WriteQueue {
   /** Queues `data` without copying; a pooled view keeps its chunk until written. */
   push(data: Uint8Array): void {
     const chunk = this.pool.chunkOf(data);
-    if (chunk >= 0) this.pool.retain(chunk);
+    if (chunk >= 0) {
+      this.pool.checkView(data, chunk);
+      this.pool.retain(chunk);
+    }
     this.entries.push(data);
     this.chunks.push(chunk);
     this.bytes += data.byteLength;
@@ -130,7 +133,7 @@ export class WriteQueue {
       }
       if (rc === 0) {
         // The file ended before `length`: the peer was promised bytes that do not exist.
-        segment.reject(new ZepollError('ERR_OUT_OF_RANGE', `the file ended ${segment.remaining} bytes before the length asked`));
+        segment.reject(new ZepollRangeError('ERR_OUT_OF_RANGE', `the file ended ${segment.remaining} bytes before the length asked`));
         this.shift();
         this.failedSyscall = 'sendfile';
         return -5; // EIO: the connection cannot go on with a short body

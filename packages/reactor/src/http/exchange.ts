@@ -14,6 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import type { IdleTracked } from '../reactor.js';
 import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
+import { callSafely, isThenable } from '../safe-call.js';
 import type { ResolvedHttpLimits } from './limits.js';
 import { HttpParseError, RequestParser } from './parser.js';
 import type { HttpRequest } from './request.js';
@@ -37,9 +38,6 @@ export interface ExchangeSettings {
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   readonly parser: RequestParser;
@@ -139,6 +137,16 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     if (this.stopped || this.closing || !this.parser.inRequest) return;
     const inHead = this.parser.inHead && this.settings.headersTimeoutMs <= this.settings.requestTimeoutMs;
     this.reject(408, inHead ? `request head not complete within ${this.settings.headersTimeoutMs} ms` : `request not complete within ${this.settings.requestTimeoutMs} ms`);
+  }
+
+  /** A callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
+  callbackFailed(response: HttpResponse, error: unknown): void {
+    const request = response === this.current ? this.currentRequest : null;
+    if (request !== null) {
+      this.handlerFailed(error, request, response);
+      return;
+    }
+    this.connection.reactor.reportUnhandled(error, false); // the response is done with: nothing left to answer
   }
 
   responseDone(response: HttpResponse, keepAlive: boolean): void {
@@ -291,11 +299,8 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       reactor.reportUnhandled(error, false);
     } else {
       reactor.noteHandlerError();
-      try {
-        this.settings.onError(error, request);
-      } catch (reportError) {
-        reactor.reportUnhandled(reportError, false); // onError's own failure must not replace the handler's error
-      }
+      // onError's own failure (a throw or a rejection) must not replace the handler's error: the reactor's gets it.
+      callSafely(this.settings.onError, null, error, request, reactor.reportLate);
     }
     if (!this.connection.isOpen || response.finished) return; // a complete response stands; nothing to undo
     if (response.sent) {
@@ -307,6 +312,8 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
 
   /** Answers `status` (unless a response is under way), then closes: nothing more is read. */
   private reject(status: number, message: string): void {
+    // A handler reading a streamed body learns why it ends: the parse error, not a departed client.
+    this.body?.fail(new HttpParseError(status, message));
     this.closing = true;
     this.stopped = true;
     this.lastActivity = Infinity;

@@ -8,7 +8,9 @@
  * string or bytes, a header with CR/LF, a body that contradicts a declared
  * Content-Length throw at once and nothing reaches the wire.
  */
-import { outOfRange, invalidArgValue, ZepollError } from '../errors.js';
+import { fstatSync } from 'node:fs';
+import { errnoError, invalidArgType, outOfRange, invalidArgValue, ZepollError, ZepollRangeError } from '../errors.js';
+import { callSafely } from '../safe-call.js';
 import { checkSendFileArguments, type Connection } from '../connection.js';
 import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, encodeHead, FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
 import { bodyBytes, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
@@ -22,13 +24,44 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export interface ResponseOwner {
   /** The response is complete; `keepAlive` says whether the next request may follow. */
   responseDone(response: HttpResponse, keepAlive: boolean): void;
+  /** A callback given to onDrain or onClose threw or rejected. */
+  callbackFailed(response: HttpResponse, error: unknown): void;
 }
 
 type Streaming = 'none' | 'chunked' | 'close' | 'length';
 
+/**
+ * A final status: 200..999 (1xx are interim responses; this layer sends
+ * 100 Continue itself and supports no upgrade).
+ */
 function checkStatus(name: string, status: unknown): number {
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) throw outOfRange(name, 'an integer >= 100 and <= 999', status);
+  if (typeof status !== 'number') throw invalidArgType(name, 'of type number', status);
+  if (!Number.isInteger(status) || status < 200 || status > 999) throw outOfRange(name, 'an integer >= 200 and <= 999 (a final status)', status);
   return status;
+}
+
+/** RFC 9110 6.4.1, 15.3.5, 15.4.5: 204 and 304 responses have no content, and no framing for one. */
+function hasNoContent(status: number): boolean {
+  return status === 204 || status === 304;
+}
+
+/**
+ * The file behind `fd` is a regular file holding offset + length bytes:
+ * checked before the head is committed, so a bad fd, a directory or a
+ * short file fails the handler (a 500) instead of a 200 with a cut body.
+ */
+function checkFileRange(fd: number, offset: number, length: number): void {
+  let size: number;
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw invalidArgValue('fd', 'is not a regular file', fd);
+    size = stats.size;
+  } catch (error) {
+    const errno = (error as { errno?: number }).errno;
+    if (typeof errno === 'number' && errno < 0) throw errnoError(errno, 'fstat', fd);
+    throw error;
+  }
+  if (offset + length > size) throw new ZepollRangeError('ERR_OUT_OF_RANGE', `The file of fd ${fd} has ${size} bytes; offset ${offset} + length ${length} is past its end`);
 }
 
 export class HttpResponse {
@@ -44,9 +77,11 @@ export class HttpResponse {
   /** Body bytes sent so far within a declared Content-Length. */
   private lengthSent: number;
   private finishedFlag: boolean;
-  private drainCallback: (() => void) | null;
-  private closeCallback: ((aborted: boolean) => void) | null;
+  private drainCallback: (() => unknown) | null;
+  private closeCallback: ((aborted: boolean) => unknown) | null;
   private closedFlag: boolean;
+  /** A callback given to onDrain/onClose failed: the owner treats it as the handler failing (made on first use). */
+  private reportCallbackCache: ((error: unknown) => void) | null;
 
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
@@ -63,6 +98,12 @@ export class HttpResponse {
     this.drainCallback = null;
     this.closeCallback = null;
     this.closedFlag = false;
+    this.reportCallbackCache = null;
+  }
+
+  private get reportCallback(): (error: unknown) => void {
+    this.reportCallbackCache ??= (error: unknown): void => this.owner.callbackFailed(this, error);
+    return this.reportCallbackCache;
   }
 
   get finished(): boolean {
@@ -120,6 +161,7 @@ export class HttpResponse {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'end() called twice');
     const bytes = body === undefined ? undefined : bodyBytes('body', body);
     const length = bytes?.byteLength ?? 0;
+    if (length > 0) this.refuseContent();
     if (!this.headersSent) this.checkWholeBody(length);
     else if (this.streaming === 'length' && this.lengthSent + length !== this.headers.declaredLength) {
       throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `end() would leave ${this.headers.declaredLength - this.lengthSent - length} bytes of the declared Content-Length unsent`);
@@ -130,7 +172,9 @@ export class HttpResponse {
       return;
     }
     const sendBody = bytes !== undefined && length > 0 && !this.headOnly;
-    if (!this.headersSent) {
+    if (!this.headersSent && hasNoContent(this.statusCode)) {
+      this.connection.write(this.head(FRAMING_NONE)); // no body and no framing: the status says there is none
+    } else if (!this.headersSent) {
       if (this.headers.chunked && this.versionMinor === 1) {
         this.streaming = 'chunked';
         this.sendChunks(this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true);
@@ -149,7 +193,15 @@ export class HttpResponse {
 
   /** Sends `value` as JSON (Content-Type application/json unless one is set). */
   json(value: unknown, status?: number): void {
-    const text = JSON.stringify(value);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      // A cycle, a BigInt, a throwing toJSON: coded, with the reason.
+      const failure = invalidArgValue('value', `cannot be sent as JSON (${(error as Error).message})`, typeof value);
+      (failure as { cause?: unknown }).cause = error;
+      throw failure;
+    }
     if (text === undefined) throw invalidArgValue('value', 'cannot be sent as JSON', value);
     if (status !== undefined) this.statusCode = checkStatus('status', status);
     if (!this.headersSent && !this.headers.has('content-type')) this.headers.set('Content-Type', JSON_TYPE);
@@ -169,6 +221,8 @@ export class HttpResponse {
       return;
     }
     checkSendFileArguments(fd, offset, length); // before the head is queued: a bad argument sends nothing
+    checkFileRange(fd, offset, length);
+    if (length > 0) this.refuseContent();
     this.checkWholeBody(length);
     this.connection.write(this.head(length));
     try {
@@ -188,12 +242,15 @@ export class HttpResponse {
   write(chunk: string | Uint8Array): boolean {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'write() after end()');
     const bytes = bodyBytes('chunk', chunk);
+    if (bytes.byteLength > 0) this.refuseContent();
     const declared = this.headers.declaredLength;
     if (declared !== LENGTH_UNDECLARED && !this.headOnly && this.lengthSent + bytes.byteLength > declared) {
       throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `write() past the declared Content-Length of ${declared}`);
     }
     if (this.connection.writableEnded) return false;
-    if (!this.headersSent) {
+    if (!this.headersSent && hasNoContent(this.statusCode)) {
+      this.connection.write(this.head(FRAMING_NONE)); // write('') on a 204/304: the head, nothing to stream
+    } else if (!this.headersSent) {
       if (declared !== LENGTH_UNDECLARED) this.streaming = 'length';
       else this.streaming = this.versionMinor === 1 ? 'chunked' : 'close';
       const framing = this.streaming === 'length' ? declared : this.streaming === 'chunked' ? FRAMING_CHUNKED : FRAMING_NONE;
@@ -206,7 +263,7 @@ export class HttpResponse {
   }
 
   /** Runs `callback` once, when the connection's write queue has drained. */
-  onDrain(callback: () => void): void {
+  onDrain(callback: () => unknown): void {
     this.drainCallback = callback;
   }
 
@@ -215,9 +272,9 @@ export class HttpResponse {
    * true when the connection closed first (the client went away; the
    * request's `signal` aborts too).
    */
-  onClose(callback: (aborted: boolean) => void): void {
+  onClose(callback: (aborted: boolean) => unknown): void {
     if (this.closedFlag) {
-      queueMicrotask(() => callback(!this.finishedFlag));
+      queueMicrotask(() => callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback));
       return;
     }
     this.closeCallback = callback;
@@ -227,7 +284,7 @@ export class HttpResponse {
   drained(): void {
     const callback = this.drainCallback;
     this.drainCallback = null;
-    callback?.();
+    if (callback !== null) callSafely(callback, null, undefined, undefined, this.reportCallback);
   }
 
   /** Called by the HTTP connection: the response is done with (finished, or its connection closed). */
@@ -236,7 +293,12 @@ export class HttpResponse {
     this.closedFlag = true;
     const callback = this.closeCallback;
     this.closeCallback = null;
-    callback?.(!this.finishedFlag);
+    if (callback !== null) callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback);
+  }
+
+  /** 204 and 304 carry no content: a body for one is a mistake, never bytes on the wire. */
+  private refuseContent(): void {
+    if (hasNoContent(this.statusCode)) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `a ${this.statusCode} response has no content (RFC 9110); the body was not sent`);
   }
 
   private refuseAfterHead(call: string): void {
