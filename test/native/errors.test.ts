@@ -213,3 +213,13 @@ t.test('poller.ts refuses an addon that counts other calls', async (t) => {
   t.doesNotThrow(() => checkCounterNames(binding.counterNames));
   t.throws(() => checkCounterNames(['read']), /differ from poller.ts/);
 });
+
+t.test('fault injection is refused unless the process allowed it; its counts are readable', (t) => {
+  t.same(binding.faultKinds, ['read_error', 'write_error', 'short_read', 'short_write', 'accept_error', 'ctl_error', 'sendfile_error', 'splice_error']);
+  t.throws(() => binding.setFaults(1, new Uint32Array(binding.faultKinds.length)), { code: 'ERR_ZEPOLL_FAULTS_DISABLED', message: /ZEPOLL_FAULT_INJECTION=1/ }, 'this process was not started with ZEPOLL_FAULT_INJECTION=1');
+  const counts = new Float64Array(binding.faultKinds.length);
+  t.equal(binding.faultCounts(counts), binding.faultKinds.length);
+  t.same([...counts], new Array<number>(binding.faultKinds.length).fill(0), 'none injected here');
+  t.throws(() => binding.faultCounts(new Float64Array(2)), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"out"/ });
+  t.end();
+});

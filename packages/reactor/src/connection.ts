@@ -15,12 +15,12 @@ import type { Lease } from './buffer-pool.js';
 import { Lease as PoolLease } from './buffer-pool.js';
 import { peerAddress, localAddress, type SocketAddress } from './address.js';
 import { callSafely, isThenable } from './safe-call.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX, ENOTCONN } from './errno.js';
 import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, type ConnectionHandler, type ConnectionOptions } from './handler.js';
 
 export { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './handler.js';
 export type { ConnectionHandler, ConnectionOptions, HandlerResult } from './handler.js';
 
-const EAGAIN = -11;
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
 /** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
 const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
@@ -548,6 +548,7 @@ export class Connection implements Pollable, Carried, IdleTracked {
     const pool = reactor.pool;
     const poller = reactor.poller;
     let budget = quota;
+    let interrupted = 0;
     for (;;) {
       if (this.readChunk < 0) {
         this.readChunk = pool.acquire();
@@ -586,6 +587,10 @@ export class Connection implements Pollable, Carried, IdleTracked {
         continue;
       }
       if (rc === EAGAIN) return;
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1; // a signal, not the socket: read again
+        continue;
+      }
       if (rc === 0) {
         this.peerEnd();
         return;
@@ -613,11 +618,11 @@ export class Connection implements Pollable, Carried, IdleTracked {
     if (this.writeShut) return;
     this.writeShut = true;
     const rc = binding.shutdown(this.fd, constants.SHUT_WR);
-    if (rc < 0 && rc !== -107) {
-      this.destroy(errnoError(rc, 'shutdown', this.fd)); // ENOTCONN (-107): the peer already reset
+    if (rc < 0 && rc !== ENOTCONN) {
+      this.destroy(errnoError(rc, 'shutdown', this.fd)); // ENOTCONN: the peer already reset
       return;
     }
-    if (this.peerEnded || rc === -107) this.destroy();
+    if (this.peerEnded || rc === ENOTCONN) this.destroy();
   }
 
   /** Outside a turn: write now. Inside one: at the turn's end, with the turn's other writes. */

@@ -10,9 +10,9 @@
 import { binding, constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './sockets.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
-const EAGAIN = -11;
 /** Bytes asked of one splice: a pipe holds 16 pages (64 KiB) by default. */
 const PIPE_SIZE = 64 * 1024;
 const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
@@ -52,9 +52,14 @@ class Direction {
     // Every way out of this turn leaves a future event: EAGAIN, end, an
     // error, a full target (its writability resumes us) or a carry-over.
     this.source.edgeSafe = true;
+    let interrupted = 0;
     while (budget > 0 && !this.ended) {
       const rc = poller.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
       if (rc === EAGAIN) return;
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1;
+        continue;
+      }
       if (rc < 0) {
         this.relay.fail(errnoError(rc, 'splice', this.source.fd));
         return;
@@ -86,8 +91,13 @@ class Direction {
   /** Moves the pipe's bytes to the target. False while the target is full. */
   private drain(): boolean {
     const reactor = this.target.reactor;
+    let interrupted = 0;
     while (this.pending > 0) {
       const rc = reactor.poller.splice(this.pipeRead, this.target.fd, this.pending, SPLICE_FLAGS);
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1;
+        continue;
+      }
       if (rc === EAGAIN) {
         this.source.pause(); // no more reading until the target takes bytes
         this.target.awaitWritable();

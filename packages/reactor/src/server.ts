@@ -8,17 +8,15 @@ import { binding, constants } from './native.js';
 import { ACCEPT_BATCH_MAX } from './limits.js';
 import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { callSafely } from './safe-call.js';
+import { EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } from './errno.js';
 import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
 import { Reactor, type Pollable } from './reactor.js';
 import { booleanOption, integerOption, integerOrInfinityOption, optionalFunction, optionsObject } from './validate.js';
 
-const EAGAIN = -11;
-const EMFILE = -24;
-const ENFILE = -23;
-/** Errors of one accepted connection (it died in the backlog): skip it, keep accepting. */
-const ACCEPT_TRANSIENT = new Set([-103 /* ECONNABORTED */, -71 /* EPROTO */, -4 /* EINTR */, -105 /* ENOBUFS */, -12 /* ENOMEM */]);
+/** Errors of one accepted connection (it died in the backlog), or of the moment: skip it, keep accepting. */
+const ACCEPT_TRANSIENT = new Set([ECONNABORTED, EPROTO, EINTR, ENOBUFS, ENOMEM]);
 
 export interface ServerOptions extends ConnectionOptions, ListenOptions {
   /** Most open connections; further ones are accepted and closed at once (default Infinity). */

@@ -7,9 +7,9 @@
 import type { NativePoller } from './native.js';
 import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollRangeError } from './errors.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
 import type { BufferPool } from './buffer-pool.js';
 
-const EAGAIN = -11;
 
 /** Part of a file to send: `remaining` bytes from `offset`. */
 export class FileSegment {
@@ -80,6 +80,7 @@ export class WriteQueue {
   /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
   flush(poller: NativePoller, fd: number): number {
     this.written = 0;
+    let interrupted = 0;
     const entries = this.entries;
     while (entries.length > 0) {
       const head = entries[0]!;
@@ -99,6 +100,10 @@ export class WriteQueue {
       const rc = count === 1 ? poller.write(fd, head, 0, head.byteLength) : poller.writev(fd, entries as Uint8Array[], count);
       if (rc < 0) {
         if (rc === EAGAIN) return BLOCKED;
+        if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+          interrupted += 1; // a signal, not the socket: write again
+          continue;
+        }
         this.failedSyscall = count === 1 ? 'write' : 'writev';
         return rc;
       }
@@ -122,9 +127,14 @@ export class WriteQueue {
   }
 
   private sendFile(poller: NativePoller, fd: number, segment: FileSegment): number {
+    let interrupted = 0;
     while (segment.remaining > 0) {
       const rc = poller.sendfile(fd, segment.fd, segment.offset, Math.min(segment.remaining, IO_SIZE_MAX));
       if (rc === EAGAIN) return BLOCKED;
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1;
+        continue;
+      }
       if (rc < 0) {
         this.failedSyscall = 'sendfile';
         segment.reject(errnoError(rc, 'sendfile', segment.fd));
@@ -136,7 +146,7 @@ export class WriteQueue {
         segment.reject(new ZepollRangeError('ERR_OUT_OF_RANGE', `the file ended ${segment.remaining} bytes before the length asked`));
         this.shift();
         this.failedSyscall = 'sendfile';
-        return -5; // EIO: the connection cannot go on with a short body
+        return EIO; // the connection cannot go on with a short body
       }
       segment.offset += rc;
       segment.remaining -= rc;
