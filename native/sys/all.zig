@@ -7,4 +7,6 @@ test {
     _ = @import("compare.zig");
     _ = @import("owned.zig");
     _ = @import("faults.zig");
+    // Not in sys/, but plain Zig too: its test runs here (the module root is native/).
+    _ = @import("../counters.zig");
 }

@@ -8,6 +8,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
+import { coreOf } from '../../packages/reactor/src/core.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { connect, roundTrip, sha256 } from '../helpers/net-client.js';
 import { trackFds } from '../helpers/fds.js';
@@ -44,7 +45,7 @@ t.test('ET debug: a read hook that stops early is reported', async (t) => {
   const server = new Server(reactor, {
     onOpen: (connection) => {
       // Reads 4 bytes and returns: no EAGAIN, no carry-over.
-      connection.readHook = () => void reactor.poller.read(connection.fd, scratch, 0, scratch.length);
+      connection.reader.hook = () => void coreOf(reactor).backend.receive(connection.fd, scratch, 0, scratch.length);
     },
   });
   const socket = await connect(server.port);

@@ -11,10 +11,12 @@ import { FIXTURES } from '../helpers/child.js';
 import { openFdCount } from '../helpers/fds.js';
 
 const CONNECTIONS_MAX = 400;
+/** A worker transpiles its TypeScript entry under the test loader: slow on a busy machine. A bound, not a target. */
+const READY_TIMEOUT_MS = 60_000;
 
 t.test('two reactors in worker threads share a port and both accept', async (t) => {
   const before = openFdCount();
-  const group = await startWorkers({ entry: new URL(`file://${FIXTURES}echo-worker.ts`), count: 2, pin: true });
+  const group = await startWorkers({ entry: new URL(`file://${FIXTURES}echo-worker.ts`), count: 2, pin: true, readyTimeoutMs: READY_TIMEOUT_MS });
   t.ok(group.port > 0);
   const accepted = (): Promise<number[]> => group.stats().then((all) => (all as Array<{ accepted: number }>).map((one) => one.accepted));
   let sent = 0;
@@ -45,7 +47,7 @@ t.test('misuse: workerSetup outside a worker, a bad count, a worker that dies be
 
 t.test("a worker's onClose that throws or rejects lands in group.errors; the main process goes on", async (t) => {
   const before = openFdCount();
-  const group = await startWorkers({ entry: new URL(`file://${FIXTURES}failing-close-worker.ts`), count: 2 });
+  const group = await startWorkers({ entry: new URL(`file://${FIXTURES}failing-close-worker.ts`), count: 2, readyTimeoutMs: READY_TIMEOUT_MS });
   await group.close();
   const messages = group.errors.map((error) => `${(error as { code?: string }).code}: ${/onClose (threw|rejected)/.exec(error.message)?.[0]}`).sort();
   t.same(messages, ['ERR_ZEPOLL_HANDLER: onClose rejected', 'ERR_ZEPOLL_HANDLER: onClose threw']);

@@ -9,7 +9,9 @@ import { errnoError, invalidArgType, ZepollError, ZepollSystemError } from './er
 import { connectTcp, DEFAULT_HOST, resolveHost, setNoDelay } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX } from './handler.js';
-import { Reactor, type Pollable } from './reactor.js';
+import { Reactor } from './reactor.js';
+import { coreOf, type Core } from './core.js';
+import type { Owner } from './backend/backend.js';
 import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 
 export interface ConnectOptions extends ConnectionOptions {
@@ -25,27 +27,31 @@ export interface ConnectOptions extends ConnectionOptions {
 export const CONNECT_TIMEOUT_MS_DEFAULT = 5000;
 
 /** The fd while the kernel completes the handshake: writable means done, SO_ERROR says how. */
-class PendingConnect implements Pollable {
+class PendingConnect implements Owner {
   readonly fd: number;
   generation: number;
-  private readonly reactor: Reactor;
+  interest: number;
+  inEvent: boolean;
+  private readonly core: Core;
   private readonly onDone: (error: Error | null) => void;
   private readonly timer: NodeJS.Timeout;
   private readonly address: string;
   private readonly port: number;
   private settled: boolean;
 
-  constructor(reactor: Reactor, fd: number, address: string, port: number, timeoutMs: number, onDone: (error: Error | null) => void) {
-    this.reactor = reactor;
+  constructor(core: Core, fd: number, address: string, port: number, timeoutMs: number, onDone: (error: Error | null) => void) {
+    this.core = core;
     this.fd = fd;
     this.generation = 0;
+    this.interest = 0;
+    this.inEvent = false;
     this.onDone = onDone;
     this.address = address;
     this.port = port;
     this.settled = false;
     // Registered before the timer starts: a refused registration (a closed
     // reactor) must leave no timer behind to close the fd a second time.
-    reactor.register(this, constants.EPOLLOUT);
+    core.open(this, 'connecting');
     this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${address}:${port} did not complete in ${timeoutMs} ms`), true), timeoutMs);
   }
 
@@ -63,8 +69,8 @@ class PendingConnect implements Pollable {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.reactor.unregister(this);
-    if (closeFd) this.reactor.closeFd(this.fd);
+    this.core.backend.forget(this);
+    if (closeFd) this.core.backend.closeFd(this.fd);
     this.onDone(error);
   }
 }
@@ -117,14 +123,14 @@ function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: 
       try {
         connection.open();
       } catch (openError) {
-        if (connection.opened) reactor.failOwner(connection, openError); // onOpen threw: a handler error
+        if (connection.opened) coreOf(reactor).failOwner(connection, openError); // onOpen threw: a handler error
         reject(openError);
         return;
       }
       resolve(connection);
     };
     try {
-      new PendingConnect(reactor, fd, host, port, options.timeoutMs, done);
+      new PendingConnect(coreOf(reactor), fd, host, port, options.timeoutMs, done);
     } catch (error) {
       binding.close(fd);
       reject(error);

@@ -3,6 +3,8 @@
  * EventEmitter on the hot path) and the per-connection options.
  */
 import type { Connection } from './connection.js';
+import type { Core } from './core.js';
+import { callSafely } from './safe-call.js';
 import { booleanOption, handlerMethods, handlerObject, integerOption, integerOrInfinityOption } from './validate.js';
 
 /**
@@ -110,3 +112,14 @@ export function checkHandler<T extends object>(name: string, handler: T): T {
   return handler;
 }
 
+
+/** Where a connection's error goes when its handler has no onError (a server's onError). */
+export type ErrorFallback = (error: Error, connection: Connection) => void;
+
+/** The error goes to the handler's onError, else the owner's, else (a handler's own failure) the reactor's. */
+export function routeError(connection: Connection, error: Error, handlerFailed: boolean, core: Core): void {
+  const handler = connection.handler;
+  if (handler.onError !== undefined) callSafely(handler.onError, handler, connection, error, core.reportLate);
+  else if (connection.errorFallback !== null) callSafely(connection.errorFallback, null, error, connection, core.reportLate);
+  else if (handlerFailed) core.reportUnhandled(error, true);
+}

@@ -14,8 +14,10 @@ export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT } from './r
 export type { Mode, ReactorOptions, ReactorStats } from './reactor.js';
 export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT, POISON_BYTE } from './buffer-pool.js';
 export type { BufferPoolOptions, BufferPoolStats } from './buffer-pool.js';
-export { Connection, HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './connection.js';
-export type { ConnectionHandler, ConnectionOptions, ErrorFallback, WriteData } from './connection.js';
+export { Connection } from './connection.js';
+export { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT } from './handler.js';
+export type { ConnectionHandler, ConnectionOptions, ErrorFallback } from './handler.js';
+export type { WriteData } from './write-arguments.js';
 export type { HandlerResult } from './handler.js';
 export { forward } from './forward.js';
 export { Server, ACCEPT_BACKOFF_MS_DEFAULT, CLOSE_TIMEOUT_MS_DEFAULT } from './server.js';

@@ -10,6 +10,7 @@
 import { binding, constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './sockets.js';
+import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
@@ -46,15 +47,15 @@ class Direction {
   /** Source readable (or carried over): splice in, under the quota, and pass on. */
   pump(): void {
     if (!this.drain()) return;
-    const reactor = this.source.reactor;
-    const poller = reactor.poller;
-    let budget = reactor.readQuota;
+    const core = coreOf(this.source.reactor);
+    const backend = core.backend;
+    let budget = core.readQuota;
     // Every way out of this turn leaves a future event: EAGAIN, end, an
     // error, a full target (its writability resumes us) or a carry-over.
-    this.source.edgeSafe = true;
+    this.source.reader.edgeSafe = true;
     let interrupted = 0;
     while (budget > 0 && !this.ended) {
-      const rc = poller.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
+      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
       if (rc === EAGAIN) return;
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
@@ -72,11 +73,11 @@ class Direction {
       }
       this.pending += rc;
       budget -= rc;
-      reactor.bytesIn += rc;
-      reactor.progress();
+      core.metrics.bytesIn += rc;
+      core.progress();
       if (!this.drain()) return;
     }
-    if (budget <= 0 && reactor.mode === 'et') reactor.scheduler.carry(this.source);
+    if (budget <= 0 && backend.policy.carryLeftover) core.scheduler.carry(this.source); // no edge will come for what is left
   }
 
   /** Target writable again: empty the pipe, then read on. */
@@ -90,10 +91,10 @@ class Direction {
 
   /** Moves the pipe's bytes to the target. False while the target is full. */
   private drain(): boolean {
-    const reactor = this.target.reactor;
+    const core = coreOf(this.target.reactor);
     let interrupted = 0;
     while (this.pending > 0) {
-      const rc = reactor.poller.splice(this.pipeRead, this.target.fd, this.pending, SPLICE_FLAGS);
+      const rc = core.backend.splice(this.pipeRead, this.target.fd, this.pending, SPLICE_FLAGS);
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
         continue;
@@ -109,8 +110,8 @@ class Direction {
       }
       this.pending -= rc;
       this.moved += rc;
-      reactor.bytesOut += rc;
-      reactor.progress();
+      core.metrics.bytesOut += rc;
+      core.progress();
     }
     if (this.ended) this.relay.ended(this, this.target);
     return true;
@@ -119,6 +120,38 @@ class Direction {
   closePipe(): void {
     binding.close(this.pipeRead);
     binding.close(this.pipeWrite);
+  }
+}
+
+/**
+ * A side's handler while relayed: the owner's handler object is kept as
+ * given (a class instance keeps its prototype and `this`) and told of
+ * errors and the close; everything else is the relay's.
+ */
+class RelayHandler implements ConnectionHandler {
+  /** The owner's, when it has them (called on the owner, so its `this` holds). */
+  readonly onTimeout?: (connection: Connection) => unknown;
+  readonly onServerClose?: (connection: Connection) => unknown;
+  private readonly relay: Relay;
+  private readonly owner: ConnectionHandler;
+
+  constructor(relay: Relay, owner: ConnectionHandler) {
+    this.relay = relay;
+    this.owner = owner;
+    if (owner.onTimeout !== undefined) this.onTimeout = (connection) => owner.onTimeout!(connection);
+    if (owner.onServerClose !== undefined) this.onServerClose = (connection) => owner.onServerClose!(connection);
+  }
+
+  onError(connection: Connection, error: Error): void {
+    this.owner.onError?.(connection, error);
+  }
+
+  onClose(connection: Connection, error?: Error): void {
+    try {
+      this.owner.onClose?.(connection, error);
+    } finally {
+      this.relay.sideClosed(error);
+    }
   }
 }
 
@@ -154,8 +187,8 @@ export class Relay {
     this.handlers = [a.handler, b.handler];
     a.handler = this.wrap(this.handlers[0]);
     b.handler = this.wrap(this.handlers[1]);
-    a.readHook = () => this.aToB.pump();
-    b.readHook = () => this.bToA.pump();
+    a.reader.hook = () => this.aToB.pump();
+    b.reader.hook = () => this.bToA.pump();
     a.writableHook = () => this.bToA.resume();
     b.writableHook = () => this.aToB.resume();
     // An owner may have paused them until the relay was ready.
@@ -172,14 +205,12 @@ export class Relay {
 
   /** The owner's handler, told of errors and close; a close of either side ends the relay. */
   private wrap(handler: ConnectionHandler): ConnectionHandler {
-    return {
-      ...handler,
-      onError: (connection, error) => handler.onError?.(connection, error),
-      onClose: (connection, error) => {
-        handler.onClose?.(connection, error);
-        this.finish(error);
-      },
-    };
+    return new RelayHandler(this, handler);
+  }
+
+  /** Called by a side's handler when that side closed. */
+  sideClosed(error: Error | undefined): void {
+    this.finish(error);
   }
 
   /** A direction ended and its pipe is empty: half-close the target; both ended: done. */

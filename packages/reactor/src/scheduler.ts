@@ -5,7 +5,7 @@
  * were queued when it began, in queue order, so the start rotates and no
  * connection can be served twice while another waits.
  */
-import type { Carried } from './reactor.js';
+import type { Carried } from './core.js';
 
 export class Scheduler {
   carryOvers: number;

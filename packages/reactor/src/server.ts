@@ -12,7 +12,9 @@ import { EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } 
 import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
-import { Reactor, type Pollable } from './reactor.js';
+import { Reactor } from './reactor.js';
+import { coreOf, type Core } from './core.js';
+import type { Owner } from './backend/backend.js';
 import { booleanOption, integerOption, integerOrInfinityOption, optionalFunction, optionsObject } from './validate.js';
 
 /** Errors of one accepted connection (it died in the backlog), or of the moment: skip it, keep accepting. */
@@ -48,13 +50,16 @@ export const ACCEPT_BACKOFF_MS_DEFAULT = 100;
 export const ACCEPT_BATCH_DEFAULT = 64;
 export const CLOSE_TIMEOUT_MS_DEFAULT = 5000;
 
-export class Server implements Pollable {
+export class Server implements Owner {
   readonly reactor: Reactor;
   readonly handler: ConnectionHandler;
   readonly listener: Listener;
   readonly fd: number;
   generation: number;
+  interest: number;
+  inEvent: boolean;
   readonly connections: Set<Connection>;
+  private readonly core: Core;
   private readonly connectionOptions: ResolvedConnectionOptions;
   private readonly noDelay: boolean;
   private readonly onError: ((error: Error, connection: Connection | null) => void) | undefined;
@@ -84,6 +89,7 @@ export class Server implements Pollable {
     checkHandler('handler', handler);
     const options = optionsObject('options', serverOptions);
     this.reactor = reactor;
+    this.core = coreOf(reactor);
     this.handler = handler;
     this.connectionOptions = resolveConnectionOptions(options);
     this.noDelay = booleanOption('options.noDelay', options.noDelay, true);
@@ -94,6 +100,8 @@ export class Server implements Pollable {
     this.acceptBuffer = new Int32Array(batch);
     this.connections = new Set();
     this.generation = 0;
+    this.interest = 0;
+    this.inEvent = false;
     this.accepting = true;
     this.listening = true;
     this.backoffTimer = null;
@@ -114,7 +122,7 @@ export class Server implements Pollable {
     this.listener = listenTcp(options);
     this.fd = this.listener.fd;
     try {
-      reactor.register(this, constants.EPOLLIN);
+      this.core.open(this, 'listener');
     } catch (error) {
       binding.close(this.fd);
       throw error;
@@ -131,9 +139,8 @@ export class Server implements Pollable {
 
   handleEvent(): void {
     if (!this.accepting) return;
-    const reactor = this.reactor;
     const accepted = this.acceptBuffer;
-    const rc = reactor.poller.accept(this.fd, accepted);
+    const rc = this.core.backend.accept(this.fd, accepted);
     if (rc < 0) {
       if (rc === EAGAIN) return;
       if (rc === EMFILE || rc === ENFILE) {
@@ -146,7 +153,7 @@ export class Server implements Pollable {
       }
       throw errnoError(rc, 'accept4', this.fd);
     }
-    reactor.progress();
+    this.core.progress();
     for (let index = 0; index < rc; index += 1) this.adopt(accepted[index]!);
   }
 
@@ -162,9 +169,9 @@ export class Server implements Pollable {
     }
     this.acceptErrorCount += 1;
     if (this.onError !== undefined) {
-      callSafely(this.onError, null, asError(error), null, this.reactor.reportLate);
+      callSafely(this.onError, null, asError(error), null, this.core.reportLate);
     } else {
-      this.reactor.reportUnhandled(error, true);
+      this.core.reportUnhandled(error, true);
     }
     if (this.listening && this.accepting) this.backOff();
   }
@@ -200,15 +207,14 @@ export class Server implements Pollable {
   }
 
   private adopt(fd: number): void {
-    const reactor = this.reactor;
     this.acceptedCount += 1;
     if (this.connections.size >= this.maxConnections) {
       this.rejectedCount += 1;
-      reactor.closeFd(fd);
+      this.core.backend.closeFd(fd);
       return;
     }
     if (this.noDelay) binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
-    const connection = new Connection(reactor, fd, this.handler, this.connectionOptions);
+    const connection = new Connection(this.reactor, fd, this.handler, this.connectionOptions);
     connection.closeListener = this.onConnectionClosed;
     if (this.onError !== undefined) connection.errorFallback = this.connectionFailed;
     this.connections.add(connection);
@@ -221,7 +227,7 @@ export class Server implements Pollable {
         this.acceptErrorCount += 1;
         return;
       }
-      reactor.failOwner(connection, error); // onOpen threw: counted and reported like any handler error, the listener goes on
+      this.core.failOwner(connection, error); // onOpen threw: counted and reported like any handler error, the listener goes on
     }
   }
 
@@ -231,14 +237,14 @@ export class Server implements Pollable {
    */
   private backOff(): void {
     this.backoffCount += 1;
-    this.reactor.acceptBackoffs += 1;
+    this.core.metrics.acceptBackoffs += 1;
     this.accepting = false;
-    this.reactor.modify(this, 0);
+    this.core.backend.setListening(this, false);
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
       if (!this.listening || this.reactor.isClosed) return;
       this.accepting = true;
-      this.reactor.modify(this, constants.EPOLLIN);
+      this.core.backend.setListening(this, true);
     }, this.acceptBackoffMs);
   }
 
@@ -248,7 +254,6 @@ export class Server implements Pollable {
     if (!this.listening) return;
     this.listening = false;
     this.accepting = false;
-    this.reactor.unregister(this);
-    this.reactor.closeFd(this.fd);
+    this.core.backend.release(this);
   }
 }

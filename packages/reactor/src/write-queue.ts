@@ -4,7 +4,7 @@
  * sendfile, never entering memory). `flush` moves as much as the kernel
  * takes: runs of buffers with one writev, files with sendfile.
  */
-import type { NativePoller } from './native.js';
+import type { Backend } from './backend/backend.js';
 import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollRangeError } from './errors.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
@@ -78,14 +78,14 @@ export class WriteQueue {
   }
 
   /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
-  flush(poller: NativePoller, fd: number): number {
+  flush(backend: Backend, fd: number): number {
     this.written = 0;
     let interrupted = 0;
     const entries = this.entries;
     while (entries.length > 0) {
       const head = entries[0]!;
       if (head instanceof FileSegment) {
-        const rc = this.sendFile(poller, fd, head);
+        const rc = this.sendFile(backend, fd, head);
         if (rc !== FLUSHED) return rc;
         continue;
       }
@@ -97,7 +97,7 @@ export class WriteQueue {
         asked += entry.byteLength;
         count += 1;
       }
-      const rc = count === 1 ? poller.write(fd, head, 0, head.byteLength) : poller.writev(fd, entries as Uint8Array[], count);
+      const rc = backend.send(fd, entries as Uint8Array[], count);
       if (rc < 0) {
         if (rc === EAGAIN) return BLOCKED;
         if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
@@ -126,10 +126,10 @@ export class WriteQueue {
     this.bytes = 0;
   }
 
-  private sendFile(poller: NativePoller, fd: number, segment: FileSegment): number {
+  private sendFile(backend: Backend, fd: number, segment: FileSegment): number {
     let interrupted = 0;
     while (segment.remaining > 0) {
-      const rc = poller.sendfile(fd, segment.fd, segment.offset, Math.min(segment.remaining, IO_SIZE_MAX));
+      const rc = backend.sendFile(fd, segment.fd, segment.offset, Math.min(segment.remaining, IO_SIZE_MAX));
       if (rc === EAGAIN) return BLOCKED;
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;

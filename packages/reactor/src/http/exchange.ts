@@ -11,7 +11,7 @@
  * complete aborts the request's signal and closes the connection at once.
  */
 import { STATUS_CODES } from 'node:http';
-import type { IdleTracked } from '../reactor.js';
+import { coreOf, type IdleTracked } from '../core.js';
 import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
 import { callSafely, isThenable } from '../safe-call.js';
@@ -129,7 +129,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   /** Starts the request clock when a request begins, stops it when none is arriving. */
   private watchRequest(): void {
     if (!this.parser.inRequest || this.stopped || this.pausedForBody) this.lastActivity = Infinity;
-    else if (this.lastActivity === Infinity) this.lastActivity = this.connection.reactor.clock(); // a late response resumes the parser outside a turn
+    else if (this.lastActivity === Infinity) this.lastActivity = coreOf(this.connection.reactor).clock(); // a late response resumes the parser outside a turn
   }
 
   /** The reactor's sweep: the head or the whole request took too long. */
@@ -146,7 +146,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       this.handlerFailed(error, request, response);
       return;
     }
-    this.connection.reactor.reportUnhandled(error, false); // the response is done with: nothing left to answer
+    coreOf(this.connection.reactor).reportUnhandled(error, false); // the response is done with: nothing left to answer
   }
 
   responseDone(response: HttpResponse, keepAlive: boolean): void {
@@ -173,7 +173,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       // The next pipelined request's handler threw, inside end() of this
       // one: called from a timer, a promise or another connection, so the
       // error must not surface there. This connection goes, as in a turn.
-      this.connection.reactor.failOwner(this.connection, error);
+      coreOf(this.connection.reactor).failOwner(this.connection, error);
     }
   }
 
@@ -200,7 +200,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     try {
       this.run(null);
     } catch (error) {
-      this.connection.reactor.failOwner(this.connection, error); // called from the handler's read, outside a turn
+      coreOf(this.connection.reactor).failOwner(this.connection, error); // called from the handler's read, outside a turn
     }
   }
 
@@ -294,7 +294,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
    */
   private handlerFailed(thrown: unknown, request: HttpRequest, response: HttpResponse): void {
     const error = asError(thrown);
-    const reactor = this.connection.reactor;
+    const reactor = coreOf(this.connection.reactor);
     if (this.settings.onError === undefined) {
       reactor.reportUnhandled(error, false);
     } else {

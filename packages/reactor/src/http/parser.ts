@@ -14,35 +14,14 @@
  * exactly chunk-size [chunk-ext], CONNECT refused with 501 (no tunnels), a
  * request line over its limit answered 414 (grammar.ts holds the ABNF).
  */
-import { ZepollError } from '../errors.js';
 import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
 import { HttpRequest } from './request.js';
-import { isChunkExtensions, isHostValue, sameAuthority, targetForm, TARGET_ABSOLUTE, TARGET_ASTERISK, TARGET_AUTHORITY, TARGET_INVALID, TOKEN } from './grammar.js';
+import { HeadFacts, readHead } from './framing.js';
+import { HttpParseError } from './parse-error.js';
+import { isChunkExtensions, targetForm, TARGET_ABSOLUTE, TARGET_ASTERISK, TARGET_AUTHORITY, TARGET_INVALID, TOKEN } from './grammar.js';
 
-export class HttpParseError extends ZepollError {
-  /** The status to answer with before closing. */
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super('ERR_ZEPOLL_HTTP_PARSE', message);
-    this.name = 'HttpParseError';
-    this.status = status;
-  }
-}
-
-const LF = 10;
-const CR = 13;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
-
-/** Field values: visible characters, space, tab and obs-text; no other control bytes. */
-const VALUE = new Uint8Array(256);
-for (let byte = 0; byte < 256; byte += 1) VALUE[byte] = byte === HTAB || (byte >= SP && byte !== 127) ? 1 : 0;
-const HEX = new Int8Array(256).fill(-1);
-for (let digit = 0; digit < 16; digit += 1) {
-  HEX['0123456789abcdef'.charCodeAt(digit)] = digit;
-  HEX['0123456789ABCDEF'.charCodeAt(digit)] = digit;
-}
+export { HttpParseError } from './parse-error.js';
+import { COLON, CR, HEX, HTAB, LF, SP, VALUE, latin1, sameLowered, sameText } from './bytes.js';
 
 const enum State {
   RequestLine,
@@ -71,35 +50,6 @@ export interface ParserCallbacks {
   onBodyEnd?(): void;
 }
 
-/** True when line[start..end) holds exactly `text` (latin1). */
-function sameText(line: Buffer, start: number, end: number, text: string): boolean {
-  if (text.length !== end - start) return false;
-  for (let index = 0; index < text.length; index += 1) if (line[start + index] !== text.charCodeAt(index)) return false;
-  return true;
-}
-
-/** True when line[start..end), ASCII letters lowered, is `lower` (a field name already lowered). */
-function sameLowered(line: Buffer, start: number, end: number, lower: string): boolean {
-  if (lower.length !== end - start) return false;
-  for (let index = 0; index < lower.length; index += 1) {
-    let byte = line[start + index]!;
-    if (byte >= 65 && byte <= 90) byte += 32;
-    if (byte !== lower.charCodeAt(index)) return false;
-  }
-  return true;
-}
-
-/**
- * `line[start..end)` as a string, or `previous` when the bytes are the
- * same: a keep-alive client sends the same method, target, field names and
- * values request after request, and comparing bytes costs less than making
- * a string (a call into C++ and an allocation).
- */
-function latin1(line: Buffer, start: number, end: number, previous: string | undefined): string {
-  // typeof: the previous array is the last request's `headers`, which a handler could have written into.
-  return typeof previous === 'string' && sameText(line, start, end, previous) ? previous : line.toString('latin1', start, end);
-}
-
 export class RequestParser {
   readonly limits: ResolvedHttpLimits;
   private readonly callbacks: ParserCallbacks;
@@ -123,6 +73,8 @@ export class RequestParser {
   private authority: string | null;
   /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
   private readonly targetParts: Int32Array;
+  /** What the head says about framing, filled per request (one object, reused). */
+  private readonly facts: HeadFacts;
 
   constructor(callbacks: ParserCallbacks, limits?: HttpLimits) {
     this.limits = resolveLimits(limits);
@@ -143,6 +95,7 @@ export class RequestParser {
     this.saved = null;
     this.authority = null;
     this.targetParts = new Int32Array(2);
+    this.facts = new HeadFacts();
   }
 
   /** True between two requests: no byte of a next request has arrived. */
@@ -347,46 +300,10 @@ export class RequestParser {
 
   private headersDone(): void {
     const headers = this.headers;
-    let contentLength = -1;
-    let transferEncoding: string | null = null;
-    let hosts = 0;
-    let keepAlive = this.versionMinor === 1;
-    let expectContinue = false;
-    for (let index = 0; index < headers.length; index += 2) {
-      const name = headers[index]!;
-      const value = headers[index + 1]!;
-      switch (name) {
-        case 'content-length':
-          if (contentLength !== -1) throw new HttpParseError(400, 'more than one Content-Length');
-          if (!/^\d{1,15}$/.test(value)) throw new HttpParseError(400, 'Content-Length is not a decimal number');
-          contentLength = Number(value);
-          break;
-        case 'transfer-encoding':
-          transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
-          break;
-        case 'host':
-          hosts += 1;
-          if (!isHostValue(value)) throw new HttpParseError(400, 'Host is not uri-host [ ":" port ] (RFC 9112 3.2)');
-          if (this.authority !== null && !sameAuthority(Buffer.from(this.authority, 'latin1'), 0, this.authority.length, value)) {
-            throw new HttpParseError(400, 'Host differs from the authority of an absolute-form target');
-          }
-          break;
-        case 'connection':
-          for (const token of value.toLowerCase().split(',')) {
-            const option = token.trim();
-            if (option === 'close') keepAlive = false;
-            else if (option === 'keep-alive' && this.versionMinor === 0) keepAlive = true;
-          }
-          break;
-        case 'expect':
-          if (value.toLowerCase() !== '100-continue') throw new HttpParseError(417, `Expect: ${value} cannot be met`);
-          expectContinue = this.versionMinor === 1;
-          break;
-      }
-    }
-    if (this.versionMinor === 1 && hosts !== 1) throw new HttpParseError(400, hosts === 0 ? 'HTTP/1.1 request without Host' : 'more than one Host');
-    if (transferEncoding !== null && contentLength !== -1) throw new HttpParseError(400, 'both Content-Length and Transfer-Encoding');
-    const request = new HttpRequest(this.method, this.target, this.versionMinor, headers, keepAlive, expectContinue);
+    const facts = this.facts;
+    readHead(headers, this.versionMinor, this.authority, facts);
+    const { contentLength, transferEncoding } = facts;
+    const request = new HttpRequest(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
     this.request = request;
     this.bodyParts = [];
     this.bodySize = 0;

@@ -11,7 +11,8 @@
 import { fstatSync } from 'node:fs';
 import { errnoError, invalidArgType, outOfRange, invalidArgValue, ZepollError, ZepollRangeError } from '../errors.js';
 import { callSafely } from '../safe-call.js';
-import { checkSendFileArguments, type Connection } from '../connection.js';
+import type { Connection } from '../connection.js';
+import { checkSendFileArguments } from '../write-arguments.js';
 import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, encodeHead, FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
 import { bodyBytes, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
 

@@ -5,6 +5,7 @@
  */
 import { invalidArgType } from '../errors.js';
 import { Reactor } from '../reactor.js';
+import { coreOf } from '../core.js';
 import { Server, type ServerOptions } from '../server.js';
 import type { ConnectionHandler } from '../connection.js';
 import { TIMEOUT_MS_MAX } from '../handler.js';
@@ -84,15 +85,16 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
     onError: optionalFunction('options.onError', options.onError),
   };
   const timed = settings.headersTimeoutMs !== Infinity || settings.requestTimeoutMs !== Infinity;
+  const core = coreOf(reactor);
   const connectionHandler: ConnectionHandler = {
     onOpen: (connection) => {
       const exchange = new HttpExchange(connection, settings);
       connection.context = exchange;
-      if (timed) reactor.trackIdle(exchange);
+      if (timed) core.trackIdle(exchange);
     },
     onClose: (connection) => {
       const exchange = connection.context as HttpExchange;
-      if (timed) reactor.untrackIdle(exchange);
+      if (timed) core.untrackIdle(exchange);
       exchange.connectionClosed();
     },
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),

@@ -1,0 +1,317 @@
+/**
+ * What Connection, Server, Relay and http/ need from a reactor, and
+ * nothing else: the backend (the one way to the kernel), the pool, the
+ * scheduler, the clock and corking of a turn, idle tracking, counters and
+ * the routing of handler failures. Reactor keeps a Core privately and
+ * hands it to its own modules through coreOf(); users see Reactor's public
+ * API only.
+ */
+import { asError, ZepollError } from './errors.js';
+import { callSafely } from './safe-call.js';
+import { EVENT_WORDS } from './limits.js';
+import type { BufferPool } from './buffer-pool.js';
+import { Scheduler } from './scheduler.js';
+import type { Owner } from './backend/backend.js';
+import type { EpollBackend } from './backend/epoll.js';
+
+/** The key of a reactor's Core: module-internal (not exported from the package). */
+export const CORE: unique symbol = Symbol('zepoll.core');
+
+/** The Core of a reactor, for zepoll's own modules (Connection, Server, Relay, http/). */
+export function coreOf(reactor: { readonly [CORE]: Core }): Core {
+  return reactor[CORE];
+}
+
+/** How often idle timeouts are checked, at most; a timeout fires at its floor, never early. */
+export const IDLE_SWEEP_MS_MIN = 10;
+
+/** Something the scheduler serves without an event (a connection with bytes left after its quota). */
+export interface Carried {
+  carried: boolean;
+  serveCarried(): void;
+}
+
+/** Something with an idle deadline, checked by the reactor's sweep. */
+export interface IdleTracked {
+  readonly idleTimeoutMs: number;
+  lastActivity: number;
+  idleExpired(): void;
+  /** idleExpired() threw (a handler's onTimeout, say): the owner ends itself. Without it, the error is only counted. */
+  expiryFailed?(error: unknown): void;
+}
+
+/** Something whose writes of a turn are flushed together at its end. */
+export interface Corked {
+  flushCorked(): void;
+}
+
+/** Counters every layer adds to; Reactor.stats reads them. */
+export class Metrics {
+  connectionsOpen = 0;
+  connectionsTotal = 0;
+  connectionsClosed = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Bytes accepted by write() and not yet taken by the kernel, across connections. */
+  queuedBytes = 0;
+  acceptBackoffs = 0;
+  handlerErrors = 0;
+  debugWarnings = 0;
+  events = 0;
+  busySpins = 0;
+}
+
+/** The documented default for a handler error nobody listens to: say it, keep serving. */
+function logHandlerError(error: Error): void {
+  console.error('zepoll: a handler failed and its connection was closed (pass onError to handle this):', error);
+}
+
+/** The reactor's onError itself failed: logged, never rethrown. */
+function logLastResort(error: unknown): void {
+  logHandlerError(asError(error));
+}
+
+export interface CoreSettings {
+  readonly readQuota: number;
+  readonly maxQueuedBytesTotal: number;
+  readonly debug: boolean;
+  readonly onError: ((error: Error) => void) | undefined;
+}
+
+export class Core {
+  readonly backend: EpollBackend;
+  readonly pool: BufferPool;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  readonly readQuota: number;
+  readonly maxQueuedBytesTotal: number;
+  /** ET only: report turns that leave bytes unread with nothing to serve them. */
+  readonly debug: boolean;
+  /** performance.now() at the start of the current turn (activity timestamps). */
+  now: number;
+  /** True while a batch is dispatched: writes are corked until the turn ends. */
+  inTurn: boolean;
+  /** Turns run so far; the current turn's number while one runs. */
+  turns: number;
+  /** reportUnhandled(error, false), made once: for callbacks that fail late. */
+  readonly reportLate: (error: unknown) => void;
+  /** The reactor turned its attention to this batch (`turn(count)`), made once. */
+  readonly onBatch: (count: number) => void;
+  private readonly corked: Corked[];
+  private readonly idle: Set<IdleTracked>;
+  private idleTimer: NodeJS.Timeout | null;
+  private idleSweepMs: number;
+  private current: Owner | null;
+  private progressMark: number;
+  private closed: boolean;
+  private readonly unhandled: (error: Error) => void;
+
+  constructor(backend: EpollBackend, pool: BufferPool, settings: CoreSettings) {
+    this.backend = backend;
+    this.pool = pool;
+    this.scheduler = new Scheduler(() => this.carryTurn());
+    this.metrics = new Metrics();
+    this.readQuota = settings.readQuota;
+    this.maxQueuedBytesTotal = settings.maxQueuedBytesTotal;
+    this.debug = settings.debug && backend.policy.checksDrained;
+    this.now = performance.now();
+    this.inTurn = false;
+    this.turns = 0;
+    this.unhandled = settings.onError ?? logHandlerError;
+    this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
+    this.onBatch = (count: number): void => this.turn(count);
+    this.corked = [];
+    this.idle = new Set();
+    this.idleTimer = null;
+    this.idleSweepMs = Infinity;
+    this.current = null;
+    this.progressMark = 0;
+    this.closed = false;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Throws ERR_ZEPOLL_REACTOR_CLOSED once the reactor is closed. */
+  assertOpen(): void {
+    if (this.closed) throw new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the reactor is closed');
+  }
+
+  /** Registers an owner with the backend (refused once the reactor is closed). */
+  open(owner: Owner, kind: 'stream' | 'listener' | 'connecting'): void {
+    this.assertOpen();
+    this.backend.open(owner, kind);
+  }
+
+  /**
+   * The time for an activity stamp: the turn's start inside a turn (one
+   * clock read per batch), the real time outside one (timers, promises):
+   * `now` is then as old as the last batch, and a stamp from it would make
+   * a timeout fire early.
+   */
+  clock(): number {
+    return this.inTurn ? this.now : performance.now();
+  }
+
+  /** Marks that bytes moved or a connection was accepted this turn (busy-spin detector). */
+  progress(): void {
+    this.progressMark += 1;
+  }
+
+  /** Queues a flush of `owner`'s corked writes at the end of this turn. */
+  cork(owner: Corked): void {
+    this.corked.push(owner);
+  }
+
+  /**
+   * A handler threw outside this reactor's own dispatch (from a timer, a
+   * promise, another connection's turn): counted like any handler error,
+   * and only `owner` goes down with it.
+   */
+  failOwner(owner: { fail(error: unknown): void }, error: unknown): void {
+    this.metrics.handlerErrors += 1;
+    owner.fail(error);
+  }
+
+  /** A handler's error that its owner reported itself (an HTTP server's onError): counted. */
+  noteHandlerError(): void {
+    this.metrics.handlerErrors += 1;
+  }
+
+  /**
+   * A handler's error that no `onError` took, or that an `onError` or
+   * `onClose` threw itself: counted and given to the reactor's `onError`
+   * (the default logs). Never rethrown: it would end the process.
+   */
+  reportUnhandled(error: unknown, counted: boolean): void {
+    if (!counted) this.metrics.handlerErrors += 1;
+    callSafely(this.unhandled, null, asError(error), undefined, logLastResort);
+  }
+
+  /** Debug: an ET connection ended its turn with `bytes` unread and nothing will serve them. */
+  reportUnread(fd: number, bytes: number): void {
+    this.metrics.debugWarnings += 1;
+    process.emitWarning(`ET connection fd ${fd} ended its turn with ${bytes} bytes unread and nothing carried over: no edge will report them`, 'ZepollDebug');
+  }
+
+  trackIdle(owner: IdleTracked): void {
+    this.idle.add(owner);
+    const sweep = Math.max(IDLE_SWEEP_MS_MIN, Math.floor(owner.idleTimeoutMs / 4));
+    if (sweep < this.idleSweepMs || this.idleTimer === null) {
+      this.idleSweepMs = Math.min(sweep, this.idleSweepMs);
+      if (this.idleTimer !== null) clearInterval(this.idleTimer);
+      this.idleTimer = setInterval(() => this.sweepIdle(), this.idleSweepMs);
+      this.idleTimer.unref(); // a timeout alone never keeps the process alive
+    }
+  }
+
+  /**
+   * The sweep timer stays (unref'd, cleared by close()): a server of short
+   * connections would otherwise make and clear one per connection.
+   */
+  untrackIdle(owner: IdleTracked): void {
+    this.idle.delete(owner);
+  }
+
+  /** Fails every owner (ERR_ZEPOLL_REACTOR_CLOSED), then closes the backend. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    for (const owner of this.backend.owners()) owner.fail(new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the reactor closed'));
+    this.closed = true;
+    this.scheduler.clear();
+    if (this.idleTimer !== null) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    this.idle.clear();
+    this.backend.close();
+  }
+
+  /** One batch: dispatch, then carried-over connections, then corked writes. */
+  turn(count: number): void {
+    this.turns += 1;
+    this.metrics.events += count;
+    this.now = performance.now();
+    this.inTurn = true;
+    const mark = this.progressMark;
+    const events = this.backend.events;
+    let index = 0;
+    // One try around the loop, not one per event: a throw destroys the owner
+    // being served and the loop resumes at the next event.
+    while (index < count) {
+      try {
+        for (; index < count; index += 1) {
+          const base = index * EVENT_WORDS;
+          const owner = this.backend.ownerOf(events[base]!, events[base + 1]!); // fd, generation
+          if (owner === undefined) continue; // meant for a previous owner of this fd number
+          this.current = owner;
+          owner.handleEvent(events[base + 2]!);
+        }
+      } catch (error) {
+        this.ownerFailed(error);
+        index += 1;
+      }
+    }
+    this.serveCarried();
+    this.flushCorked();
+    this.inTurn = false;
+    this.current = null;
+    if (count > 0 && this.progressMark === mark) this.metrics.busySpins += 1;
+  }
+
+  private serveCarried(): void {
+    for (;;) {
+      try {
+        this.scheduler.serve((owner) => {
+          this.current = owner as unknown as Owner;
+          owner.serveCarried();
+        });
+        return;
+      } catch (error) {
+        this.ownerFailed(error);
+      }
+    }
+  }
+
+  private flushCorked(): void {
+    const corked = this.corked;
+    for (let index = 0; index < corked.length; index += 1) {
+      try {
+        corked[index]!.flushCorked();
+      } catch (error) {
+        this.current = corked[index] as unknown as Owner;
+        this.ownerFailed(error);
+      }
+    }
+    corked.length = 0;
+  }
+
+  /** A turn with no epoll event: new events (if any) and the carried-over list. */
+  private carryTurn(): void {
+    if (this.closed) return;
+    const count = this.backend.wait(0);
+    this.turn(count > 0 ? count : 0);
+  }
+
+  private ownerFailed(error: unknown): void {
+    this.metrics.handlerErrors += 1;
+    // `current` is set before every owner call that can throw: dispatch,
+    // serveCarried and flushCorked.
+    const owner = this.current!;
+    this.current = null;
+    owner.fail(error);
+  }
+
+  private sweepIdle(): void {
+    const now = performance.now();
+    for (const owner of this.idle) {
+      if (now - owner.lastActivity < owner.idleTimeoutMs) continue;
+      try {
+        owner.idleExpired();
+      } catch (error) {
+        // A timer callback: a throw here would be uncaught and end the process.
+        this.metrics.handlerErrors += 1;
+        owner.expiryFailed?.(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * A connection's reading: read turns under the reactor's quota into pooled
+ * chunks, the policy's short-read rule, carry-over of bytes left after the
+ * quota, the pause/resume state, waiting for the pool, and the peer's FIN.
+ * The mode is never named here: the backend's policy says what to do.
+ */
+import { constants } from './native.js';
+import { errnoError, invalidArgValue } from './errors.js';
+import { Lease } from './buffer-pool.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
+import type { Core } from './core.js';
+import type { Connection } from './connection.js';
+
+const { EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
+/** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
+export const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** What a read turn reports back to its connection. */
+export interface ReadSink {
+  /** Bytes read (a pooled view, valid during the call). */
+  received(view: Buffer): void;
+  /** The peer finished sending (read returned 0). */
+  peerEnded(): void;
+  /** The peer's FIN arrived while reading was paused. */
+  peerHungUp(): void;
+  /** Reading state changed: the interest may need to change. */
+  interestChanged(): void;
+}
+
+export class Reader {
+  /** Replaces reading (a relay splices instead): runs wherever a read turn would. */
+  hook: (() => void) | null;
+  /**
+   * Set when a read turn ended where a new event is guaranteed: EAGAIN, a
+   * short read, end of stream, an error, or a carry-over. A hook sets it
+   * itself; the ET debug check reports turns that end without it.
+   */
+  edgeSafe: boolean;
+  /** The pool chunk being read into, or -1 (released between turns). */
+  chunk: number;
+  private readonly core: Core;
+  private readonly connection: Connection;
+  private readonly sink: ReadSink;
+  /** The owner paused reading (backpressure, a pending response). */
+  private paused: boolean;
+  private waitingForPool: boolean;
+  /** The peer's FIN (or a hang-up) was reported: in ET once only, so reads then go on to the end of stream. */
+  private hangUpSeen: boolean;
+  /** The FIN was told to a paused owner: not asked for again (LT would report it on every wait). */
+  private hangUpReported: boolean;
+  private ended: boolean;
+  /** After closeGracefully(): bytes still arriving are read and dropped. */
+  private discarding: boolean;
+  /** The turn of the last read turn, and whether it ended on the quota. */
+  private lastTurn: number;
+  private quotaUsed: boolean;
+  private readonly onPoolAvailable: () => void;
+
+  constructor(core: Core, connection: Connection, sink: ReadSink) {
+    this.core = core;
+    this.connection = connection;
+    this.sink = sink;
+    this.hook = null;
+    this.edgeSafe = true;
+    this.chunk = -1;
+    this.paused = false;
+    this.waitingForPool = false;
+    this.hangUpSeen = false;
+    this.hangUpReported = false;
+    this.ended = false;
+    this.discarding = false;
+    this.lastTurn = -1;
+    this.quotaUsed = false;
+    this.onPoolAvailable = (): void => {
+      this.waitingForPool = false;
+      if (this.connection.isOpen && !this.paused) this.resumed();
+    };
+  }
+
+  /** Epoll should report readability now. */
+  get wantsReading(): boolean {
+    return !this.paused && !this.waitingForPool;
+  }
+
+  /** Paused, epoll should still report the peer's FIN (once). */
+  get watchesHangUp(): boolean {
+    return !this.hangUpReported && !this.ended;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The peer's FIN was read: nothing more will arrive. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The readable part of an event: a read turn, or (paused) a hang-up to read or report. */
+  onEvent(flags: number): void {
+    if (flags & HANG_UP) this.hangUpSeen = true;
+    if (!(flags & READABLE)) return;
+    // Hang-up and error are read like data: the read returns 0 or the error.
+    if (this.wantsReading) this.turn();
+    else if (flags & (EPOLLHUP | EPOLLERR)) this.turn(); // else a paused LT socket spins on HUP
+    // A FIN that finds (or leaves) reading paused: told once, so a paused owner knows its peer left.
+    if (flags & EPOLLRDHUP && this.paused && !this.ended && !this.hangUpReported && this.connection.isOpen) {
+      this.hangUpReported = true;
+      this.sink.interestChanged();
+      this.sink.peerHungUp();
+    }
+  }
+
+  /** The scheduler's turn for a carried-over connection. False when nothing was read. */
+  serveCarried(): boolean {
+    if (!this.connection.isOpen || !this.wantsReading) return false;
+    if (this.lastTurn === this.core.turns) {
+      // Already read this turn (its own event came too): one quota per turn.
+      if (this.quotaUsed) this.core.scheduler.carry(this.connection);
+      return false;
+    }
+    this.turn();
+    return true;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** False when reading cannot resume (never paused, or the peer's FIN came: LT would report the EOF forever). */
+  resume(): boolean {
+    if (!this.paused || this.ended) return false;
+    this.paused = false;
+    this.resumed();
+    return true;
+  }
+
+  /** Bytes still arriving are read and dropped (a server closing gracefully). */
+  discard(): void {
+    this.discarding = true;
+  }
+
+  /**
+   * ET debug check: bytes left in the kernel with no carry-over, no pause
+   * and no pending pool wait will never be reported again.
+   */
+  checkDrained(): void {
+    if (this.edgeSafe || !this.connection.isOpen || this.connection.carried || !this.wantsReading || this.ended) return;
+    const bytes = this.core.backend.bytesWaiting(this.connection.fd);
+    if (bytes > 0) this.core.reportUnread(this.connection.fd, bytes);
+  }
+
+  /** Keeps the view onData got (during that call only: after it, the chunk may hold another connection's bytes). */
+  lease(data: Uint8Array): Lease {
+    const pool = this.core.pool;
+    const chunk = pool.chunkOf(data);
+    if (chunk < 0 || chunk !== this.chunk) throw invalidArgValue('data', 'must be the view passed to onData, during that call', typeof data);
+    pool.retain(chunk);
+    return new Lease(pool, chunk, data);
+  }
+
+  /** The connection closed: its chunk goes back to the pool. */
+  release(): void {
+    if (this.chunk >= 0) {
+      this.core.pool.release(this.chunk);
+      this.chunk = -1;
+    }
+  }
+
+  private resumed(): void {
+    this.sink.interestChanged();
+    // Data may have arrived while paused: in ET no edge will report it.
+    if (this.core.backend.policy.carryOnResume) this.core.scheduler.carry(this.connection);
+  }
+
+  private turn(): void {
+    if (this.hook !== null) {
+      this.edgeSafe = false;
+      this.hook();
+      return;
+    }
+    // Every exit below is edge-safe: EAGAIN, short read, end, error, carry,
+    // or a pause/pool wait whose resume carries the connection over.
+    this.edgeSafe = true;
+    const core = this.core;
+    const quota = core.readQuota;
+    this.lastTurn = core.turns;
+    this.quotaUsed = false;
+    try {
+      this.loop(core.backend.policy.stopOnShortRead(quota, this.hangUpSeen), quota);
+    } finally {
+      // The chunk goes back to the pool between turns: a connection waiting
+      // for its next bytes (keep-alive, a slow client) holds no 64 KiB of it.
+      // Held, 4 096 idle keep-alive connections would drain the default pool
+      // and stall every other reader. The free list hands the same chunk
+      // back next turn, so this costs a push and a pop.
+      this.release();
+    }
+  }
+
+  private loop(stopOnShortRead: boolean, quota: number): void {
+    const core = this.core;
+    const pool = core.pool;
+    const backend = core.backend;
+    const connection = this.connection;
+    const fd = connection.fd;
+    let budget = quota;
+    let interrupted = 0;
+    for (;;) {
+      if (this.chunk < 0) {
+        this.chunk = pool.acquire();
+        if (this.chunk < 0) {
+          this.waitForPool();
+          return;
+        }
+      }
+      const bytes = pool.bytes(this.chunk);
+      const size = budget < bytes.length ? budget : bytes.length;
+      const rc = backend.receive(fd, bytes, 0, size);
+      if (rc > 0) {
+        connection.bytesIn += rc;
+        core.metrics.bytesIn += rc;
+        core.progress();
+        connection.lastActivity = core.now;
+        if (!this.discarding) {
+          const view = bytes.subarray(0, rc);
+          if (pool.poison) pool.markView(view, this.chunk);
+          this.sink.received(view);
+        }
+        if (!connection.isOpen) return;
+        if (pool.referencesOf(this.chunk) > 1) {
+          // Leased or queued for writing: hand it over, read into a fresh one.
+          pool.release(this.chunk);
+          this.chunk = -1;
+        }
+        budget -= rc;
+        if (rc < size && stopOnShortRead) return;
+        if (budget <= 0) {
+          this.quotaUsed = true;
+          if (backend.policy.carryLeftover) core.scheduler.carry(connection); // no edge will come for what is left
+          return;
+        }
+        if (this.paused) return;
+        continue;
+      }
+      if (rc === EAGAIN) return;
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1; // a signal, not the socket: read again
+        continue;
+      }
+      if (rc === 0) {
+        if (this.ended) return;
+        this.ended = true;
+        this.paused = true; // nothing more to read; LT must stop asking
+        this.sink.interestChanged();
+        this.sink.peerEnded();
+        return;
+      }
+      connection.destroy(errnoError(rc, 'read', fd));
+      return;
+    }
+  }
+
+  private waitForPool(): void {
+    if (this.waitingForPool) return;
+    this.waitingForPool = true;
+    this.sink.interestChanged();
+    this.core.pool.onAvailable(this.onPoolAvailable);
+  }
+}

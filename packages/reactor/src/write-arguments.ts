@@ -1,0 +1,30 @@
+/**
+ * The checks of what a connection is asked to send, made before anything
+ * is queued: a wrong argument throws at once and never reaches the socket.
+ */
+import { invalidArgType, outOfRange } from './errors.js';
+
+/** What write() takes: bytes as they are, or a string sent as UTF-8. */
+export type WriteData = string | Uint8Array;
+
+const WRITE_DATA_TYPES = 'of type string or an instance of Buffer or Uint8Array';
+
+/** `data` as bytes, or a coded TypeError (thrown before anything is queued). */
+export function toBytes(name: string, data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  throw invalidArgType(name, WRITE_DATA_TYPES, data);
+}
+
+/** sendFile()'s arguments, checked before anything is queued (an HTTP response checks them before its head). */
+export function checkSendFileArguments(fileFd: unknown, offset: unknown, length: unknown): void {
+  checkFileArgument('fileFd', fileFd, 2 ** 31 - 1);
+  checkFileArgument('offset', offset, Number.MAX_SAFE_INTEGER);
+  checkFileArgument('length', length, Number.MAX_SAFE_INTEGER);
+}
+
+/** A sendFile() argument: a non-negative integer up to `max`. */
+function checkFileArgument(name: string, value: unknown, max: number): void {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw outOfRange(name, `an integer >= 0 and <= ${max}`, value);
+}
