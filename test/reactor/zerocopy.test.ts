@@ -16,6 +16,7 @@ import { Reactor, type Mode } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { connect } from '../../packages/reactor/src/connect.js';
 import { relay, type Relay } from '../../packages/reactor/src/relay.js';
+import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { closed, connect as connectClient, receive, roundTrip, sha256, upstreamEcho } from '../helpers/net-client.js';
 
@@ -138,3 +139,44 @@ for (const mode of MODES) {
     fds.assertNone(t);
   });
 }
+
+t.test("a relayed connection keeps its owner's onTimeout and onServerClose (the handler object as given)", async (t) => {
+  const fds = trackFds();
+  const upstream = await upstreamEcho();
+  const upstreamPort = (upstream.address() as net.AddressInfo).port;
+  const reactor = new Reactor();
+  const told: string[] = [];
+  class ProxyHandler {
+    readonly name = 'proxy';
+    onOpen(client: Connection): void {
+      client.pause();
+      void connect(reactor, {}, { port: upstreamPort }).then(
+        (server) => void relay(client, server),
+        () => client.destroy(),
+      );
+    }
+    onTimeout(client: Connection): void {
+      told.push(`${this.name}: timeout`); // `this` is the owner's, not a copy's
+      client.destroy();
+    }
+    onServerClose(client: Connection): void {
+      told.push(`${this.name}: server closing`);
+      client.destroy();
+    }
+  }
+  const proxy = new Server(reactor, new ProxyHandler(), { idleTimeoutMs: 50 });
+  const quiet = await connectClient(proxy.port);
+  quiet.write('x');
+  await receive(quiet, 1);
+  await closed(quiet.on('error', () => {})); // idle: the owner's onTimeout closes it
+  const lingering = await connectClient(proxy.port);
+  lingering.write('y');
+  await receive(lingering, 1);
+  const closing = proxy.close();
+  await closed(lingering.on('error', () => {}));
+  await closing;
+  t.same(told, ['proxy: timeout', 'proxy: server closing']);
+  reactor.close();
+  await new Promise((resolve) => upstream.close(resolve));
+  await fds.assertNoneSettled(t);
+});

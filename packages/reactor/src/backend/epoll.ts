@@ -146,10 +146,6 @@ export class EpollBackend implements Backend {
     return binding.bytesReadable(fd);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Closes the epoll fd; owners' fds close through closeFd() (directly from now on). */
   close(): void {
     this.closed = true;
