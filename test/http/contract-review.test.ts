@@ -20,22 +20,10 @@ import { createHttpServer } from '../../packages/reactor/src/http/server.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { closed, connect as connectClient, receive } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
+import { exchange } from '../helpers/http-exchange.js';
 
-const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let wait = 0; wait < 2000 && !condition(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-};
 
-function exchange(port: number, data: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (part: string) => (text += part));
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(text));
-  });
-}
 
 t.test('async onClose, onError, onServerClose, server and reactor onError that reject: reported, never unhandled', async (t) => {
   const fds = trackFds();

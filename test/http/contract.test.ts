@@ -16,23 +16,10 @@ import type { HttpResponse } from '../../packages/reactor/src/http/response.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { sha256 } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
+import { exchange } from '../helpers/http-exchange.js';
 
-const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let wait = 0; wait < 2000 && !condition(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-};
 
-/** Sends `data`, resolves with all the server sent once it closes the connection. */
-function exchange(port: number, data: string | Buffer): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (part: string) => (text += part));
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(text));
-  });
-}
 
 const GET = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`;
 

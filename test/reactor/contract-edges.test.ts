@@ -18,11 +18,8 @@ import type { HttpResponse } from '../../packages/reactor/src/http/response.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { closed, connect as connectClient } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
 
-const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let wait = 0; wait < 2000 && !condition(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-};
 
 t.test('a pooled connection handed to a handler whose onOpen throws: that connection goes, counted', async (t) => {
   const fds = trackFds();

@@ -19,12 +19,9 @@ import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { closed, connect as connectClient, receive, sha256 } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
 
 const codeOf = (error: unknown): string | undefined => (error as { code?: string } | undefined)?.code;
-const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let wait = 0; wait < 2000 && !condition(); wait += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-};
 
 t.test('write(data.toString()) echoes a string as UTF-8; write(42) throws TypeError at once and queues nothing', async (t) => {
   const fds = trackFds();
