@@ -124,9 +124,10 @@ for (const mode of MODES) {
     t.throws(() => kept2!.connection.lease(kept2!.data), { code: 'ERR_INVALID_ARG_VALUE', message: /during that call/ });
     await other.close();
     socket.destroy();
+    client.destroy();
     await server.close(1000);
     reactor.close();
     t.equal(pool.stats.inUse, 0, 'all chunks back');
-    fds.assertNone(t);
+    await fds.assertNoneSettled(t); // Node's client sockets close in a later turn (slower on a busy machine)
   });
 }
