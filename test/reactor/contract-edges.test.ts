@@ -210,3 +210,28 @@ t.test('HTTP: a streamed body after Expect: 100-continue; an onError that throws
   reactor.close();
   await fds.assertNoneSettled(t);
 });
+
+t.test('end() inside onDrain after a write the kernel only partly took: every byte goes out before the FIN', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const big = Buffer.alloc(8 * 1024 * 1024, 0x62);
+  const server = new Server(reactor, {
+    onOpen: (connection) => {
+      // Outside a turn: writeMany queues, then flushes at once; over the high-water mark, onDrain runs inside that flush.
+      setTimeout(() => connection.writeMany(['x']), 1);
+    },
+    onDrain: (connection) => {
+      connection.write(big); // more than the socket takes at once: queued
+      connection.end();
+    },
+  }, { highWaterMark: 1 });
+  const socket = await connectClient(server.port);
+  let received = 0;
+  socket.on('data', (data: Buffer) => void (received += data.length));
+  await new Promise((resolve) => socket.once('end', resolve));
+  t.equal(received, 1 + big.length, 'the whole body arrived, then the FIN');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});

@@ -126,7 +126,9 @@ class Direction {
 /**
  * A side's handler while relayed: the owner's handler object is kept as
  * given (a class instance keeps its prototype and `this`) and told of
- * errors and the close; everything else is the relay's.
+ * errors, idle timeouts, the server's close and the connection's close.
+ * Everything else is the relay's: its bytes, their end, a hang-up (the
+ * relay half-closes the other side itself).
  */
 class RelayHandler implements ConnectionHandler {
   /** The owner's, when it has them (called on the owner, so its `this` holds). */
@@ -142,8 +144,8 @@ class RelayHandler implements ConnectionHandler {
     if (owner.onServerClose !== undefined) this.onServerClose = (connection) => owner.onServerClose!(connection);
   }
 
-  onError(connection: Connection, error: Error): void {
-    this.owner.onError?.(connection, error);
+  onError(connection: Connection, error: Error): unknown {
+    return this.owner.onError?.(connection, error); // a returned promise is watched by the caller
   }
 
   onClose(connection: Connection, error?: Error): void {

@@ -192,6 +192,7 @@ export class Writer {
       this.sink.drained();
       if (!connection.isOpen) return;
     }
-    if (!this.corked) this.sink.flushed();
+    // onDrain may have queued more (and called end()): the write side shuts only once the queue is empty.
+    if (!this.corked && this.queue.isEmpty) this.sink.flushed();
   }
 }
