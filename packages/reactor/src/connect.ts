@@ -5,7 +5,7 @@
  * past maxLifetimeMs, broken ones discarded).
  */
 import { binding, constants } from './native.js';
-import { errnoError, invalidArgType, ZepollError, ZepollSystemError } from './errors.js';
+import { asError, errnoError, invalidArgType, ZepollError, ZepollSystemError } from './errors.js';
 import { connectTcp, DEFAULT_HOST, resolveHost, setNoDelay } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX } from './handler.js';
@@ -62,7 +62,7 @@ class PendingConnect implements Owner {
   }
 
   fail(error: unknown): void {
-    this.finish(error instanceof Error ? error : new Error(String(error)), true);
+    this.finish(asError(error), true);
   }
 
   private finish(error: Error | null, closeFd: boolean): void {

@@ -13,7 +13,7 @@ import type { Connection } from './connection.js';
 
 const { EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
 /** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
-export const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /** What a read turn reports back to its connection. */

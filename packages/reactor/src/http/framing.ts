@@ -38,7 +38,7 @@ export function readHead(headers: readonly string[], versionMinor: number, autho
       case 'host':
         hosts += 1;
         if (!isHostValue(value)) throw new HttpParseError(400, 'Host is not uri-host [ ":" port ] (RFC 9112 3.2)');
-        if (authority !== null && !sameAuthority(Buffer.from(authority, 'latin1'), 0, authority.length, value)) {
+        if (authority !== null && !sameAuthority(authority, value)) {
           throw new HttpParseError(400, 'Host differs from the authority of an absolute-form target');
         }
         break;

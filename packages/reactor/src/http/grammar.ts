@@ -137,13 +137,24 @@ export function targetForm(bytes: Uint8Array, start: number, end: number, parts:
     parts[1] = pathStart;
     return TARGET_ABSOLUTE;
   }
-  return isAuthority(bytes, start, end) && bytes.indexOf(COLON, start) !== -1 && bytes.indexOf(COLON, start) < end ? TARGET_AUTHORITY : TARGET_INVALID;
+  const colon = bytes.indexOf(COLON, start);
+  return colon !== -1 && colon < end && isAuthority(bytes, start, end) ? TARGET_AUTHORITY : TARGET_INVALID;
 }
+
+/**
+ * The last Host value found valid. A keep-alive client sends the same Host
+ * on every request, and the parser hands over the same string when the
+ * bytes repeat: checking it once spares a Buffer and a scan per request.
+ */
+let validHost = '';
 
 /** A Host field value: uri-host [ ":" port ], possibly empty (RFC 9112 §3.2). */
 export function isHostValue(value: string): boolean {
+  if (value === validHost) return true;
   const bytes = Buffer.from(value, 'latin1');
-  return isAuthority(bytes, 0, bytes.length);
+  if (!isAuthority(bytes, 0, bytes.length)) return false;
+  validHost = value;
+  return true;
 }
 
 /** token / quoted-string starting at `index`; returns the index after it, or -1. */
@@ -196,11 +207,7 @@ export function isChunkExtensions(bytes: Uint8Array, start: number, end: number)
   return true;
 }
 
-/** Whether a Host value names the same authority as bytes[start..end) of a target (ASCII case-insensitive). */
-export function sameAuthority(bytes: Uint8Array, start: number, end: number, host: string): boolean {
-  if (host.length !== end - start) return false;
-  for (let index = 0; index < host.length; index += 1) {
-    if ((bytes[start + index]! | 0x20) !== (host.charCodeAt(index) | 0x20)) return false;
-  }
-  return true;
+/** Whether a Host value names the same authority as a target's (both already valid; host names compare case-insensitively). */
+export function sameAuthority(authority: string, host: string): boolean {
+  return authority.length === host.length && authority.toLowerCase() === host.toLowerCase();
 }
