@@ -1,5 +1,5 @@
 /** Runs the HTTP comparison interleaved and summarizes it (medians, min–max). */
-import { CLIENT_SATURATED, httpSample, tracedSyscalls, type HttpConfig, type HttpSample, type HttpServerKind, type ResponseFigures } from './http.js';
+import { CLIENT_SATURATED, httpSample, keepsCounters, tracedSyscalls, type HttpConfig, type HttpSample, type HttpServerKind, type ResponseFigures } from './http.js';
 import { medianRecord, spread, type Spread } from './stats.js';
 
 export interface HttpRow extends ResponseFigures {
@@ -15,6 +15,11 @@ export interface HttpRow extends ResponseFigures {
   readonly syscallsSource: 'counters' | 'strace' | 'none';
   readonly clientCpuShare: number;
   readonly clientSaturated: boolean;
+  /** Garbage: JavaScript heap bytes allocated per request (median), scavenges per second, the longest collection and how many took over 1 ms (worst repeat); NaN for servers not on Node. */
+  readonly garbageBytesPerRequest: number;
+  readonly scavengesPerSecond: number;
+  readonly gcPauseMaxMs: number;
+  readonly gcPausesOver1Ms: number;
 }
 
 export interface HttpTable {
@@ -37,14 +42,14 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
         samples.get(server)!.push(await httpSample(server, config, seconds));
       }
     }
-    // Node and C keep no counters: one strace'd run each per connection
+    // Node, C, uWS.js and nginx keep no counters: one strace'd run each per connection
     // count and depth (the first client's table; the counts do not depend on the client).
     const traced = new Map<HttpServerKind, Record<string, number> | null>();
     const shape = `${config.connections}/${config.pipelining}`;
     if (!tracedConfigs.has(shape)) {
       tracedConfigs.add(shape);
       for (const server of servers) {
-        if (server !== 'node' && server !== 'c') continue;
+        if (keepsCounters(server)) continue;
         progress(`http ${config.client} -c ${config.connections} pipelining ${config.pipelining}: ${server} under strace -c (system calls only)`);
         traced.set(server, await tracedSyscalls(server, config, STRACE_SECONDS));
       }
@@ -73,6 +78,10 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
           syscallsSource: all[0]!.syscallsPerRequest !== null ? 'counters' : traced.get(server) != null ? 'strace' : 'none',
           clientCpuShare,
           clientSaturated: clientCpuShare > CLIENT_SATURATED,
+          garbageBytesPerRequest: middle((sample) => sample.garbageBytesPerRequest),
+          scavengesPerSecond: middle((sample) => sample.scavengesPerSecond),
+          gcPauseMaxMs: Math.max(...all.map((sample) => sample.gcPauseMaxMs)),
+          gcPausesOver1Ms: Math.max(...all.map((sample) => sample.gcPausesOver1Ms)),
         };
       }),
     });
@@ -80,7 +89,7 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
   return tables;
 }
 
-const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll' };
+const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll', uws: 'uWS.js', nginx: 'nginx' };
 export const serverName = (server: HttpServerKind): string => NAMES[server];
 
 const integer = (value: number): string => (Number.isNaN(value) ? 'n/a' : Math.round(value).toLocaleString('en-US'));
@@ -89,7 +98,7 @@ export function formatHttp(table: HttpTable): string {
   const { config, rows } = table;
   const node = rows.find((row) => row.server === 'node')?.requestsPerSecond.median;
   const lines = [`http GET /, ${config.client} -c ${config.connections}, pipelining ${config.pipelining} (median; ranked by server CPU per request)`];
-  lines.push('server        requests/s (min-max)          vs node  p50 ms  p99 ms  max ms  err/t.o.  CPU µs/req  RSS MiB  ctx sw/s (vol/invol)  syscalls per request                 client CPU');
+  lines.push('server        requests/s (min-max)          vs node  p50 ms  p99 ms  max ms  err/t.o.  CPU µs/req  RSS MiB  garbage B/req  GC/s  GC max ms  ctx sw/s (vol/invol)  syscalls per request                 client CPU');
   const ranked = [...rows].sort((a, b) => a.serverCpuUsPerRequest.median - b.serverCpuUsPerRequest.median);
   for (const row of ranked) {
     const rate = row.requestsPerSecond;
@@ -105,6 +114,9 @@ export function formatHttp(table: HttpTable): string {
         `${row.errors}/${row.timeouts}`.padStart(9),
         row.serverCpuUsPerRequest.median.toFixed(2).padStart(11),
         row.rssMiB.toFixed(1).padStart(8),
+        (Number.isNaN(row.garbageBytesPerRequest) ? 'n/a' : row.garbageBytesPerRequest.toFixed(1)).padStart(14),
+        (Number.isNaN(row.scavengesPerSecond) ? 'n/a' : row.scavengesPerSecond.toFixed(1)).padStart(5),
+        (Number.isNaN(row.gcPauseMaxMs) ? 'n/a' : row.gcPauseMaxMs.toFixed(2)).padStart(10),
         `${integer(row.voluntarySwitchesPerSecond)}/${integer(row.involuntarySwitchesPerSecond)}`.padStart(21),
         ` ${calls.padEnd(36)}`,
         ` ${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}`,

@@ -1,6 +1,7 @@
 /**
  * The HTTP comparison: GET / on Node's http, zepoll (LT, ET, ET with
- * readQuota Infinity, one-shot) and the C epoll reference server, loaded
+ * readQuota Infinity, one-shot), the C epoll reference server, and the
+ * reference peers uWebSockets.js and nginx (when present), loaded
  * by autocannon (programmatic API) and wrk, not pipelined and pipelined.
  * Servers run interleaved (A B C ... A B C ...), each figure is the median
  * of the repeats; server CPU, RSS and context switches come from /proc,
@@ -8,12 +9,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { procSample } from './proc.js';
+import { spawnSync } from 'node:child_process';
 import { runPinnedClient, startServer, type BenchServer } from './servers.js';
 import { buildReference } from './reference.js';
-import { hasCommand } from './system.js';
+import { ensureCommand, hasCommand } from './system.js';
+import { startNginx } from './nginx-server.js';
+import type { GcFigures } from './gc-watch.js';
 import { straceCounts } from './strace-count.js';
 
-export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c'] as const;
+export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c', 'uws', 'nginx'] as const;
 export type HttpServerKind = (typeof HTTP_SERVERS)[number];
 
 export interface HttpConfig {
@@ -43,33 +47,77 @@ export interface HttpSample extends ResponseFigures {
   readonly involuntarySwitchesPerSecond: number;
   readonly syscallsPerRequest: Record<string, number> | null;
   readonly clientCpuShare: number;
+  /** Bytes allocated on the JavaScript heap per request during the run (NaN for servers not on Node). */
+  readonly garbageBytesPerRequest: number;
+  readonly scavengesPerSecond: number;
+  /** The longest collection during the run, and how many took over 1 ms. */
+  readonly gcPauseMaxMs: number;
+  readonly gcPausesOver1Ms: number;
 }
 
 /** Client CPU share above which its core, not the server, set the number. */
 export const CLIENT_SATURATED = 0.9;
 const COUNTERS_TIMEOUT_MS = 5000;
+/** Load before each measured run, not measured. */
+const WARM_UP_SECONDS = 0.5;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PIPELINE_SCRIPT = fileURLToPath(new URL('../reference/pipeline.lua', import.meta.url));
 
 async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
   if (kind === 'node') return startServer(process.execPath, [`${HERE}node-http-server.js`], /port (\d+)/);
   if (kind === 'c') return startServer(buildReference('http-server'), ['0'], /port (\d+)/);
+  if (kind === 'uws') return startServer(process.execPath, [`${HERE}uws-server.js`], /port (\d+)/);
+  if (kind === 'nginx') return startNginx();
   return startServer(process.execPath, [`${HERE}zepoll-http-server.js`, kind], /port (\d+)/);
 }
 
-/** The zepoll server's counters (SIGUSR2 → one JSON line), or null for servers without them. */
-function counters(kind: HttpServerKind, server: BenchServer): Promise<Record<string, number> | null> {
-  if (kind === 'node' || kind === 'c') return Promise.resolve(null);
+/** Servers of this comparison that keep no counters of their own (strace counts their system calls). */
+const UNCOUNTED: ReadonlySet<HttpServerKind> = new Set(['node', 'c', 'uws', 'nginx']);
+export const keepsCounters = (kind: HttpServerKind): boolean => !UNCOUNTED.has(kind);
+
+/**
+ * The servers of `wanted` that can run here: uWS.js when its optional
+ * package loads, nginx when present or installable. Each one left out is
+ * said in one line.
+ */
+export function availableHttpServers(wanted: readonly HttpServerKind[], say: (line: string) => void): HttpServerKind[] {
+  return wanted.filter((kind) => {
+    if (kind === 'uws') {
+      const check = spawnSync(process.execPath, [`${HERE}uws-server.js`, '--check'], { encoding: 'utf8' });
+      if (check.status === 0) return true;
+      say(`uWebSockets.js left out: ${check.stderr.trim().split('\n')[0] || `exit ${check.status}`} (it is the optional dependency @rjweb/uws)`);
+      return false;
+    }
+    if (kind === 'nginx' && !ensureCommand('nginx', 'nginx')) {
+      say('nginx left out: not installed and not installable here');
+      return false;
+    }
+    return true;
+  });
+}
+
+/** What a Node-based server reports on SIGUSR2 (gc-watch.ts). */
+interface ServerReport {
+  readonly syscalls: Record<string, number> | null;
+  readonly gc: GcFigures;
+}
+
+/** Servers that run on Node and so report their garbage (gc-watch.ts). */
+const ON_NODE: ReadonlySet<HttpServerKind> = new Set(['node', 'lt', 'et', 'et-infinity', 'oneshot', 'uws']);
+
+/** The server's report (SIGUSR2 → one JSON line): counters and garbage; null for servers not on Node. */
+function report(kind: HttpServerKind, server: BenchServer): Promise<ServerReport | null> {
+  if (!ON_NODE.has(kind)) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`the ${kind} server did not report its counters (exit ${server.child.exitCode})`)), COUNTERS_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`the ${kind} server did not report (exit ${server.child.exitCode})`)), COUNTERS_TIMEOUT_MS);
     const onData = (part: Buffer): void => {
       text += part.toString();
       const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
       if (line === undefined) return;
       clearTimeout(timer);
       server.child.stdout!.off('data', onData);
-      resolve(JSON.parse(line) as Record<string, number>);
+      resolve(JSON.parse(line) as ServerReport);
     };
     server.child.stdout!.on('data', onData);
     server.child.kill('SIGUSR2');
@@ -127,17 +175,23 @@ export async function httpSample(kind: HttpServerKind, config: HttpConfig, secon
   const server = await startHttpServer(kind);
   try {
     const pid = server.child.pid!;
-    const callsBefore = await counters(kind, server);
+    // Warm-up, not measured: every server is measured hot (JIT-compiled,
+    // pools and caches filled), as a service is; its start is not the figure.
+    load(config, server.port, WARM_UP_SECONDS);
+    const reportBefore = await report(kind, server);
     const before = procSample(pid);
     const result = load(config, server.port, seconds);
     const after = procSample(pid);
-    const callsAfter = await counters(kind, server);
+    const reportAfter = await report(kind, server); // its gc window is the load run's
     const requests = result.requests;
+    const callsBefore = reportBefore?.syscalls ?? null;
+    const callsAfter = reportAfter?.syscalls ?? null;
     let syscalls: Record<string, number> | null = null;
     if (callsBefore !== null && callsAfter !== null) {
       syscalls = {};
       for (const [name, value] of Object.entries(callsAfter)) if (name !== 'turns') syscalls[name] = (value - (callsBefore[name] ?? 0)) / requests;
     }
+    const gc = reportAfter?.gc;
     const cpu = after.cpuSeconds - before.cpuSeconds;
     return {
       requestsPerSecond: result.requestsPerSecond,
@@ -154,6 +208,10 @@ export async function httpSample(kind: HttpServerKind, config: HttpConfig, secon
       involuntarySwitchesPerSecond: (after.involuntarySwitches - before.involuntarySwitches) / result.elapsedSeconds,
       syscallsPerRequest: syscalls,
       clientCpuShare: result.clientCpuSeconds / result.elapsedSeconds,
+      garbageBytesPerRequest: gc === undefined ? Number.NaN : gc.allocatedBytes / requests,
+      scavengesPerSecond: gc === undefined ? Number.NaN : (gc.scavenges * 1000) / gc.windowMs,
+      gcPauseMaxMs: gc === undefined ? Number.NaN : gc.pauseMaxMs,
+      gcPausesOver1Ms: gc === undefined ? Number.NaN : gc.pausesOver1Ms,
     };
   } finally {
     await server.stop();
@@ -166,7 +224,7 @@ export async function httpSample(kind: HttpServerKind, config: HttpConfig, secon
  * when strace is missing.
  */
 export async function tracedSyscalls(kind: HttpServerKind, config: HttpConfig, seconds: number): Promise<Record<string, number> | null> {
-  if (kind !== 'node' && kind !== 'c') return null;
+  if (keepsCounters(kind)) return null;
   const server = await startHttpServer(kind);
   try {
     return await straceCounts(server.child.pid!, () => load(config, server.port, seconds).requests);

@@ -4,7 +4,7 @@
  * `--repeats` interleaved runs, with min-max:
  *
  *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
- *          one-shot, and the C epoll reference; wrk -c 100 and -c 1000 not
+ *          one-shot, the C epoll reference, uWebSockets.js and nginx; wrk -c 100 and -c 1000 not
  *          pipelined, wrk -c 100 pipelined x16, autocannon -c 100
  *          (autocannon only, three ways, when wrk is missing)
  *   echo   50 connections, 64-byte messages: Node net vs zepoll modes
@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatEcho, runEcho, type EchoRow } from './echo.js';
-import { HTTP_SERVERS, type HttpConfig, type HttpServerKind } from './http.js';
+import { availableHttpServers, HTTP_SERVERS, type HttpConfig, type HttpServerKind } from './http.js';
 import { formatHttp, runHttp, type HttpTable } from './http-scenario.js';
 import { renderHtml } from './report-html.js';
 import { PINNED } from './servers.js';
@@ -47,7 +47,7 @@ const ZEROCOPY_SECONDS_MAX = 0.6;
 
 const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
   --scenarios http,echo,fairness,scaling,zerocopy,binding   which to run (default all)
-  --servers node,lt,et,et-infinity,oneshot,c   http servers (default all)
+  --servers node,lt,et,et-infinity,oneshot,c,uws,nginx   http servers (default all; uws and nginx left out with a line when missing)
   --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
   --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
   --pipelining 1,16               http pipelining depths (default 1,16 at 100 connections)
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    http = await runHttp(servers, configs, seconds, repeats, progress);
+    http = await runHttp(availableHttpServers(servers, progress), configs, seconds, repeats, progress);
   }
 
   const echoKinds = ['node', 'lt', 'et', 'et-infinity', 'oneshot'];

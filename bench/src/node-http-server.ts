@@ -1,11 +1,13 @@
 /**
  * Node's own http server with the routes of the http example (GET / →
  * "hello world", GET /json, POST /echo, GET /bytes/<n>, else 404): the
- * baseline of the HTTP benchmarks. Prints "port N".
+ * baseline of the HTTP benchmarks. Prints "port N"; on SIGUSR2 its garbage
+ * figures (gc-watch.ts).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BYTES_PATTERN, BYTES_ROUTE_MAX } from '../../packages/examples/dist/servers/http-routes.js';
+import { reportOnSignal } from './gc-watch.js';
 
 const HELLO = Buffer.from('hello world');
 const JSON_BODY = Buffer.from(JSON.stringify({ message: 'hello world', server: 'zepoll' }));
@@ -52,5 +54,6 @@ function streamBytes(response: ServerResponse, total: number): void {
   pump();
 }
 server.keepAliveTimeout = 60_000;
+reportOnSignal(() => null); // garbage figures only: Node keeps no system-call counters
 server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`));
 process.once('SIGTERM', () => process.exit(0));

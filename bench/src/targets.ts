@@ -82,6 +82,7 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
   } else {
     results.push(notMeasured('pipelined x16: ET >= 6x Node', 'not in this run'));
   }
+  results.push(...uwsTargets(http, client));
   const echoNode = echo.find((one) => one.kind === 'node');
   const echoEt = echo.find((one) => one.kind === 'et');
   if (echoNode !== undefined && echoEt !== undefined) {
@@ -115,6 +116,53 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
     results.push({ target: 'scaling: epoll cost per wait flat (within 1.5x) from 100 to 10 000 idle connections, fastest of the repeats', measured: `${described}; poll grows ${pollGrowth.toFixed(0)}x`, met: factors.every((factor) => factor <= 1.5) });
   } else {
     results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'not in this run'));
+  }
+  return results;
+}
+
+/** Garbage per request in steady state, at most (issue 14; stretch: 0). */
+const GARBAGE_BYTES_PER_REQUEST_MAX = 64;
+const GC_PAUSE_MS_MAX = 1;
+
+/**
+ * Issue 14: zepoll ET beside uWebSockets.js in the same run (CPU per
+ * request and p99 at -c 100, requests/s pipelined x16, p99 at -c 1000), and
+ * its garbage per request with no collection over 1 ms at -c 100.
+ */
+function uwsTargets(http: readonly HttpTable[], client: string): TargetResult[] {
+  const results: TargetResult[] = [];
+  const plain = table(http, client, 100, 1);
+  const et = row(plain, 'et');
+  const uws = row(plain, 'uws');
+  if (et !== undefined && uws !== undefined) {
+    const cpu = et.serverCpuUsPerRequest.median / uws.serverCpuUsPerRequest.median;
+    results.push({ target: 'http -c 100: ET server CPU per request <= uWebSockets.js', measured: `${cpu.toFixed(2)}x (${et.serverCpuUsPerRequest.median.toFixed(2)} vs ${uws.serverCpuUsPerRequest.median.toFixed(2)} µs)`, met: cpu <= 1 });
+    results.push({ target: 'http -c 100: ET p99 <= uWebSockets.js p99', measured: `${et.p99ms.toFixed(2)} vs ${uws.p99ms.toFixed(2)} ms`, met: et.p99ms <= uws.p99ms });
+  } else {
+    results.push(notMeasured('http -c 100: ET server CPU per request and p99 <= uWebSockets.js', 'ET or uWS.js not in this run'));
+  }
+  const etPiped = row(table(http, client, 100, 16), 'et');
+  const uwsPiped = row(table(http, client, 100, 16), 'uws');
+  if (etPiped !== undefined && uwsPiped !== undefined) {
+    const ratio = etPiped.requestsPerSecond.median / uwsPiped.requestsPerSecond.median;
+    results.push({ target: 'pipelined x16: ET requests/s >= uWebSockets.js', measured: `${ratio.toFixed(2)}x (${Math.round(etPiped.requestsPerSecond.median).toLocaleString('en-US')} vs ${Math.round(uwsPiped.requestsPerSecond.median).toLocaleString('en-US')}; CPU ${etPiped.serverCpuUsPerRequest.median.toFixed(2)} vs ${uwsPiped.serverCpuUsPerRequest.median.toFixed(2)} µs/req)${etPiped.clientSaturated || uwsPiped.clientSaturated ? ' (client-bound)' : ''}`, met: ratio >= 1 });
+  } else {
+    results.push(notMeasured('pipelined x16: ET requests/s >= uWebSockets.js', 'not in this run'));
+  }
+  const etMany = row(table(http, client, 1000, 1), 'et');
+  const uwsMany = row(table(http, client, 1000, 1), 'uws');
+  if (etMany !== undefined && uwsMany !== undefined) {
+    results.push({ target: 'http -c 1000: ET p99 <= uWebSockets.js p99', measured: `${etMany.p99ms.toFixed(2)} vs ${uwsMany.p99ms.toFixed(2)} ms`, met: etMany.p99ms <= uwsMany.p99ms });
+  } else {
+    results.push(notMeasured('http -c 1000: ET p99 <= uWebSockets.js p99', 'not in this run'));
+  }
+  if (et !== undefined && Number.isFinite(et.garbageBytesPerRequest)) {
+    const node = row(plain, 'node');
+    results.push({
+      target: `http -c 100: ET garbage <= ${GARBAGE_BYTES_PER_REQUEST_MAX} B per request (stretch 0), no collection over ${GC_PAUSE_MS_MAX} ms`,
+      measured: `${et.garbageBytesPerRequest.toFixed(1)} B/req, ${et.scavengesPerSecond.toFixed(1)} scavenges/s, longest ${et.gcPauseMaxMs.toFixed(2)} ms (${et.gcPausesOver1Ms} over ${GC_PAUSE_MS_MAX} ms)${node === undefined ? '' : `; Node http ${node.garbageBytesPerRequest.toFixed(0)} B/req`}${uws === undefined ? '' : `; uWS.js ${uws.garbageBytesPerRequest.toFixed(1)} B/req`}`,
+      met: et.garbageBytesPerRequest <= GARBAGE_BYTES_PER_REQUEST_MAX && et.gcPauseMaxMs <= GC_PAUSE_MS_MAX,
+    });
   }
   return results;
 }

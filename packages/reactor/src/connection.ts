@@ -19,7 +19,7 @@ import { Reader, type ReadSink } from './reader.js';
 import type { Lease } from './buffer-pool.js';
 import { peerAddress, localAddress, type SocketAddress } from './address.js';
 import { callSafely, isThenable } from './safe-call.js';
-import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, routeError, type ConnectionHandler, type ConnectionOptions, type ErrorFallback } from './handler.js';
+import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, ON_BYTES, routeError, type BytesReceiver, type ConnectionHandler, type ConnectionOptions, type ErrorFallback } from './handler.js';
 
 export type { ConnectionHandler, ConnectionOptions, ErrorFallback } from './handler.js';
 export type { WriteData } from './write-arguments.js';
@@ -182,8 +182,8 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
   }
 
   /**
-   * Sends `data`: at once outside a turn, at the turn's end inside one
-   * (all writes of a turn go out in one writev). Returns false once the
+   * Sends `data`: at once outside a turn; inside one, when the event being
+   * handled is done (its writes to a connection go out in one writev). Returns false once the
    * queue is above the high-water mark; onDrain follows when it empties.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `data` is not a string or bytes;
    *   `ERR_ZEPOLL_CONNECTION_CLOSED`/`ERR_ZEPOLL_WRITE_AFTER_END`. Nothing is queued then.
@@ -203,9 +203,19 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     const refused = this.refuseWrite('writeMany()');
     if (refused !== null) throw refused;
     if (!Array.isArray(parts)) throw invalidArgType('parts', 'an instance of Array', parts);
-    const bytes: Uint8Array[] = new Array<Uint8Array>(parts.length);
-    for (let index = 0; index < parts.length; index += 1) bytes[index] = toBytes(`parts[${index}]`, parts[index]);
-    return this.writer.pushAll(bytes);
+    // Each part is read once, into scratch slots reused by every call (no
+    // array per call): a getter on the caller's array cannot change a part
+    // between its check and its queueing.
+    const count = parts.length;
+    try {
+      for (let index = 0; index < count; index += 1) {
+        const part: unknown = parts[index];
+        PARTS[index] = part instanceof Uint8Array ? part : toBytes(partName(index), part);
+      }
+      return this.writer.pushAll(PARTS, count);
+    } finally {
+      PARTS.fill(NO_PART, 0, count); // the queue holds what it needs; the scratch keeps nothing alive
+    }
   }
 
   /**
@@ -351,6 +361,15 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.watch(this.handler.onData?.(this, view));
   }
 
+  /** ReadSink: bytes read, for a handler that takes them without a view (ON_BYTES); false when it does not. */
+  receivedBytes(bytes: Buffer, length: number): boolean {
+    const handler = this.handler as ConnectionHandler & Partial<BytesReceiver>;
+    const receive = handler[ON_BYTES];
+    if (receive === undefined) return false;
+    receive.call(handler, this, bytes, length);
+    return true;
+  }
+
   /** ReadSink: the peer finished sending. */
   peerEnded(): void {
     this.watch(this.handler.onEnd?.(this));
@@ -398,3 +417,9 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
 }
 
 function noop(): void {}
+
+/** writeMany's scratch: checked parts, then queued (writeMany does not re-enter while it fills it). */
+const PARTS: Uint8Array[] = [];
+const NO_PART = new Uint8Array(0);
+/** The argument name of a part, built only for its error. */
+const partName = (index: number): string => `parts[${index}]`;

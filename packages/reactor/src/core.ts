@@ -67,6 +67,9 @@ function logHandlerError(error: Error): void {
 }
 
 /** The reactor's onError itself failed: logged, never rethrown. */
+/** What a corked slot holds once flushed. */
+const NOTHING_CORKED: Corked = { flushCorked(): void {} };
+
 function logLastResort(error: unknown): void {
   logHandlerError(asError(error));
 }
@@ -89,7 +92,7 @@ export class Core {
   readonly debug: boolean;
   /** performance.now() at the start of the current turn (activity timestamps). */
   now: number;
-  /** True while a batch is dispatched: writes are corked until the turn ends. */
+  /** True while a batch is dispatched: writes are corked until the event being handled is done. */
   inTurn: boolean;
   /** Turns run so far; the current turn's number while one runs. */
   turns: number;
@@ -97,7 +100,11 @@ export class Core {
   readonly reportLate: (error: unknown) => void;
   /** The reactor turned its attention to this batch (`turn(count)`), made once. */
   readonly onBatch: (count: number) => void;
+  /** Owners with corked writes: corked[0..corkedCount). The array never shrinks (no garbage per turn). */
+  /** Serves one carried-over owner, then sends what it wrote (made once, not per turn). */
+  private readonly visitCarried: (owner: Carried) => void;
   private readonly corked: Corked[];
+  private corkedCount: number;
   private readonly idle: Set<IdleTracked>;
   private idleTimer: NodeJS.Timeout | null;
   private idleSweepMs: number;
@@ -120,7 +127,13 @@ export class Core {
     this.unhandled = settings.onError ?? logHandlerError;
     this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
     this.onBatch = (count: number): void => this.turn(count);
+    this.visitCarried = (owner: Carried): void => {
+      this.current = owner as unknown as Owner;
+      owner.serveCarried();
+      if (this.corkedCount > 0) this.flushCorked();
+    };
     this.corked = [];
+    this.corkedCount = 0;
     this.idle = new Set();
     this.idleTimer = null;
     this.idleSweepMs = Infinity;
@@ -159,9 +172,12 @@ export class Core {
     this.progressMark += 1;
   }
 
-  /** Queues a flush of `owner`'s corked writes at the end of this turn. */
+  /** Queues a flush of `owner`'s corked writes when the event being handled is done (else at the end of this turn). */
   cork(owner: Corked): void {
-    this.corked.push(owner);
+    const count = this.corkedCount;
+    if (count === this.corked.length) this.corked.push(owner);
+    else this.corked[count] = owner;
+    this.corkedCount = count + 1;
   }
 
   /**
@@ -226,7 +242,7 @@ export class Core {
     this.backend.close();
   }
 
-  /** One batch: dispatch, then carried-over connections, then corked writes. */
+  /** One batch: dispatch (each event's writes flushed after it), then carried-over connections, then what is still corked. */
   turn(count: number): void {
     this.turns += 1;
     this.metrics.events += count;
@@ -245,6 +261,11 @@ export class Core {
           if (owner === undefined) continue; // meant for a previous owner of this fd number
           this.current = owner;
           owner.handleEvent(events[base + 2]!);
+          // The writes this event made go out now, not at the end of the
+          // batch: a response waits for its own event's handling only, not
+          // for the hundred events behind it (a connection's writes of one
+          // event still leave in one writev).
+          if (this.corkedCount > 0) this.flushCorked();
         }
       } catch (error) {
         this.ownerFailed(error);
@@ -261,10 +282,7 @@ export class Core {
   private serveCarried(): void {
     for (;;) {
       try {
-        this.scheduler.serve((owner) => {
-          this.current = owner as unknown as Owner;
-          owner.serveCarried();
-        });
+        this.scheduler.serve(this.visitCarried);
         return;
       } catch (error) {
         this.ownerFailed(error);
@@ -274,15 +292,18 @@ export class Core {
 
   private flushCorked(): void {
     const corked = this.corked;
-    for (let index = 0; index < corked.length; index += 1) {
+    // corkedCount is read each time round: a flush may cork another owner (a relay's other side).
+    for (let index = 0; index < this.corkedCount; index += 1) {
+      const owner = corked[index]!;
+      corked[index] = NOTHING_CORKED; // a closed connection is not kept alive by the list
       try {
-        corked[index]!.flushCorked();
+        owner.flushCorked();
       } catch (error) {
-        this.current = corked[index] as unknown as Owner;
+        this.current = owner as unknown as Owner;
         this.ownerFailed(error);
       }
     }
-    corked.length = 0;
+    this.corkedCount = 0;
   }
 
   /** A turn with no epoll event: new events (if any) and the carried-over list. */

@@ -66,6 +66,19 @@ export interface ConnectionHandler {
 }
 
 /** The handler methods a connection calls; each, when present, must be a function. */
+/**
+ * Internal to zepoll's own protocol layers (not exported from the package):
+ * a handler with this method gets each read as the pool chunk and the
+ * number of bytes read into it, valid during the call only, in place of
+ * onData's view. No object is made per read.
+ */
+export const ON_BYTES: unique symbol = Symbol('zepoll.onBytes');
+
+/** A handler that takes its reads through ON_BYTES. */
+export interface BytesReceiver {
+  [ON_BYTES](connection: Connection, bytes: Buffer, length: number): void;
+}
+
 export const HANDLER_METHODS = ['onOpen', 'onData', 'onDrain', 'onEnd', 'onHangUp', 'onError', 'onTimeout', 'onServerClose', 'onClose'] as const;
 
 export interface ConnectionOptions {

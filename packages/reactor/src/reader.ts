@@ -20,6 +20,8 @@ const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 export interface ReadSink {
   /** Bytes read (a pooled view, valid during the call). */
   received(view: Buffer): void;
+  /** Bytes read, as bytes[0..length) of the pool chunk (valid during the call); false when the owner wants a view instead. */
+  receivedBytes(bytes: Buffer, length: number): boolean;
   /** The peer finished sending (read returned 0). */
   peerEnded(): void;
   /** The peer's FIN arrived while reading was paused. */
@@ -52,9 +54,13 @@ export class Reader {
   private ended: boolean;
   /** After closeGracefully(): bytes still arriving are read and dropped. */
   private discarding: boolean;
-  /** The turn of the last read turn, and whether it ended on the quota. */
+  /**
+   * The turn of the last read turn, and whether it ended with the kernel's
+   * queue read empty (EAGAIN or a short read): then a new edge reports
+   * what arrives next, and nothing needs carrying.
+   */
   private lastTurn: number;
-  private quotaUsed: boolean;
+  private readEmpty: boolean;
   private readonly onPoolAvailable: () => void;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
@@ -71,7 +77,7 @@ export class Reader {
     this.ended = false;
     this.discarding = false;
     this.lastTurn = -1;
-    this.quotaUsed = false;
+    this.readEmpty = false;
     this.onPoolAvailable = (): void => {
       this.waitingForPool = false;
       if (this.connection.isOpen && !this.paused) this.resumed();
@@ -116,8 +122,9 @@ export class Reader {
   serveCarried(): boolean {
     if (!this.connection.isOpen || !this.wantsReading) return false;
     if (this.lastTurn === this.core.turns) {
-      // Already read this turn (its own event came too): one quota per turn.
-      if (this.quotaUsed) this.core.scheduler.carry(this.connection);
+      // Already read this turn (its own event came too, or it was paused
+      // and resumed within it): one read turn per turn, the rest next turn.
+      if (!this.readEmpty) this.core.scheduler.carry(this.connection);
       return false;
     }
     this.turn();
@@ -186,7 +193,7 @@ export class Reader {
     const core = this.core;
     const quota = core.readQuota;
     this.lastTurn = core.turns;
-    this.quotaUsed = false;
+    this.readEmpty = false;
     try {
       this.loop(core.backend.policy.stopOnShortRead(quota, this.hangUpSeen), quota);
     } finally {
@@ -223,7 +230,7 @@ export class Reader {
         core.metrics.bytesIn += rc;
         core.progress();
         connection.lastActivity = core.now;
-        if (!this.discarding) {
+        if (!this.discarding && (pool.poison || !this.sink.receivedBytes(bytes, rc))) {
           const view = bytes.subarray(0, rc);
           if (pool.poison) pool.markView(view, this.chunk);
           this.sink.received(view);
@@ -235,16 +242,21 @@ export class Reader {
           this.chunk = -1;
         }
         budget -= rc;
-        if (rc < size && stopOnShortRead) return;
+        if (rc < size && stopOnShortRead) {
+          this.readEmpty = true;
+          return;
+        }
         if (budget <= 0) {
-          this.quotaUsed = true;
           if (backend.policy.carryLeftover) core.scheduler.carry(connection); // no edge will come for what is left
           return;
         }
         if (this.paused) return;
         continue;
       }
-      if (rc === EAGAIN) return;
+      if (rc === EAGAIN) {
+        this.readEmpty = true;
+        return;
+      }
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1; // a signal, not the socket: read again
         continue;

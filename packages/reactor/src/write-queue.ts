@@ -36,6 +36,9 @@ export const BLOCKED = 1;
 
 /** Marks a queue slot that holds a file segment, in the chunk column. */
 const FILE_SLOT = -2;
+/** What a slot past the queue's end holds: nothing the queue keeps alive. */
+const VACANT = new Uint8Array(0);
+const NO_CHUNK = -1;
 
 export class WriteQueue {
   /** Bytes of buffers queued (file segments are not in memory and do not count). */
@@ -43,8 +46,14 @@ export class WriteQueue {
   /** Bytes the last flush() moved, and the system call that failed when it returned -errno. */
   written: number;
   failedSyscall: string;
+  /**
+   * The queue is entries[0..size): the arrays never shrink, so a steady
+   * write pattern reuses their slots (no garbage per write). Slots past
+   * `size` hold VACANT, never a buffer the queue no longer owns.
+   */
   private readonly entries: Array<Uint8Array | FileSegment>;
   private readonly chunks: number[];
+  private size: number;
   private readonly pool: BufferPool;
 
   constructor(pool: BufferPool) {
@@ -53,11 +62,24 @@ export class WriteQueue {
     this.failedSyscall = '';
     this.entries = [];
     this.chunks = [];
+    this.size = 0;
     this.pool = pool;
   }
 
   get isEmpty(): boolean {
-    return this.entries.length === 0;
+    return this.size === 0;
+  }
+
+  private append(entry: Uint8Array | FileSegment, chunk: number): void {
+    const index = this.size;
+    if (index === this.entries.length) {
+      this.entries.push(entry);
+      this.chunks.push(chunk);
+    } else {
+      this.entries[index] = entry;
+      this.chunks[index] = chunk;
+    }
+    this.size = index + 1;
   }
 
   /** Queues `data` without copying; a pooled view keeps its chunk until written. */
@@ -67,14 +89,12 @@ export class WriteQueue {
       this.pool.checkView(data, chunk);
       this.pool.retain(chunk);
     }
-    this.entries.push(data);
-    this.chunks.push(chunk);
+    this.append(data, chunk);
     this.bytes += data.byteLength;
   }
 
   pushFile(segment: FileSegment): void {
-    this.entries.push(segment);
-    this.chunks.push(FILE_SLOT);
+    this.append(segment, FILE_SLOT);
   }
 
   /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
@@ -82,7 +102,7 @@ export class WriteQueue {
     this.written = 0;
     let interrupted = 0;
     const entries = this.entries;
-    while (entries.length > 0) {
+    while (this.size > 0) {
       const head = entries[0]!;
       if (head instanceof FileSegment) {
         const rc = this.sendFile(backend, fd, head);
@@ -91,7 +111,7 @@ export class WriteQueue {
       }
       let count = 0;
       let asked = 0;
-      while (count < entries.length && count < WRITEV_BUFFERS_MAX) {
+      while (count < this.size && count < WRITEV_BUFFERS_MAX) {
         const entry = entries[count]!;
         if (entry instanceof FileSegment) break;
         asked += entry.byteLength;
@@ -116,13 +136,15 @@ export class WriteQueue {
 
   /** Drops everything: chunks go back to the pool, file sends fail with `error`. */
   clear(error: Error): void {
-    for (let index = 0; index < this.entries.length; index += 1) {
+    const size = this.size;
+    this.size = 0; // first: a reject() callback that writes again finds an empty queue
+    for (let index = 0; index < size; index += 1) {
       const entry = this.entries[index]!;
+      this.entries[index] = VACANT;
       if (entry instanceof FileSegment) entry.reject(error);
       else if (this.chunks[index]! >= 0) this.pool.release(this.chunks[index]!);
+      this.chunks[index] = NO_CHUNK;
     }
-    this.entries.length = 0;
-    this.chunks.length = 0;
     this.bytes = 0;
   }
 
@@ -159,8 +181,23 @@ export class WriteQueue {
   }
 
   private shift(): void {
-    this.entries.shift();
-    this.chunks.shift();
+    this.removeHead(1);
+  }
+
+  /** Drops the first `count` entries, moving the rest down (a queue is a few entries long). */
+  private removeHead(count: number): void {
+    const entries = this.entries;
+    const chunks = this.chunks;
+    const size = this.size;
+    for (let index = count; index < size; index += 1) {
+      entries[index - count] = entries[index]!;
+      chunks[index - count] = chunks[index]!;
+    }
+    for (let index = size - count; index < size; index += 1) {
+      entries[index] = VACANT;
+      chunks[index] = NO_CHUNK;
+    }
+    this.size = size - count;
   }
 
   /** Removes `written` bytes of buffers from the head. */
@@ -178,10 +215,7 @@ export class WriteQueue {
       if (chunk >= 0) this.pool.release(chunk);
       removed += 1;
     }
-    if (removed > 0) {
-      this.entries.splice(0, removed);
-      this.chunks.splice(0, removed);
-    }
+    if (removed > 0) this.removeHead(removed);
     this.bytes -= written;
   }
 }

@@ -28,7 +28,7 @@ export class Writer {
   private readonly queue: WriteQueue;
   /** write() returned false: onDrain is owed. */
   private needDrain: boolean;
-  /** Queued for the turn's end (inside a turn, writes go out together). */
+  /** Queued for the end of the event being handled (inside a turn, its writes go out together). */
   private corked: boolean;
   /** Inside writeMany: the parts are queued first, flushed once after. */
   private holding: boolean;
@@ -97,11 +97,11 @@ export class Writer {
     return true;
   }
 
-  /** Several parts (already checked) as one write: queued first, flushed once. */
-  pushAll(parts: readonly Uint8Array[]): boolean {
+  /** parts[0..count) (already checked) as one write: queued first, flushed once. */
+  pushAll(parts: readonly Uint8Array[], count: number): boolean {
     this.holding = true;
     let ok = true;
-    for (let index = 0; index < parts.length && this.connection.isOpen; index += 1) ok = this.push(parts[index]!) && ok;
+    for (let index = 0; index < count && this.connection.isOpen; index += 1) ok = this.push(parts[index]!) && ok;
     this.holding = false;
     if (!this.connection.isOpen) return false;
     this.schedule();
@@ -149,7 +149,7 @@ export class Writer {
     this.queue.clear(error);
   }
 
-  /** Outside a turn: write now. Inside one: at the turn's end, with the turn's other writes. */
+  /** Outside a turn: write now. Inside one: once the event being handled is done, with its other writes. */
   private schedule(): void {
     if (this.holding) return;
     if (this.core.inTurn) {

@@ -55,6 +55,8 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private pausedForBody: boolean;
   /** The body of the current request still arrives (streaming). */
   private body: BodyStream | null;
+  /** A response object given back by the reuse rule (see onRequest), for the next request. */
+  private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
   private readonly settings: ExchangeSettings;
   /** When the request now arriving began; Infinity when none is arriving (never expires). */
@@ -72,6 +74,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     this.pausedForResponse = false;
     this.pausedForBody = false;
     this.body = null;
+    this.spareResponse = null;
     this.parser = new RequestParser(
       settings.streamBodies
         ? {
@@ -88,9 +91,10 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     );
   }
 
-  feed(data: Uint8Array): void {
+  /** Bytes from the client: data[0..length). */
+  feed(data: Uint8Array, length: number = data.byteLength): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
-    this.run(data);
+    this.run(data, length);
   }
 
   /**
@@ -98,12 +102,12 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
    * closure per call, this runs for every read and every response. Ends
    * the connection afterwards if nothing more can come.
    */
-  private run(data: Uint8Array | null): void {
+  private run(data: Uint8Array | null, length = 0): void {
     const outer = !this.feeding;
     this.feeding = true;
     try {
       if (data === null) this.parser.resume();
-      else this.parser.execute(data);
+      else this.parser.execute(data, length);
     } catch (error) {
       if (!(error instanceof HttpParseError)) throw error;
       this.reject(error.status, error.message);
@@ -250,7 +254,13 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private onRequest(request: HttpRequest): void {
     // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
     this.lastActivity = Infinity;
-    const response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
+    let response = this.spareResponse;
+    if (response === null) {
+      response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
+    } else {
+      this.spareResponse = null;
+      response.reuse(request.versionMinor, request.keepAlive, request.method === 'HEAD');
+    }
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
@@ -264,7 +274,17 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       this.handlerFailed(error, request, response);
       return;
     }
-    if (isThenable(result)) result.then(undefined, (error: unknown) => this.handlerFailed(error, request, response));
+    if (isThenable(result)) {
+      result.then(undefined, (error: unknown) => this.handlerFailed(error, request, response));
+    } else if (response.finished && this.current !== response && response.settled && request.reusable) {
+      // The reuse rule (request.ts): the handler returned without a promise
+      // and its response is complete, so nothing of the handler's runs on
+      // these objects any more (unless it kept them, which retain() is for):
+      // the connection's next request is written into them.
+      this.parser.recycle(request);
+      this.spareResponse = response;
+      return;
+    }
     if (!response.finished && this.current === response && !request.hasBody) this.waitForResponse();
   }
 

@@ -31,48 +31,58 @@ const BUCKET_ENTRIES_MAX = 8;
 /** Content-Lengths above this are not cached: the numeric key stays exact (below 2^53). */
 const FRAMING_CACHED_MAX = 2 ** 40;
 let headCacheEntries = 0;
-let dateSecond = -1;
-let dateText = '';
+/** The Date header's value this second; null once the second is over. */
+let dateText: string | null = null;
+const SECOND_MS = 1000;
 
-/** The Date header, formatted at most once a second (the head cache follows it). */
+function expireDate(): void {
+  dateText = null;
+}
+
+/**
+ * The Date header, formatted at most once a second (the head cache follows
+ * it). Not a clock read per response (Date.now() makes a heap number): a
+ * timer ends the second, as Node's http does. It is unref'd, so it keeps
+ * no process alive.
+ */
 function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
+  if (dateText === null) {
+    const now = Date.now();
     dateText = new Date(now).toUTCString();
     headCache.clear();
     headCacheEntries = 0;
+    setTimeout(expireDate, SECOND_MS - (now % SECOND_MS)).unref();
   }
   return dateText;
 }
 
-function sameHeaders(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
+/** True when `cached` is exactly headers[0..count). */
+function sameHeaders(cached: readonly string[], headers: readonly string[], count: number): boolean {
+  if (cached.length !== count) return false;
+  for (let index = 0; index < count; index += 1) if (cached[index] !== headers[index]) return false;
   return true;
 }
 
 /**
- * The encoded head. `headers` are name/value pairs already checked (no
+ * The encoded head. headers[0..count) are name/value pairs already checked (no
  * framing or Connection header among them: the caller owns those);
  * `userDate` says one of them is a Date, which then replaces ours. The
  * bytes are shared by every response with this head this second: queued
  * writes never change them.
  */
-export function encodeHead(status: number, versionMinor: number, connection: number, framing: number, headers: readonly string[], userDate: boolean): Buffer {
+export function encodeHead(status: number, versionMinor: number, connection: number, framing: number, headers: readonly string[], count: number, userDate: boolean): Buffer {
   const date = httpDate();
   const key = (((framing + 2) * 4 + connection) * 2 + versionMinor) * 1000 + status;
   let bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
   if (bucket !== undefined) {
-    for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers)) return bucket[index]!.bytes;
+    for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers, count)) return bucket[index]!.bytes;
   }
   const reason = STATUS_CODES[status] ?? 'Unknown';
   let text = `HTTP/1.${versionMinor} ${status} ${reason}${CRLF}`;
   if (!userDate) text += `Date: ${date}${CRLF}`;
   if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
   else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
-  for (let index = 0; index < headers.length; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
+  for (let index = 0; index < count; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
   if (connection === CONNECTION_CLOSE) text += `Connection: close${CRLF}`;
   else if (connection === CONNECTION_KEEP_ALIVE) text += `Connection: keep-alive${CRLF}`;
   const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
@@ -82,7 +92,7 @@ export function encodeHead(status: number, versionMinor: number, connection: num
     headCacheEntries = 0;
     bucket = undefined;
   }
-  const entry = { headers: headers.slice(), bytes };
+  const entry = { headers: headers.slice(0, count), bytes };
   if (bucket === undefined) headCache.set(key, [entry]);
   else bucket.push(entry);
   headCacheEntries += 1;

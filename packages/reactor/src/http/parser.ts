@@ -60,9 +60,13 @@ export class RequestParser {
   private method: string;
   private target: string;
   private versionMinor: number;
+  /** The request's fields as they arrive: headers[0..headerCount). */
   private headers: string[];
-  /** The previous request's headers: strings to reuse when the next request repeats them. */
+  private headerCount: number;
+  /** The previous request's headers: strings to reuse when the next request repeats them (may be `headers` itself). */
   private previousHeaders: string[];
+  /** A request the server gave back (its handler is done with it): the next request reuses it and its headers array. */
+  private spare: HttpRequest | null;
   private request: HttpRequest | null;
   private remaining: number;
   private bodyParts: Buffer[];
@@ -75,6 +79,8 @@ export class RequestParser {
   private readonly targetParts: Int32Array;
   /** What the head says about framing, filled per request (one object, reused). */
   private readonly facts: HeadFacts;
+  /** Where the bytes being executed end (the chunk they lie in is longer). */
+  private end: number;
 
   constructor(callbacks: ParserCallbacks, limits?: HttpLimits) {
     this.limits = resolveLimits(limits);
@@ -86,7 +92,9 @@ export class RequestParser {
     this.target = '';
     this.versionMinor = 1;
     this.headers = [];
+    this.headerCount = 0;
     this.previousHeaders = [];
+    this.spare = null;
     this.request = null;
     this.remaining = 0;
     this.bodyParts = [];
@@ -96,6 +104,7 @@ export class RequestParser {
     this.authority = null;
     this.targetParts = new Int32Array(2);
     this.facts = new HeadFacts();
+    this.end = 0;
   }
 
   /** True between two requests: no byte of a next request has arrived. */
@@ -118,19 +127,35 @@ export class RequestParser {
   }
 
   /**
-   * Parses `data` (which may be reused by the caller after this returns).
-   * Stops early when a callback pauses; the rest is kept for resume().
+   * Parses data[0..length) (which may be reused by the caller after this
+   * returns). Stops early when a callback pauses; the rest is kept for
+   * resume().
    */
-  execute(data: Uint8Array): void {
-    // The reactor's reads are already Buffers (pool views): no wrapper per read.
+  execute(data: Uint8Array, length: number = data.byteLength): void {
+    // The reactor's reads are already Buffers (its pool chunk and a length): no wrapper per read.
     const bytes = data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (this.paused) {
-      this.saved = this.saved === null ? Buffer.from(bytes) : Buffer.concat([this.saved, bytes]);
+      const rest = bytes.subarray(0, length);
+      this.saved = this.saved === null ? Buffer.from(rest) : Buffer.concat([this.saved, rest]);
       return;
     }
-    let offset = 0;
-    while (offset < bytes.length && !this.paused) offset = this.step(bytes, offset);
-    if (offset < bytes.length) this.saved = Buffer.from(bytes.subarray(offset));
+    const previousEnd = this.end;
+    this.end = length;
+    try {
+      let offset = 0;
+      while (offset < length && !this.paused) offset = this.step(bytes, offset);
+      if (offset < length) this.saved = Buffer.from(bytes.subarray(offset, length));
+    } finally {
+      this.end = previousEnd; // resume() runs execute() from inside a callback of an outer one
+    }
+  }
+
+  /**
+   * The server is done with `request` (its handler returned, its response
+   * is complete, nothing holds it): the next request is written into it.
+   */
+  recycle(request: HttpRequest): void {
+    this.spare = request;
   }
 
   /** Stops handing out requests (a response is pending); bytes that arrive are kept. */
@@ -164,14 +189,19 @@ export class RequestParser {
 
   /** Collects one CRLF-ended line (bounded), then interprets it. */
   private lineStep(bytes: Buffer, offset: number): number {
-    const newline = bytes.indexOf(LF, offset);
-    const available = newline === -1 ? bytes.length : newline;
+    const dataEnd = this.end;
+    // A loop, not indexOf: the bytes read end before the chunk they lie in
+    // (indexOf would scan stale bytes past dataEnd), and lines are short.
+    let newline = offset;
+    while (newline < dataEnd && bytes[newline] !== LF) newline += 1;
+    if (newline === dataEnd) newline = -1;
+    const available = newline === -1 ? dataEnd : newline;
     const size = (this.partial?.length ?? 0) + (available - offset);
     this.checkLineSize(size);
     if (newline === -1) {
-      const rest = bytes.subarray(offset);
+      const rest = bytes.subarray(offset, dataEnd);
       this.partial = this.partial === null ? Buffer.from(rest) : Buffer.concat([this.partial, rest]);
-      return bytes.length;
+      return dataEnd;
     }
     // The common case reads the line in place (no view, no copy): only a
     // line split across chunks is joined first.
@@ -220,7 +250,7 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.headerLine(line, start, end, this.headers);
+        this.headerLine(line, start, end, true);
         return;
       case State.ChunkSize:
         this.chunkSize(line, start, end);
@@ -235,7 +265,7 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.headerLine(line, start, end, []); // validated, then dropped: trailers carry nothing we use
+        this.headerLine(line, start, end, false); // validated, then dropped: trailers carry nothing we use
         return;
       default:
         throw new Error('unreachable: line() is only called from line states');
@@ -273,12 +303,22 @@ export class RequestParser {
       this.authority = null;
       this.target = latin1(line, first + 1, second, this.target);
     }
-    if (this.headers.length > 0) this.previousHeaders = this.headers;
-    this.headers = [];
+    const spare = this.spare;
+    if (spare !== null) {
+      // The last request came back: its array is written over in place,
+      // each slot compared with what it held (the strings a keep-alive client repeats).
+      this.headers = spare.headers as string[];
+      this.previousHeaders = this.headers;
+    } else {
+      if (this.headerCount > 0) this.previousHeaders = this.headers;
+      this.headers = []; // the last request may still be read by its handler
+    }
+    this.headerCount = 0;
     this.headerBytes = 0;
   }
 
-  private headerLine(line: Buffer, start: number, end: number, into: string[]): void {
+  /** Checks a field line; `store`: keep it in the request (trailers are only checked). */
+  private headerLine(line: Buffer, start: number, end: number, store: boolean): void {
     const first = line[start]!;
     if (first === SP || first === HTAB) throw new HttpParseError(400, 'obsolete line folding');
     const colon = line.indexOf(COLON, start);
@@ -291,21 +331,39 @@ export class RequestParser {
     while (valueStart < valueEnd && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart += 1;
     while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd -= 1;
     for (let index = valueStart; index < valueEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
-    if ((into.length >> 1) >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
+    if (!store) return;
+    const slot = this.headerCount;
+    if (slot >> 1 >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
     // The field at this position last time, if the bytes are the same (checked, never assumed).
-    const previousName = this.previousHeaders[into.length];
+    const previous = this.previousHeaders;
+    const previousName = slot < previous.length ? previous[slot] : undefined;
     const name = typeof previousName === 'string' && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
-    into.push(name, latin1(line, valueStart, valueEnd, this.previousHeaders[into.length + 1]));
+    const value = latin1(line, valueStart, valueEnd, slot + 1 < previous.length ? previous[slot + 1] : undefined);
+    const headers = this.headers;
+    if (slot < headers.length) {
+      headers[slot] = name;
+      headers[slot + 1] = value;
+    } else {
+      headers.push(name, value);
+    }
+    this.headerCount = slot + 2;
   }
 
   private headersDone(): void {
     const headers = this.headers;
+    if (headers.length !== this.headerCount) headers.length = this.headerCount; // a reused array that held more
     const facts = this.facts;
     readHead(headers, this.versionMinor, this.authority, facts);
     const { contentLength, transferEncoding } = facts;
-    const request = new HttpRequest(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
+    let request = this.spare;
+    if (request === null) {
+      request = new HttpRequest(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
+    } else {
+      this.spare = null;
+      request.reuse(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
+    }
     this.request = request;
-    this.bodyParts = [];
+    if (this.bodyParts.length > 0) this.bodyParts.length = 0;
     this.bodySize = 0;
     // Streaming: the handler gets the head now; a body follows as it arrives.
     const streaming = this.callbacks.onBodyData !== undefined;
@@ -342,7 +400,7 @@ export class RequestParser {
   }
 
   private bodyStep(bytes: Buffer, offset: number): number {
-    const take = Math.min(this.remaining, bytes.length - offset);
+    const take = Math.min(this.remaining, this.end - offset);
     this.bodyPart(bytes, offset, offset + take);
     this.bodySize += take;
     this.remaining -= take;
@@ -373,7 +431,7 @@ export class RequestParser {
   }
 
   private chunkDataStep(bytes: Buffer, offset: number): number {
-    const take = Math.min(this.remaining, bytes.length - offset);
+    const take = Math.min(this.remaining, this.end - offset);
     this.bodyPart(bytes, offset, offset + take);
     this.bodySize += take;
     this.remaining -= take;
@@ -387,7 +445,7 @@ export class RequestParser {
     if (this.bodyParts.length === 1) request.body = this.bodyParts[0]!;
     else if (this.bodyParts.length > 1) request.body = Buffer.concat(this.bodyParts, this.bodySize);
     this.request = null;
-    this.bodyParts = [];
+    if (this.bodyParts.length > 0) this.bodyParts.length = 0; // the parts are in request.body now
     this.state = State.RequestLine;
     // Streaming: a request with a body was handed out at its head; one without is handed out now.
     if (request.hasBody) this.callbacks.onBodyEnd!();

@@ -1,8 +1,14 @@
 /**
  * A parsed request: method, target, version, headers (names in lower case)
- * and the body, whole or streamed. A request object is the handler's to
- * keep: nothing in it changes after the handler is called (the body of a
- * streamed request arrives through its iterator, not by mutation).
+ * and the body, whole or streamed.
+ *
+ * How long it stays as it is (the reuse rule): a handler that returns
+ * without a promise and has completed its response by then gets objects
+ * the server reuses for the connection's next request, so keeping no
+ * garbage per request. Such a handler keeps a request past its return
+ * with `retain()`, a copy that never changes. A handler that returns a
+ * promise, answers later, streams the body, or asked for `signal`, gets a
+ * request that never changes: the server makes fresh objects after it.
  */
 import { ZepollError } from '../errors.js';
 import { BodyStream } from './body-stream.js';
@@ -44,6 +50,43 @@ export class HttpRequest implements AsyncIterable<Buffer> {
     this.controller = null;
     this.abortReason = null;
     this.queryParams = null;
+  }
+
+  /** The server's reuse (see the class): this object becomes the connection's next request. */
+  reuse(method: string, target: string, versionMinor: number, headers: string[], keepAlive: boolean, expectContinue: boolean): void {
+    const self = this as Reusable;
+    self.method = method;
+    self.target = target;
+    self.versionMinor = versionMinor;
+    self.headers = headers;
+    self.keepAlive = keepAlive;
+    self.expectContinue = expectContinue;
+    this.body = EMPTY;
+    this.hasBody = false;
+    this.stream = null;
+    this.queryParams = null;
+  }
+
+  /**
+   * False once something may hold on to this object beyond its handler: its
+   * signal (listeners), a streamed body, an abort.
+   */
+  get reusable(): boolean {
+    return this.controller === null && this.stream === null && this.abortReason === null;
+  }
+
+  /**
+   * A copy of this request that never changes, for a handler that keeps
+   * the request after it returns (a synchronous handler's request object
+   * is reused for the connection's next request). The body is shared (it
+   * is never written to); a streamed body stays with the original.
+   */
+  retain(): HttpRequest {
+    const copy = new HttpRequest(this.method, this.target, this.versionMinor, this.headers.slice(), this.keepAlive, this.expectContinue);
+    copy.body = this.body;
+    copy.hasBody = this.hasBody;
+    copy.abortReason = this.abortReason;
+    return copy;
   }
 
   /** The first value of a field (name in any case), or undefined. */
@@ -130,3 +173,13 @@ export class HttpRequest implements AsyncIterable<Buffer> {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The fields reuse() rewrites: read-only to handlers. */
+interface Reusable {
+  method: string;
+  target: string;
+  versionMinor: number;
+  headers: readonly string[];
+  keepAlive: boolean;
+  expectContinue: boolean;
+}

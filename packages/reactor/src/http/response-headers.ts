@@ -25,6 +25,8 @@ export type HeaderValue = string | number | readonly string[];
 
 /** No declared Content-Length. */
 export const LENGTH_UNDECLARED = -1;
+/** What a slot past `count` holds. */
+const UNSET = '';
 
 function loweredName(name: unknown): string {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
@@ -48,9 +50,15 @@ function checkedValue(name: string, value: unknown): string {
 }
 
 export class ResponseHeaders {
-  /** Name/value pairs as they go out (names as the handler wrote them). */
+  /**
+   * Name/value pairs as they go out (names as the handler wrote them), in
+   * fields[0..count). The arrays never shrink: a response reused for the
+   * next request writes over the same slots (no garbage per response).
+   */
   readonly fields: string[];
-  /** The lower-case name of each pair, same order. */
+  /** Slots of `fields` in use (twice the number of fields). */
+  count: number;
+  /** The lower-case name of each pair, same order (lowered[i] names fields[2i]). */
   private readonly lowered: string[];
   /** Content-Length the handler declared, or LENGTH_UNDECLARED. */
   declaredLength: number;
@@ -63,7 +71,19 @@ export class ResponseHeaders {
 
   constructor() {
     this.fields = [];
+    this.count = 0;
     this.lowered = [];
+    this.declaredLength = LENGTH_UNDECLARED;
+    this.chunked = false;
+    this.close = false;
+    this.userDate = false;
+  }
+
+  /** Back to no fields, for the next response on the same object. */
+  clear(): void {
+    this.fields.fill(UNSET, 0, this.count); // the strings are the handler's: nothing is kept alive
+    this.lowered.fill(UNSET, 0, this.count >> 1);
+    this.count = 0;
     this.declaredLength = LENGTH_UNDECLARED;
     this.chunked = false;
     this.close = false;
@@ -74,13 +94,24 @@ export class ResponseHeaders {
   set(name: string, value: HeaderValue): void {
     const lower = loweredName(name);
     if (this.setFraming(lower, name, value)) return;
-    const values = Array.isArray(value) ? value.map((item: unknown) => checkedValue(name, item)) : [checkedValue(name, value)];
-    this.remove(lower);
-    for (const text of values) {
-      this.fields.push(name, text);
-      this.lowered.push(lower);
+    if (Array.isArray(value)) {
+      const values = value.map((item: unknown) => checkedValue(name, item)); // all checked before any is set
+      this.remove(lower);
+      for (const text of values) this.append(name, lower, text);
+    } else {
+      const text = checkedValue(name, value);
+      this.remove(lower);
+      this.append(name, lower, text);
     }
     if (lower === 'date') this.userDate = true;
+  }
+
+  private append(name: string, lower: string, value: string): void {
+    const slot = this.count;
+    this.fields[slot] = name;
+    this.fields[slot + 1] = value;
+    this.lowered[slot >> 1] = lower;
+    this.count = slot + 2;
   }
 
   /** The value (several values as an array), or undefined. */
@@ -89,7 +120,8 @@ export class ResponseHeaders {
     const framing = this.framingValue(lower);
     if (framing !== undefined) return framing;
     let found: string[] | undefined;
-    for (let index = 0; index < this.lowered.length; index += 1) {
+    const pairs = this.count >> 1;
+    for (let index = 0; index < pairs; index += 1) {
       if (this.lowered[index] === lower) (found ??= []).push(this.fields[index * 2 + 1]!);
     }
     return found === undefined ? undefined : found.length === 1 ? found[0] : found;
@@ -108,11 +140,23 @@ export class ResponseHeaders {
     else this.remove(lower);
   }
 
+  /** Removes every pair named `lower`, keeping the others in order. */
   private remove(lower: string): void {
-    for (let index = this.lowered.length - 1; index >= 0; index -= 1) {
-      if (this.lowered[index] !== lower) continue;
-      this.lowered.splice(index, 1);
-      this.fields.splice(index * 2, 2);
+    const pairs = this.count >> 1;
+    let kept = 0;
+    for (let index = 0; index < pairs; index += 1) {
+      if (this.lowered[index] === lower) continue;
+      if (kept !== index) {
+        this.lowered[kept] = this.lowered[index]!;
+        this.fields[kept * 2] = this.fields[index * 2]!;
+        this.fields[kept * 2 + 1] = this.fields[index * 2 + 1]!;
+      }
+      kept += 1;
+    }
+    if (kept !== pairs) {
+      this.fields.fill(UNSET, kept * 2, pairs * 2);
+      this.lowered.fill(UNSET, kept, pairs);
+      this.count = kept * 2;
     }
     if (lower === 'date') this.userDate = false;
   }

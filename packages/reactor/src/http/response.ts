@@ -21,6 +21,8 @@ export type { HeaderValue } from './response-headers.js';
 const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const JSON_TYPE = 'application/json; charset=utf-8';
+const NOTHING = new Uint8Array(0);
+
 
 export interface ResponseOwner {
   /** The response is complete; `keepAlive` says whether the next request may follow. */
@@ -69,8 +71,8 @@ export class HttpResponse {
   statusCode: number;
   readonly connection: Connection;
   readonly keepAlive: boolean;
-  private readonly versionMinor: number;
-  private readonly headOnly: boolean;
+  private versionMinor: number;
+  private headOnly: boolean;
   private readonly owner: ResponseOwner;
   private readonly headers: ResponseHeaders;
   private headersSent: boolean;
@@ -83,6 +85,8 @@ export class HttpResponse {
   private closedFlag: boolean;
   /** A callback given to onDrain/onClose failed: the owner treats it as the handler failing (made on first use). */
   private reportCallbackCache: ((error: unknown) => void) | null;
+  /** Head and body, handed to writeMany by end() (one array per response object, not per response). */
+  private readonly pair: Uint8Array[];
 
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
@@ -100,6 +104,30 @@ export class HttpResponse {
     this.closeCallback = null;
     this.closedFlag = false;
     this.reportCallbackCache = null;
+    this.pair = [NOTHING, NOTHING];
+  }
+
+  /**
+   * Makes this object the response to the connection's next request (the
+   * server's reuse rule, exchange.ts: only after a handler that returned
+   * without a promise, with this response complete and no callback left).
+   */
+  reuse(versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
+    this.statusCode = 200;
+    this.versionMinor = versionMinor;
+    (this as { keepAlive: boolean }).keepAlive = keepAlive; // read-only to handlers
+    this.headOnly = headOnly;
+    this.headers.clear();
+    this.headersSent = false;
+    this.streaming = 'none';
+    this.lengthSent = 0;
+    this.finishedFlag = false;
+    this.closedFlag = false;
+  }
+
+  /** No callback is waiting (onDrain, onClose): nothing could call into a reused object. */
+  get settled(): boolean {
+    return this.drainCallback === null && this.closeCallback === null;
   }
 
   private get reportCallback(): (error: unknown) => void {
@@ -181,7 +209,8 @@ export class HttpResponse {
         this.sendChunks(this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true);
       } else {
         const head = this.head(this.headOnly && this.headers.declaredLength !== LENGTH_UNDECLARED ? this.headers.declaredLength : length);
-        this.connection.writeMany(sendBody ? [head, bytes] : [head]);
+        if (sendBody) this.writePair(head, bytes);
+        else this.connection.write(head);
       }
     } else if (this.streaming === 'chunked') {
       if (!this.headOnly) this.sendChunks(null, sendBody ? bytes : undefined, true);
@@ -317,6 +346,19 @@ export class HttpResponse {
     return this.keepAlive && !this.headers.close;
   }
 
+  /** Head and body as one write. */
+  private writePair(head: Uint8Array, body: Uint8Array): void {
+    const pair = this.pair;
+    pair[0] = head;
+    pair[1] = body;
+    try {
+      this.connection.writeMany(pair);
+    } finally {
+      pair[0] = NOTHING; // the body is the handler's: not kept alive by this object
+      pair[1] = NOTHING;
+    }
+  }
+
   /** Queues a chunk (and the last chunk when `last`), with the head when given, in one write. */
   private sendChunks(head: Buffer | null, bytes: Uint8Array | undefined, last: boolean): boolean {
     const parts: Uint8Array[] = [];
@@ -333,6 +375,6 @@ export class HttpResponse {
     this.headersSent = true;
     const keepAlive = this.effectiveKeepAlive();
     const connection = !keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? CONNECTION_CLOSE : this.versionMinor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
-    return encodeHead(status, this.versionMinor, connection, framing, this.headers.fields, this.headers.userDate);
+    return encodeHead(status, this.versionMinor, connection, framing, this.headers.fields, this.headers.count, this.headers.userDate);
   }
 }

@@ -8,7 +8,7 @@ import { Reactor } from '../reactor.js';
 import { coreOf } from '../core.js';
 import { Server, type ServerOptions } from '../server.js';
 import type { ConnectionHandler } from '../connection.js';
-import { TIMEOUT_MS_MAX } from '../handler.js';
+import { ON_BYTES, TIMEOUT_MS_MAX, type BytesReceiver } from '../handler.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject } from '../validate.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
@@ -86,7 +86,7 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
   };
   const timed = settings.headersTimeoutMs !== Infinity || settings.requestTimeoutMs !== Infinity;
   const core = coreOf(reactor);
-  const connectionHandler: ConnectionHandler = {
+  const connectionHandler: ConnectionHandler & BytesReceiver = {
     onOpen: (connection) => {
       const exchange = new HttpExchange(connection, settings);
       connection.context = exchange;
@@ -98,6 +98,8 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
       exchange.connectionClosed();
     },
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),
+    // The reads themselves: the parser works in the pool chunk (no view per read).
+    [ON_BYTES]: (connection, bytes, length) => (connection.context as HttpExchange).feed(bytes, length),
     onDrain: (connection) => (connection.context as HttpExchange).current?.drained(),
     onEnd: (connection) => (connection.context as HttpExchange).peerEnded(),
     onHangUp: (connection) => (connection.context as HttpExchange).peerHungUp(),
