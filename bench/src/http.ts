@@ -59,7 +59,7 @@ export interface HttpSample extends ResponseFigures {
 export const CLIENT_SATURATED = 0.9;
 const COUNTERS_TIMEOUT_MS = 5000;
 /** Load before each measured run, not measured. */
-const WARM_UP_SECONDS = 0.5;
+const WARM_UP_SECONDS = 1; // whole seconds: wrk takes no fraction
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PIPELINE_SCRIPT = fileURLToPath(new URL('../reference/pipeline.lua', import.meta.url));
 

@@ -131,10 +131,18 @@ export class BufferPool {
 
   /** A chunk index with one reference, or -1 when the pool is at its bound. */
   acquire(): number {
-    if (this.free.length === 0 && !this.grow()) {
-      this.waitCount += 1;
-      return -1;
-    }
+    const index = this.tryAcquire();
+    if (index < 0) this.waitCount += 1;
+    return index;
+  }
+
+  /**
+   * A chunk index with one reference, or -1 when the pool is at its bound,
+   * without counting a wait: for a caller that has another way (a write
+   * staged in a chunk is queued as it is instead).
+   */
+  tryAcquire(): number {
+    if (this.free.length === 0 && !this.grow()) return -1;
     const index = this.free.pop()!;
     this.references[index] = 1;
     this.inUseCount += 1;

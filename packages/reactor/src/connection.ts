@@ -214,7 +214,8 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
       }
       return this.writer.pushAll(PARTS, count);
     } finally {
-      PARTS.fill(NO_PART, 0, count); // the queue holds what it needs; the scratch keeps nothing alive
+      // The queue holds what it needs; the scratch keeps nothing alive (a loop: fill() is a call into C++).
+      for (let index = 0; index < count; index += 1) PARTS[index] = NO_PART;
     }
   }
 

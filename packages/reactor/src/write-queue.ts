@@ -9,6 +9,7 @@ import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollRangeError } from './errors.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
 import type { BufferPool } from './buffer-pool.js';
+import { STAGED_WRITE_SIZE_MAX, WriteStaging } from './write-staging.js';
 
 
 /** Part of a file to send: `remaining` bytes from `offset`. */
@@ -39,6 +40,9 @@ const FILE_SLOT = -2;
 /** What a slot past the queue's end holds: nothing the queue keeps alive. */
 const VACANT = new Uint8Array(0);
 const NO_CHUNK = -1;
+/** The queue's last entry when it is the staging run (write-staging.ts): a marker, its bytes are in the staging chunk. */
+const STAGED = new Uint8Array(0);
+const STAGED_SLOT = -3;
 
 export class WriteQueue {
   /** Bytes of buffers queued (file segments are not in memory and do not count). */
@@ -55,6 +59,9 @@ export class WriteQueue {
   private readonly chunks: number[];
   private size: number;
   private readonly pool: BufferPool;
+  /** Small writes copied together; `staged`: the queue's last entry is its run (STAGED). */
+  private readonly staging: WriteStaging;
+  private staged: boolean;
 
   constructor(pool: BufferPool) {
     this.bytes = 0;
@@ -64,6 +71,8 @@ export class WriteQueue {
     this.chunks = [];
     this.size = 0;
     this.pool = pool;
+    this.staging = new WriteStaging(pool);
+    this.staged = false;
   }
 
   get isEmpty(): boolean {
@@ -82,8 +91,18 @@ export class WriteQueue {
     this.size = index + 1;
   }
 
-  /** Queues `data` without copying; a pooled view keeps its chunk until written. */
+  /**
+   * Queues `data`: a small write is copied into the staging run (it may
+   * change once this returns); a larger one is queued without copying, and
+   * a pooled view keeps its chunk until written.
+   */
   push(data: Uint8Array): void {
+    const size = data.byteLength;
+    if (size <= STAGED_WRITE_SIZE_MAX && this.stage(data)) {
+      this.bytes += size;
+      return;
+    }
+    if (this.staged) this.seal();
     const chunk = this.pool.chunkOf(data);
     if (chunk >= 0) {
       this.pool.checkView(data, chunk);
@@ -94,12 +113,96 @@ export class WriteQueue {
   }
 
   pushFile(segment: FileSegment): void {
+    if (this.staged) this.seal();
     this.append(segment, FILE_SLOT);
+  }
+
+  /**
+   * Copies `data` into the staging run: the run in progress when it is the
+   * queue's last entry, else a new run on an empty queue (a queue already
+   * waiting for the kernel takes writes as they are). False: queue it as it is.
+   */
+  private stage(data: Uint8Array): boolean {
+    const pool = this.pool;
+    if (pool.poison) {
+      const chunk = pool.chunkOf(data);
+      if (chunk >= 0) pool.checkView(data, chunk); // a stale pooled view fails here as when queued
+    }
+    const staging = this.staging;
+    if (this.staged) return staging.append(data);
+    if (this.size !== 0 || !staging.open(data.byteLength)) return false;
+    staging.append(data); // fits: open() made room
+    this.append(STAGED, STAGED_SLOT);
+    this.staged = true;
+    return true;
+  }
+
+  /** The run becomes an ordinary pooled view: a larger write or a file follows it, or a writev takes it. */
+  private seal(): void {
+    const staging = this.staging;
+    const last = this.size - 1;
+    this.pool.retain(staging.chunk);
+    this.entries[last] = staging.bytes!.subarray(staging.start, staging.end);
+    this.chunks[last] = staging.chunk;
+    this.staged = false;
+    staging.start = staging.end; // a next run starts after it
   }
 
   /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
   flush(backend: Backend, fd: number): number {
     this.written = 0;
+    if (this.staged) {
+      if (this.size === 1) return this.flushStaged(backend, fd);
+      this.seal();
+    }
+    const rc = this.flushEntries(backend, fd);
+    this.staging.drop(); // sealed views hold their own references
+    return rc;
+  }
+
+  /** The queue is the staging run alone: one write(fd, chunk, offset, length). */
+  private flushStaged(backend: Backend, fd: number): number {
+    const staging = this.staging;
+    let interrupted = 0;
+    for (;;) {
+      const length = staging.length;
+      const rc = backend.sendRange(fd, staging.bytes!, staging.start, length);
+      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
+        interrupted += 1;
+        continue;
+      }
+      if (rc < 0) {
+        this.settle();
+        if (rc === EAGAIN) return BLOCKED;
+        this.failedSyscall = 'write';
+        return rc;
+      }
+      staging.consumed(rc);
+      this.bytes -= rc;
+      this.written += rc;
+      if (rc < length) {
+        this.settle(); // the kernel is full: the rest waits as a copy, the chunk goes back
+        return BLOCKED;
+      }
+      this.removeHead(1);
+      this.staged = false;
+      staging.drop();
+      return FLUSHED;
+    }
+  }
+
+  /** After a flush that left the run: its rest becomes a right-sized copy and the chunk goes back. */
+  private settle(): void {
+    const staging = this.staging;
+    if (this.staged) {
+      this.entries[this.size - 1] = Buffer.from(staging.bytes!.subarray(staging.start, staging.end));
+      this.chunks[this.size - 1] = NO_CHUNK;
+      this.staged = false;
+    }
+    staging.drop();
+  }
+
+  private flushEntries(backend: Backend, fd: number): number {
     let interrupted = 0;
     const entries = this.entries;
     while (this.size > 0) {
@@ -145,6 +248,8 @@ export class WriteQueue {
       else if (this.chunks[index]! >= 0) this.pool.release(this.chunks[index]!);
       this.chunks[index] = NO_CHUNK;
     }
+    this.staged = false;
+    this.staging.drop();
     this.bytes = 0;
   }
 

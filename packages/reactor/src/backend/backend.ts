@@ -51,6 +51,8 @@ export interface Backend {
   receive(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   /** Writes buffers[0..count): bytes written, -errno, or PENDING. */
   send(fd: number, buffers: readonly Uint8Array[], count: number): number;
+  /** Writes buffer[offset..offset + length): bytes written, -errno, or PENDING. */
+  sendRange(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   sendFile(fd: number, fileFd: number, offset: number, length: number): number;
   splice(fromFd: number, toFd: number, length: number, flags: number): number;
   /** Accepts up to out.length connections: how many, or -errno when none. */

@@ -125,6 +125,10 @@ export class EpollBackend implements Backend {
     return this.poller.writev(fd, buffers, count);
   }
 
+  sendRange(fd: number, buffer: Uint8Array, offset: number, length: number): number {
+    return this.poller.write(fd, buffer, offset, length);
+  }
+
   sendFile(fd: number, fileFd: number, offset: number, length: number): number {
     return this.poller.sendfile(fd, fileFd, offset, length);
   }

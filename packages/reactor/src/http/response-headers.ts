@@ -81,8 +81,9 @@ export class ResponseHeaders {
 
   /** Back to no fields, for the next response on the same object. */
   clear(): void {
-    this.fields.fill(UNSET, 0, this.count); // the strings are the handler's: nothing is kept alive
-    this.lowered.fill(UNSET, 0, this.count >> 1);
+    // The strings are the handler's: nothing is kept alive (loops: fill() is a call into C++).
+    for (let index = 0; index < this.count; index += 1) this.fields[index] = UNSET;
+    for (let index = 0; index < this.count >> 1; index += 1) this.lowered[index] = UNSET;
     this.count = 0;
     this.declaredLength = LENGTH_UNDECLARED;
     this.chunked = false;
@@ -154,8 +155,11 @@ export class ResponseHeaders {
       kept += 1;
     }
     if (kept !== pairs) {
-      this.fields.fill(UNSET, kept * 2, pairs * 2);
-      this.lowered.fill(UNSET, kept, pairs);
+      for (let index = kept; index < pairs; index += 1) {
+        this.fields[index * 2] = UNSET;
+        this.fields[index * 2 + 1] = UNSET;
+        this.lowered[index] = UNSET;
+      }
       this.count = kept * 2;
     }
     if (lower === 'date') this.userDate = false;
