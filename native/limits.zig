@@ -30,6 +30,10 @@ pub const backlog_max: u32 = 65535;
 pub const generation_max: u32 = std.math.maxInt(u32);
 /// Largest socket buffer size settable through setOption.
 pub const socket_buffer_size_max: u32 = std.math.maxInt(i32);
+/// Pipe capacities setPipeSize accepts: a page at least; the kernel's own
+/// ceiling is /proc/sys/fs/pipe-max-size (1 MiB by default, root may raise it).
+pub const pipe_size_min: u32 = 4096;
+pub const pipe_size_max: u32 = 1 << 30;
 /// Longest host string accepted by listen/connect (an IPv6 literal is 45).
 pub const host_size_max: u32 = 64;
 

@@ -153,6 +153,16 @@ pub fn pipe(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return pair(env, info, zerocopy.pipe) catch return null;
 }
 
+/// setPipeSize(fd, size) → the pipe's capacity in bytes | -errno: fcntl
+/// F_SETPIPE_SZ on a pipe zepoll owns (EBADF-like refusal for others). The
+/// kernel rounds up; EPERM past /proc/sys/fs/pipe-max-size.
+pub fn set_pipe_size(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = napi.args(env, info, 2) catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
+    const size = napi.integer(env, call.values[1], "size", limits.pipe_size_min, limits.pipe_size_max) catch return null;
+    return napi.int(env, zerocopy.set_pipe_size(fd, @intCast(size)));
+}
+
 /// close(fd) → 0 | -errno, for fds no poller counts (listeners in setup,
 /// tests). Only an owned fd; it is forgotten before the close, so a second
 /// close of the same number is refused, whoever holds the number by then.

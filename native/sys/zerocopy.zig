@@ -17,6 +17,24 @@ pub fn pipe(fds: *[2]i32) i32 {
     return errno.result(linux.pipe2(fds, linux.O.NONBLOCK | linux.O.CLOEXEC));
 }
 
+/// fcntl commands of linux/fcntl.h (F_LINUX_SPECIFIC_BASE + 7 and + 8).
+const F_SETPIPE_SZ: i32 = 1024 + 7;
+const F_GETPIPE_SZ: i32 = 1024 + 8;
+
+/// Sets a pipe's capacity to at least `size` bytes (the kernel rounds up to a
+/// power-of-two number of pages): the capacity set, or -errno (EPERM past
+/// /proc/sys/fs/pipe-max-size or the user's pipe pages, EBUSY below what the
+/// pipe holds now).
+pub fn set_pipe_size(fd: i32, size: u32) i32 {
+    std.debug.assert(size >= limits.pipe_size_min and size <= limits.pipe_size_max);
+    return errno.result(linux.fcntl(fd, F_SETPIPE_SZ, size));
+}
+
+/// A pipe's capacity in bytes, or -errno.
+pub fn pipe_size(fd: i32) i32 {
+    return errno.result(linux.fcntl(fd, F_GETPIPE_SZ, 0));
+}
+
 pub const SPLICE_F_MOVE: u32 = 1;
 pub const SPLICE_F_NONBLOCK: u32 = 2;
 pub const SPLICE_F_MORE: u32 = 4;
@@ -56,4 +74,19 @@ test "splice moves bytes through a pipe" {
     try std.testing.expectEqual(@as(usize, 5), linux.read(relay[0], &buffer, buffer.len));
     try std.testing.expectEqualStrings("hello", buffer[0..5]);
     try std.testing.expectEqual(errno.eagain, splice(source[0], relay[1], 64, SPLICE_F_NONBLOCK));
+}
+
+test "a pipe's capacity grows with F_SETPIPE_SZ, and a socket is no pipe" {
+    var fds: [2]i32 = undefined;
+    try std.testing.expectEqual(@as(i32, 0), pipe(&fds));
+    defer for (fds) |fd| {
+        _ = linux.close(fd);
+    };
+    const default_size = pipe_size(fds[0]);
+    try std.testing.expect(default_size >= 4096);
+    const rc = set_pipe_size(fds[1], 256 * 1024);
+    // 256 KiB is under the default pipe-max-size (1 MiB); a user over its pipe pages gets EPERM.
+    try std.testing.expect(rc == 256 * 1024 or rc == -@as(i32, @intFromEnum(linux.E.PERM)));
+    if (rc > 0) try std.testing.expectEqual(rc, pipe_size(fds[0]));
+    try std.testing.expect(set_pipe_size(fds[0], limits.pipe_size_max) < 0); // over pipe-max-size: EPERM (EINVAL for root past the hard cap)
 }

@@ -104,3 +104,19 @@ t.test('splice relays a file through a pipe to a socket, exactly', (t) => {
   fds.assertNone(t);
   t.end();
 });
+
+t.test('setPipeSize: a pipe grows to the size asked (within pipe-max-size); bad sizes and fds are refused before any call', (t) => {
+  const fds = trackFds();
+  const [readFd, writeFd] = pipe();
+  const rc = binding.setPipeSize(writeFd, 256 * 1024);
+  t.ok(rc === 256 * 1024 || rc === -1, `256 KiB granted, or EPERM past the user's pipe pages (${rc})`);
+  t.ok(binding.setPipeSize(readFd, 1 << 30) < 0, 'over /proc/sys/fs/pipe-max-size: -errno, not a throw');
+  t.throws(() => binding.setPipeSize(writeFd, 100), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => binding.setPipeSize(writeFd, 2 ** 31), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => binding.setPipeSize(writeFd, '65536' as unknown as number), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => binding.setPipeSize(1, 65536), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' }, 'stdout is not zepoll\'s');
+  binding.close(readFd);
+  binding.close(writeFd);
+  fds.assertNone(t);
+  t.end();
+});

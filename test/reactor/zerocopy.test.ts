@@ -7,6 +7,8 @@
  * the reactor reads zero bytes into JavaScript (all splice).
  */
 import t from 'tap';
+import { RELAY_PIPE_SIZE } from '../../packages/reactor/src/relay.js';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,6 +134,10 @@ for (const mode of MODES) {
     t.equal(stats.syscalls.read, 0, 'the reactor read no byte into memory');
     t.ok(stats.syscalls.splice > 0, `${stats.syscalls.splice} splice calls`);
     t.equal(relays[0]!.stats.bytesAToB + relays[1]!.stats.bytesAToB, payload.length + 4);
+    // The pipes asked for RELAY_PIPE_SIZE within /proc/sys/fs/pipe-max-size; a user past its pipe pages keeps 64 KiB.
+    const pipeMax = Math.min(RELAY_PIPE_SIZE, Number(readFileSync('/proc/sys/fs/pipe-max-size', 'latin1')));
+    t.ok(relays.every((one) => one.stats.pipeSize === pipeMax || one.stats.pipeSize === 64 * 1024), `pipes of ${relays.map((one) => one.stats.pipeSize).join(', ')} bytes`);
+    if (process.getuid?.() === 0) t.equal(relays[0]!.stats.pipeSize, pipeMax, 'as root the size asked is granted');
     t.equal(stats.connectionsOpen, 0, 'both sides of every relay closed');
     await proxy.close();
     reactor.close();

@@ -108,6 +108,8 @@ export interface Binding {
   socketPair(out: Int32Array): number;
   /** A non-blocking pipe: out[0] reads, out[1] writes. */
   pipe(out: Int32Array): number;
+  /** fcntl F_SETPIPE_SZ on an owned pipe fd: the capacity set (bytes), or -errno. */
+  setPipeSize(fd: number, size: number): number;
   /** close(2) of an fd zepoll owns (it is forgotten first: a second close throws ERR_ZEPOLL_FD_NOT_OWNED). */
   close(fd: number): number;
   /**

@@ -7,6 +7,7 @@
  * as a half-close; the relay ends when both directions have ended or either
  * connection closes, and then closes both connections and its pipes.
  */
+import { readFileSync } from 'node:fs';
 import { binding, constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './sockets.js';
@@ -14,13 +15,44 @@ import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
-/** Bytes asked of one splice: a pipe holds 16 pages (64 KiB) by default. */
-const PIPE_SIZE = 64 * 1024;
+/** A pipe's capacity when F_SETPIPE_SZ is refused: the kernel's default, 16 pages. */
+const PIPE_SIZE_DEFAULT = 64 * 1024;
+/**
+ * The capacity each relay pipe asks for: one splice pair moves up to this
+ * much, so a 64 KiB pipe costs sixteen times the system calls per megabyte.
+ * Bounded by /proc/sys/fs/pipe-max-size (1 MiB by default); a user past its
+ * pipe pages (pipe-user-pages-soft) keeps the default size.
+ */
+export const RELAY_PIPE_SIZE = 1024 * 1024;
+const PIPE_MAX_SIZE_FILE = '/proc/sys/fs/pipe-max-size';
 const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
+
+let pipeSizeAsked = 0;
+/** RELAY_PIPE_SIZE within the system's pipe-max-size (read once). */
+function relayPipeSize(): number {
+  if (pipeSizeAsked === 0) {
+    let systemMax = RELAY_PIPE_SIZE;
+    try {
+      systemMax = Number(readFileSync(PIPE_MAX_SIZE_FILE, 'latin1').trim()) || RELAY_PIPE_SIZE;
+    } catch {
+      // Not readable (a sandbox): ask for the size; the kernel refuses what it must.
+    }
+    pipeSizeAsked = Math.max(PIPE_SIZE_DEFAULT, Math.min(RELAY_PIPE_SIZE, systemMax));
+  }
+  return pipeSizeAsked;
+}
+
+/** A fresh relay pipe at the relay's size: its capacity in bytes (the default when the kernel refuses). */
+function sizePipe(fds: [number, number]): number {
+  const rc = binding.setPipeSize(fds[1], relayPipeSize());
+  return rc > 0 ? rc : PIPE_SIZE_DEFAULT;
+}
 
 export interface RelayStats {
   readonly bytesAToB: number;
   readonly bytesBToA: number;
+  /** The capacity of the relay's pipes in bytes (the smaller of the two): what one splice pair can move. */
+  readonly pipeSize: number;
 }
 
 class Direction {
@@ -32,6 +64,8 @@ class Direction {
   private readonly target: Connection;
   private readonly pipeRead: number;
   private readonly pipeWrite: number;
+  /** The pipe's capacity: the most one splice moves. */
+  readonly capacity: number;
 
   constructor(relay: Relay, source: Connection, target: Connection, fds: [number, number]) {
     this.relay = relay;
@@ -39,6 +73,7 @@ class Direction {
     this.target = target;
     this.pipeRead = fds[0];
     this.pipeWrite = fds[1];
+    this.capacity = sizePipe(fds);
     this.moved = 0;
     this.pending = 0;
     this.ended = false;
@@ -49,13 +84,16 @@ class Direction {
     if (!this.drain()) return;
     const core = coreOf(this.source.reactor);
     const backend = core.backend;
-    let budget = core.readQuota;
+    // The quota bounds bytes a turn brings into JavaScript; spliced bytes
+    // never come, and a splice of a whole pipe costs about what one read
+    // of a quota does: a direction may fill its pipe each turn.
+    let budget = Math.max(core.readQuota, this.capacity);
     // Every way out of this turn leaves a future event: EAGAIN, end, an
     // error, a full target (its writability resumes us) or a carry-over.
     this.source.reader.edgeSafe = true;
     let interrupted = 0;
     while (budget > 0 && !this.ended) {
-      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(PIPE_SIZE, budget), SPLICE_FLAGS);
+      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(this.capacity - this.pending, budget), SPLICE_FLAGS);
       if (rc === EAGAIN) return;
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
@@ -202,7 +240,7 @@ export class Relay {
   }
 
   get stats(): RelayStats {
-    return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved };
+    return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved, pipeSize: Math.min(this.aToB.capacity, this.bToA.capacity) };
   }
 
   /** The owner's handler, told of errors and close; a close of either side ends the relay. */
