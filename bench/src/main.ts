@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the comparison users run. With no options it finishes in
- * under five minutes on a 2-core machine; every figure is the median of
+ * about nine minutes on a 2-core machine; every figure is the median of
  * `--repeats` interleaved runs, with min-max:
  *
  *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, SCALING_SECONDS_MAX), repeats, progress) : [];
   const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, ZEROCOPY_SECONDS_MAX), repeats, progress) : [];
 
-  const targets = evaluateTargets(http, echo, fairness, scaling);
+  const targets = evaluateTargets(http, echo, fairness, scaling, zerocopy);
   for (const table of http) process.stdout.write(`\n${formatHttp(table)}\n`);
   if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
   if (echoLarge.length > 0) process.stdout.write(`\necho, 50 connections, 16 KiB messages (median)\n${formatEcho(echoLarge)}\n`);

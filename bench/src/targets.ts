@@ -7,6 +7,7 @@ import type { EchoRow } from './echo.js';
 import type { HttpRow, HttpTable } from './http-scenario.js';
 import type { FairnessRow } from './fairness.js';
 import type { ScalingPoint } from './scaling.js';
+import type { ZerocopyRow } from './zerocopy.js';
 
 export interface TargetResult {
   readonly target: string;
@@ -35,7 +36,7 @@ function latencyContext(connections: number, server: HttpRow, c: HttpRow | undef
   return `C reference ${c === undefined ? 'n/a' : `${c.p99ms.toFixed(2)} ms`}; at ${Math.round(server.requestsPerSecond.median).toLocaleString('en-US')} req/s, ${connections} connections in a closed loop average ${meanMs.toFixed(2)} ms`;
 }
 
-export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = []): TargetResult[] {
+export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = [], zerocopy: readonly ZerocopyRow[] = []): TargetResult[] {
   const results: TargetResult[] = [];
   const client = http.some((one) => one.config.client === 'wrk') ? 'wrk' : 'autocannon';
   const plain = table(http, client, 100, 1);
@@ -117,7 +118,29 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
   } else {
     results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'not in this run'));
   }
+  results.push(...zerocopyTargets(zerocopy));
   return results;
+}
+
+/** Zero copy against the JavaScript path (issue 15): CPU per GiB and throughput, per file size and for the proxy. */
+const SENDFILE_CPU_RATIO_MAX = 0.3;
+const SPLICE_CPU_RATIO_MAX = 0.6;
+
+function zerocopyTargets(rows: readonly ZerocopyRow[]): TargetResult[] {
+  if (rows.length === 0) return [notMeasured('zero copy: sendfile and splice against the JavaScript path', 'not in this run')];
+  const find = (name: string): ZerocopyRow | undefined => rows.find((row) => row.name === name);
+  const pairs: Array<[string, ZerocopyRow | undefined, ZerocopyRow | undefined, number]> = [
+    ['1 MiB file: sendfile', find('1 MiB file, sendfile'), find('1 MiB file, read + write in JS'), SENDFILE_CPU_RATIO_MAX],
+    ['64 MiB file: sendfile', find('64 MiB file, sendfile'), find('64 MiB file, read + write in JS'), SENDFILE_CPU_RATIO_MAX],
+    ['proxy of 64 MiB: splice', find('proxy of 64 MiB, splice'), find('proxy of 64 MiB, copy through JS'), SPLICE_CPU_RATIO_MAX],
+  ];
+  return pairs.map(([label, zero, copy, ratioMax]) => {
+    const target = `${label} throughput >= the JavaScript path's, CPU per GiB <= ${ratioMax}x of it`;
+    if (zero === undefined || copy === undefined) return notMeasured(target, 'not in this run');
+    const ratio = zero.cpuSecondsPerGib / copy.cpuSecondsPerGib;
+    const bound = zero.clientCpuShare > 0.9 ? ' (zero copy client-bound)' : '';
+    return { target, measured: `${zero.gibPerSecond.toFixed(2)} vs ${copy.gibPerSecond.toFixed(2)} GiB/s${bound}; ${ratio.toFixed(2)}x (${zero.cpuSecondsPerGib.toFixed(3)} vs ${copy.cpuSecondsPerGib.toFixed(3)} s/GiB)`, met: zero.gibPerSecond >= copy.gibPerSecond && ratio <= ratioMax };
+  });
 }
 
 /** Garbage per request in steady state, at most (issue 14; stretch: 0). */

@@ -1,19 +1,21 @@
 /**
  * Zero copy against copying through JavaScript: a 1 MiB and a 64 MiB file
  * served with sendfile and with read + write; and the proxy relaying the
- * 64 MiB file with splice and with a JavaScript copy loop. Reported:
+ * 64 MiB file with splice and with a JavaScript copy loop; beside them the
+ * same servers in C (bench/reference/zerocopy-server.c), the kernel's own
+ * ceiling for sendfile and splice. Reported:
  * throughput (GiB/s) and the server's (or proxy's) CPU seconds per GiB.
  * The client (Node's net, reading and discarding) fetches the file over and
  * over for the run's length, one connection at a time per lane. Each row
  * is the median of the repeats (rows run interleaved), with min-max.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as connectSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { procSample } from './proc.js';
-import { startServer, type BenchServer } from './servers.js';
+import { runPinnedClient, startServer, type BenchServer } from './servers.js';
+import { buildReference } from './reference.js';
 import { spread, type Spread } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -26,34 +28,30 @@ export interface ZerocopyRow {
   readonly cpuSecondsPerGib: number;
   readonly cpuRange: Spread;
   readonly repeats: number;
+  /** The client's CPU share (median): above 90% the client set the throughput. */
+  readonly clientCpuShare: number;
 }
 
-type Sample = { readonly name: string; readonly gibPerSecond: number; readonly cpuSecondsPerGib: number };
+type Sample = { readonly name: string; readonly gibPerSecond: number; readonly cpuSecondsPerGib: number; readonly clientCpuShare: number };
 
-/** Downloads from `port` on LANES connections, again and again, for `seconds`; returns bytes. */
-function download(port: number, seconds: number): Promise<number> {
-  const deadline = performance.now() + seconds * 1000;
-  let bytes = 0;
-  const lane = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const socket = connectSocket(port, '127.0.0.1');
-      socket.on('data', (part: Buffer) => (bytes += part.length));
-      socket.on('error', reject);
-      socket.on('end', () => resolve());
-    }).then(() => (performance.now() < deadline ? lane() : undefined));
-  return Promise.all(Array.from({ length: LANES }, lane)).then(() => bytes);
-}
+/** Client CPU share above which the client's core, not the server, set the throughput. */
+const CLIENT_BOUND = 0.9;
 
-async function measure(name: string, port: number, seconds: number, cpuPid: number): Promise<Sample> {
+/** Downloads from `port` for `seconds` with the pinned client (zerocopy-client.ts); the server's CPU over the same span. */
+function measure(name: string, port: number, seconds: number, cpuPid: number): Sample {
   const before = procSample(cpuPid);
-  const started = performance.now();
-  const bytes = await download(port, seconds);
-  const elapsed = (performance.now() - started) / 1000;
+  const run = runPinnedClient(process.execPath, [`${HERE}zerocopy-client.js`, String(port), String(LANES), String(seconds)], seconds);
   const cpu = procSample(cpuPid).cpuSeconds - before.cpuSeconds;
-  return { name, gibPerSecond: bytes / GIB / elapsed, cpuSecondsPerGib: cpu / (bytes / GIB) };
+  const { bytes, seconds: elapsed } = JSON.parse(run.stdout) as { bytes: number; seconds: number };
+  return { name, gibPerSecond: bytes / GIB / elapsed, cpuSecondsPerGib: cpu / (bytes / GIB), clientCpuShare: run.cpuSeconds / run.elapsed };
 }
 
-const fileServer = (mode: string, path: string): Promise<BenchServer> => startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'file', mode, path], /port (\d+)/);
+const fileServer = (mode: string, path: string): Promise<BenchServer> =>
+  mode === 'c' ? startServer(buildReference('zerocopy-server'), ['file', path], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'file', mode, path], /port (\d+)/);
+const proxyServer = (mode: string, originPort: number): Promise<BenchServer> =>
+  mode === 'c' ? startServer(buildReference('zerocopy-server'), ['proxy', String(originPort)], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'proxy', mode, String(originPort)], /port (\d+)/);
+const FILE_ROW: Record<string, string> = { sendfile: 'sendfile', copy: 'read + write in JS', c: 'sendfile, C reference' };
+const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', c: 'splice, C reference' };
 
 export async function runZerocopy(seconds: number, repeats: number, progress: (text: string) => void): Promise<ZerocopyRow[]> {
   const directory = mkdtempSync(join(tmpdir(), 'zepoll-bench-'));
@@ -64,11 +62,11 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
     writeFileSync(files['64 MiB'], Buffer.alloc(64 * 2 ** 20, 7));
     for (let repeat = 1; repeat <= repeats; repeat += 1) {
       for (const [label, path] of Object.entries(files)) {
-        for (const mode of ['sendfile', 'copy']) {
+        for (const mode of ['sendfile', 'copy', 'c']) {
           progress(`zerocopy: ${label} file, ${mode} (${repeat}/${repeats})`);
           const server = await fileServer(mode, path);
           try {
-            samples.push(await measure(`${label} file, ${mode === 'sendfile' ? 'sendfile' : 'read + write in JS'}`, server.port, seconds, server.child.pid!));
+            samples.push(measure(`${label} file, ${FILE_ROW[mode]}`, server.port, seconds, server.child.pid!));
           } finally {
             await server.stop();
           }
@@ -76,11 +74,11 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
       }
       const origin = await fileServer('sendfile', files['64 MiB']);
       try {
-        for (const mode of ['splice', 'copy']) {
+        for (const mode of ['splice', 'copy', 'c']) {
           progress(`zerocopy: proxy, ${mode} (${repeat}/${repeats})`);
-          const proxy: BenchServer = await startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'proxy', mode, String(origin.port)], /port (\d+)/);
+          const proxy = await proxyServer(mode, origin.port);
           try {
-            samples.push(await measure(`proxy of 64 MiB, ${mode === 'splice' ? 'splice' : 'copy through JS'}`, proxy.port, seconds, proxy.child.pid!));
+            samples.push(measure(`proxy of 64 MiB, ${PROXY_ROW[mode]}`, proxy.port, seconds, proxy.child.pid!));
           } finally {
             await proxy.stop();
           }
@@ -96,12 +94,12 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
   return names.map((name) => {
     const runs = samples.filter((one) => one.name === name);
     const cpuRange = spread(runs.map((run) => run.cpuSecondsPerGib));
-    return { name, gibPerSecond: spread(runs.map((run) => run.gibPerSecond)).median, cpuSecondsPerGib: cpuRange.median, cpuRange, repeats };
+    return { name, gibPerSecond: spread(runs.map((run) => run.gibPerSecond)).median, cpuSecondsPerGib: cpuRange.median, cpuRange, repeats, clientCpuShare: spread(runs.map((run) => run.clientCpuShare)).median };
   });
 }
 
 export function formatZerocopy(rows: readonly ZerocopyRow[]): string {
-  const lines = [`zero copy (${LANES} concurrent downloads; CPU of the serving process; median of ${rows[0]?.repeats ?? 0}, min-max)`, 'path                                  GiB/s   CPU s per GiB'];
-  for (const row of rows) lines.push(`${row.name.padEnd(36)} ${row.gibPerSecond.toFixed(2).padStart(6)}   ${row.cpuSecondsPerGib.toFixed(3).padStart(13)} (${row.cpuRange.min.toFixed(3)}-${row.cpuRange.max.toFixed(3)})`);
+  const lines = [`zero copy (${LANES} concurrent downloads by a client pinned to the other CPU; CPU of the serving process; median of ${rows[0]?.repeats ?? 0}, min-max)`, 'path                                         GiB/s   CPU s per GiB              client CPU'];
+  for (const row of rows) lines.push(`${row.name.padEnd(43)} ${row.gibPerSecond.toFixed(2).padStart(6)}   ${row.cpuSecondsPerGib.toFixed(3).padStart(13)} (${row.cpuRange.min.toFixed(3)}-${row.cpuRange.max.toFixed(3)})   ${(row.clientCpuShare * 100).toFixed(0)}%${row.clientCpuShare > CLIENT_BOUND ? ' (client-bound)' : ''}`);
   return lines.join('\n');
 }
