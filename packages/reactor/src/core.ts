@@ -59,6 +59,8 @@ export class Metrics {
   debugWarnings = 0;
   events = 0;
   busySpins = 0;
+  /** Carry-over rounds run back to back after a turn (work-conserving quota; see carryRounds). */
+  carryRounds = 0;
 }
 
 /** The documented default for a handler error nobody listens to: say it, keep serving. */
@@ -66,9 +68,15 @@ function logHandlerError(error: Error): void {
   console.error('zepoll: a handler failed and its connection was closed (pass onError to handle this):', error);
 }
 
-/** The reactor's onError itself failed: logged, never rethrown. */
+/** Carry-over rounds run back to back in one loop callback for at most this long (see carryRounds). */
+export const CARRY_ROUNDS_TIME_MS = 1;
+/** ... and at most this many rounds. */
+export const CARRY_ROUNDS_MAX = 64;
+
 /** What a corked slot holds once flushed. */
 const NOTHING_CORKED: Corked = { flushCorked(): void {} };
+
+/** The reactor's onError itself failed: logged, never rethrown. */
 
 function logLastResort(error: unknown): void {
   logHandlerError(asError(error));
@@ -126,7 +134,10 @@ export class Core {
     this.turns = 0;
     this.unhandled = settings.onError ?? logHandlerError;
     this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
-    this.onBatch = (count: number): void => this.turn(count);
+    this.onBatch = (count: number): void => {
+      this.turn(count);
+      this.carryRounds();
+    };
     this.visitCarried = (owner: Carried): void => {
       this.current = owner as unknown as Owner;
       owner.serveCarried();
@@ -311,6 +322,28 @@ export class Core {
     if (this.closed) return;
     const count = this.backend.wait(0);
     this.turn(count > 0 ? count : 0);
+    this.carryRounds();
+  }
+
+  /**
+   * Work-conserving carry-over: while connections are carried (they used
+   * their quota with bytes left), more rounds follow at once, each a
+   * non-blocking wait first, so connections that became ready meanwhile are
+   * served before the carried ones go again. The rounds stop after
+   * CARRY_ROUNDS_TIME_MS (or CARRY_ROUNDS_MAX): then the loop yields to
+   * libuv (timers, other I/O) and the carried connections wait for the
+   * setImmediate turn. Without this, a heavy connection got one quota per
+   * libuv iteration, however idle the rest was.
+   */
+  private carryRounds(): void {
+    const scheduler = this.scheduler;
+    const deadline = this.now + CARRY_ROUNDS_TIME_MS;
+    for (let round = 0; round < CARRY_ROUNDS_MAX && scheduler.hasCarried && !this.closed; round += 1) {
+      if (performance.now() >= deadline) return;
+      this.metrics.carryRounds += 1;
+      const count = this.backend.wait(0);
+      this.turn(count > 0 ? count : 0);
+    }
   }
 
   private ownerFailed(error: unknown): void {

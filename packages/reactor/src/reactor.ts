@@ -78,6 +78,8 @@ export interface ReactorStats {
   readonly events: number;
   readonly staleEvents: number;
   readonly carryOvers: number;
+  /** Carry-over rounds run back to back after a turn, within CARRY_ROUNDS_TIME_MS (the work-conserving read quota). */
+  readonly carryRounds: number;
   readonly busySpins: number;
   readonly acceptBackoffs: number;
   readonly queuedBytes: number;
@@ -164,6 +166,7 @@ export class Reactor {
       events: metrics.events,
       staleEvents: this.backend.staleEvents,
       carryOvers: core.scheduler.carryOvers,
+      carryRounds: metrics.carryRounds,
       busySpins: metrics.busySpins,
       acceptBackoffs: metrics.acceptBackoffs,
       queuedBytes: metrics.queuedBytes,

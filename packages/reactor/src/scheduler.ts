@@ -30,6 +30,11 @@ export class Scheduler {
     };
   }
 
+  /** Owners wait to be served (carried since the last serve, or left by a visit that threw). */
+  get hasCarried(): boolean {
+    return this.next.length > 0 || this.head < this.queue.length;
+  }
+
   /** Serve `owner` next turn (once, however often it is carried). */
   carry(owner: Carried): void {
     if (owner.carried) return;
