@@ -1,9 +1,14 @@
 /**
- * An echo server for bench/: `node bench/dist/echo-server.js <kind>` with
- * kind node (Node's net), lt, et, et-infinity (ET with readQuota Infinity)
- * or oneshot. Prints "port N" when listening; on SIGUSR2 prints one JSON
- * line of the reactor's counters (system calls by kind, turns); exits on
- * SIGTERM.
+ * An echo server for bench/: `node bench/dist/echo-server.js <kind> [hold]`
+ * with kind node (Node's net), lt, et, et-infinity (ET with readQuota
+ * Infinity) or oneshot. Prints "port N" when listening; on SIGUSR2 prints
+ * one JSON line of the reactor's counters (system calls by kind, turns) and
+ * the firehose figures; exits on SIGTERM.
+ *
+ * A connection whose first byte is 'F' is a firehose: its bytes are read
+ * and dropped. With `hold`, a firehose is paused after its first read and
+ * held until SIGUSR1 resumes them all (the fairness scenario queues their
+ * bytes in the kernel first, then measures while the server drains them).
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { Reactor, Server, type Mode } from 'zepoll';
@@ -21,6 +26,20 @@ const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
 /** First byte of the fairness firehose's stream ('F'); see fairness-firehose.ts. */
 const FIREHOSE_MARK = 0x46;
 const kind = process.argv[2] ?? '';
+const hold = process.argv[3] === 'hold';
+
+/** Firehose bytes read since SIGUSR1 and when the last of them came (ms after it). */
+const firehose = { bytes: 0, lastMs: 0, resumedAt: -1 };
+const held: Array<() => void> = [];
+function firehoseRead(size: number): void {
+  if (firehose.resumedAt < 0) return;
+  firehose.bytes += size;
+  firehose.lastMs = performance.now() - firehose.resumedAt;
+}
+process.on('SIGUSR1', () => {
+  firehose.resumedAt = performance.now();
+  for (const resume of held.splice(0)) resume();
+});
 const config = KINDS[kind];
 if (config === undefined) {
   process.stderr.write(`usage: echo-server ${Object.keys(KINDS).join('|')}\n`);
@@ -29,10 +48,19 @@ if (config === undefined) {
 
 if (config === 'node') {
   const server = createServer({ noDelay: true }, (socket) => {
-    socket.on('data', (data) => socket.write(data));
+    let isFirehose: boolean | undefined;
+    socket.on('data', (data) => {
+      isFirehose ??= data[0] === FIREHOSE_MARK;
+      if (!isFirehose) return void socket.write(data);
+      firehoseRead(data.length);
+      if (hold && firehose.resumedAt < 0) {
+        socket.pause();
+        held.push(() => socket.resume());
+      }
+    });
     socket.on('error', () => socket.destroy());
   });
-  process.on('SIGUSR2', () => process.stdout.write('{}\n')); // before the port line: see below
+  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ firehose })}\n`)); // before the port line: see below
   server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`));
   process.once('SIGTERM', () => process.exit(0));
 } else {
@@ -43,7 +71,12 @@ if (config === 'node') {
       // and dropped. Echoing them would measure how fast the firehose client
       // reads, and fill this server's write queue until the cap closes it.
       if (connection.context === undefined) connection.context = data[0] === FIREHOSE_MARK;
-      if (connection.context !== true) connection.write(data);
+      if (connection.context !== true) return void connection.write(data);
+      firehoseRead(data.length);
+      if (hold && firehose.resumedAt < 0) {
+        connection.pause();
+        held.push(() => connection.resume());
+      }
     },
     onError: () => {},
   });
@@ -51,7 +84,7 @@ if (config === 'node') {
   // arrived first would kill the process (its default action).
   process.on('SIGUSR2', () => {
     const stats = reactor.stats;
-    process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns, events: stats.events })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns, events: stats.events, carryRounds: stats.carryRounds, firehose })}\n`);
   });
   process.stdout.write(`port ${server.port}\n`);
   process.once('SIGTERM', () => process.exit(0));

@@ -1,35 +1,43 @@
 /**
- * Fairness under a firehose: 50 connections doing 64-byte round trips (the
- * C echo client, which measures their latency) while one more connection
- * streams at full speed into the same echo server. For each mode, the small
- * requests' p99 without the firehose, with it and read quotas on (64 KiB),
- * and with it and quotas off (readQuota Infinity), with the rate the
- * firehose achieved (so it is seen to be one).
+ * Fairness under firehoses that need none of the measuring client's CPU:
+ * 50 connections doing 64-byte round trips (the C echo client, which
+ * measures their latency) while 1, 4 or 16 firehose connections are
+ * drained by the same echo server. The firehoses' bytes are queued in the
+ * kernel before the measurement (bench/reference/fairness-pump.c: raised
+ * send buffers, then the pump sleeps); the server holds them unread until
+ * the measurement starts (SIGUSR1), then drains them as fast as it reads.
+ * So a reactor that reads megabytes per turn delays the small connections
+ * by exactly that, and the client's core does only the measuring.
  *
- * On two cores the firehose must share a core with the server or with the
- * measuring client. It shares the client's, at nice 19: otherwise the
- * client's own lost CPU shows up as latency (a busy loop at normal priority
- * on that core alone raised the clients' p99 from 0.7 to 5.1 ms, more than
- * the firehose did), and the factor measures the client, not the server.
- * At nice 19 it takes the time the client leaves, which is most of it: the
- * client mostly waits for answers. Repeated (every mode's
- * three runs, then again), each figure the median with min-max; a factor is
- * taken per repeat, from runs made seconds apart, then its median.
+ * For LT, ET and one-shot: the small p99 alone, beside the firehoses with
+ * the 64 KiB read quota, and with readQuota Infinity; Node's net beside
+ * them. With the firehoses' drain rate (MiB/s). Repeated, every figure the
+ * median of the repeats; factors are taken per repeat (runs seconds apart).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildReference } from './reference.js';
-import { CLIENT_CPU, pinned, startServer } from './servers.js';
+import { CLIENT_CPU, pinned, startServer, type BenchServer } from './servers.js';
 import { spread, type Spread } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SMALL_CONNECTIONS = 50;
-/** The firehose streams this long before the measured run starts. */
-const FIREHOSE_LEAD_MS = 300;
-const FIREHOSE_NICE = 19;
+const SMALL_SIZE = 64;
+/** Firehose counts swept; the first repeat runs all of them, later repeats the middle one. */
+export const FIREHOSE_COUNTS = [1, 4, 16];
+const FIREHOSES_REPEATED = 4;
+/** Bytes queued for the firehoses in all (split between them): more than a server drains in the measured run. */
+const BACKLOG_BYTES = 768 * 2 ** 20;
+const FILL_TIMEOUT_MS = 60_000;
+const REPORT_TIMEOUT_MS = 5000;
+const MIB = 2 ** 20;
+/** Pump exit status: no root, the firehoses cannot be queued (the scenario is left out). */
+const PUMP_NEEDS_ROOT = 3;
 
 export interface FairnessRow {
+  /** lt, et, oneshot, or node (Node's net, which has no quota: its figures are in the quota columns). */
   readonly mode: string;
+  readonly firehoses: number;
   readonly quietP99us: number;
   readonly quotaP99us: number;
   readonly noQuotaP99us: number;
@@ -37,7 +45,7 @@ export interface FairnessRow {
   readonly noQuotaFactor: number;
   readonly quotaFactorRange: Spread;
   readonly noQuotaFactorRange: Spread;
-  /** What the firehose sent per second (MiB/s), median, with quotas and without. */
+  /** How fast the firehoses were drained (MiB/s), median, with quotas and without. */
   readonly quotaFirehoseMiBps: number;
   readonly noQuotaFirehoseMiBps: number;
   readonly repeats: number;
@@ -48,77 +56,137 @@ interface Sample {
   readonly firehoseMiBps: number;
 }
 
-async function p99(kind: string, firehose: boolean, seconds: number): Promise<Sample> {
-  const server = await startServer(process.execPath, [`${HERE}echo-server.js`, kind], /port (\d+)/);
+/** The echo server's report (SIGUSR2): its firehose figures. */
+function report(server: BenchServer): Promise<{ bytes: number; lastMs: number }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('the echo server did not report')), REPORT_TIMEOUT_MS);
+    const onData = (part: Buffer): void => {
+      text += part.toString();
+      const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      server.child.stdout!.off('data', onData);
+      resolve((JSON.parse(line) as { firehose: { bytes: number; lastMs: number } }).firehose);
+    };
+    server.child.stdout!.on('data', onData);
+    server.child.kill('SIGUSR2');
+  });
+}
+
+/** Starts the pump and waits until its bytes are all queued; null when it cannot run here (not root). */
+function fill(port: number, firehoses: number): Promise<ChildProcess | null> {
+  const [command, args] = pinned(CLIENT_CPU, buildReference('fairness-pump'), [String(port), String(firehoses), String(Math.floor(BACKLOG_BYTES / firehoses))]);
+  const pump = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pump.kill('SIGKILL');
+      reject(new Error('the fairness pump did not fill its connections'));
+    }, FILL_TIMEOUT_MS);
+    pump.stdout!.on('data', (part: Buffer) => {
+      if (!part.toString().includes('filled')) return;
+      clearTimeout(timer);
+      resolve(pump);
+    });
+    pump.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === PUMP_NEEDS_ROOT) resolve(null);
+      else reject(new Error(`the fairness pump exited with ${code}`));
+    });
+  });
+}
+
+class NeedsRoot extends Error {}
+
+async function measure(kind: string, firehoses: number, seconds: number): Promise<Sample> {
+  const server = await startServer(process.execPath, [`${HERE}echo-server.js`, kind, 'hold'], /port (\d+)/);
+  let pump: ChildProcess | null = null;
   try {
-    const streamSeconds = FIREHOSE_LEAD_MS / 1000 + seconds;
-    const [streamCommand, streamArgs] = pinned(CLIENT_CPU, 'nice', ['-n', String(FIREHOSE_NICE), process.execPath, `${HERE}fairness-firehose.js`, String(server.port), String(streamSeconds)]);
-    const stream = firehose ? spawn(streamCommand, streamArgs, { stdio: ['ignore', 'pipe', 'ignore'] }) : null;
-    let streamed = '';
-    stream?.stdout!.on('data', (part: Buffer) => (streamed += part.toString()));
-    const streamDone = stream === null ? Promise.resolve() : new Promise<void>((resolve) => stream.once('close', () => resolve()));
-    if (stream !== null) await new Promise((resolve) => setTimeout(resolve, FIREHOSE_LEAD_MS)); // the stream is flowing first
-    const [command, args] = pinned(CLIENT_CPU, buildReference('echo-client'), [String(server.port), String(SMALL_CONNECTIONS), '64', String(seconds)]);
-    const run = spawnSync(command, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
-    if (run.status !== 0) {
-      stream?.kill('SIGKILL');
-      throw new Error(`echo client failed: ${run.stderr}`);
+    if (firehoses > 0) {
+      pump = await fill(server.port, firehoses);
+      if (pump === null) throw new NeedsRoot();
     }
-    const killer = setTimeout(() => stream?.kill('SIGKILL'), (streamSeconds + 5) * 1000);
-    await streamDone;
-    clearTimeout(killer);
-    const sent = Number(streamed.trim());
-    return { p99us: (JSON.parse(run.stdout) as { p99us: number }).p99us, firehoseMiBps: firehose && sent > 0 ? sent / 2 ** 20 / streamSeconds : 0 };
+    server.child.kill('SIGUSR1'); // the firehoses are read from now on
+    const [command, args] = pinned(CLIENT_CPU, buildReference('echo-client'), [String(server.port), String(SMALL_CONNECTIONS), String(SMALL_SIZE), String(seconds)]);
+    const run = spawnSync(command, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    if (run.status !== 0) throw new Error(`echo client failed: ${run.stderr}`);
+    const drained = await report(server);
+    return { p99us: (JSON.parse(run.stdout) as { p99us: number }).p99us, firehoseMiBps: drained.lastMs > 0 ? drained.bytes / MIB / (drained.lastMs / 1000) : 0 };
   } finally {
+    pump?.kill('SIGKILL');
     await server.stop();
   }
 }
 
+/** Runs the sweep; an empty result (with a line) when the firehoses cannot be queued here. */
 export async function runFairness(seconds: number, repeats: number, progress: (text: string) => void): Promise<FairnessRow[]> {
-  const modes = ['lt', 'et', 'oneshot'];
-  const samples = new Map(modes.map((mode) => [mode, { quiet: [] as Sample[], quota: [] as Sample[], noQuota: [] as Sample[] }]));
-  for (let repeat = 1; repeat <= repeats; repeat += 1) {
+  const modes = ['lt', 'et', 'oneshot', 'node'];
+  const quiet = new Map<string, Sample[]>(modes.map((mode) => [mode, []]));
+  const loaded = new Map<string, { quota: Sample[]; noQuota: Sample[] }>();
+  const key = (mode: string, firehoses: number): string => `${mode}/${firehoses}`;
+  try {
+    for (let repeat = 1; repeat <= repeats; repeat += 1) {
+      const counts = repeat === 1 ? FIREHOSE_COUNTS : [FIREHOSES_REPEATED];
+      for (const mode of modes) {
+        progress(`fairness: ${mode}, no firehose (${repeat}/${repeats})`);
+        quiet.get(mode)!.push(await measure(mode, 0, seconds));
+        for (const firehoses of counts) {
+          const into = loaded.get(key(mode, firehoses)) ?? { quota: [], noQuota: [] };
+          loaded.set(key(mode, firehoses), into);
+          progress(`fairness: ${mode}, ${firehoses} firehoses${mode === 'node' ? '' : ', quota 64 KiB'} (${repeat}/${repeats})`);
+          into.quota.push(await measure(mode, firehoses, seconds));
+          if (mode === 'node') continue; // Node's net has no quota to turn off
+          progress(`fairness: ${mode}, ${firehoses} firehoses, readQuota Infinity (${repeat}/${repeats})`);
+          into.noQuota.push(await measure(`${mode}-infinity`, firehoses, seconds));
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof NeedsRoot)) throw error;
+    progress('fairness left out: the firehoses are queued with SO_SNDBUFFORCE, which needs root');
+    return [];
+  }
+  const rows: FairnessRow[] = [];
+  for (const firehoses of FIREHOSE_COUNTS) {
     for (const mode of modes) {
-      const into = samples.get(mode)!;
-      progress(`fairness: ${mode}, no firehose (${repeat}/${repeats})`);
-      into.quiet.push(await p99(mode, false, seconds));
-      progress(`fairness: ${mode}, firehose, quota 64 KiB (${repeat}/${repeats})`);
-      into.quota.push(await p99(mode, true, seconds));
-      progress(`fairness: ${mode}, firehose, readQuota Infinity (${repeat}/${repeats})`);
-      into.noQuota.push(await p99(`${mode}-infinity`, true, seconds));
+      const runs = loaded.get(key(mode, firehoses));
+      if (runs === undefined) continue;
+      const alone = quiet.get(mode)!;
+      // A factor per repeat: the loaded run against the quiet run of the same repeat.
+      const factors = (samples: Sample[]): Spread => spread(samples.length === 0 ? [Number.NaN] : samples.map((sample, index) => sample.p99us / alone[index]!.p99us));
+      const median = (samples: Sample[], pick: (sample: Sample) => number): number => (samples.length === 0 ? Number.NaN : spread(samples.map(pick)).median);
+      const quotaFactorRange = factors(runs.quota);
+      const noQuotaFactorRange = factors(runs.noQuota);
+      rows.push({
+        mode,
+        firehoses,
+        quietP99us: median(alone, (sample) => sample.p99us),
+        quotaP99us: median(runs.quota, (sample) => sample.p99us),
+        noQuotaP99us: median(runs.noQuota, (sample) => sample.p99us),
+        quotaFactor: quotaFactorRange.median,
+        noQuotaFactor: noQuotaFactorRange.median,
+        quotaFactorRange,
+        noQuotaFactorRange,
+        quotaFirehoseMiBps: median(runs.quota, (sample) => sample.firehoseMiBps),
+        noQuotaFirehoseMiBps: median(runs.noQuota, (sample) => sample.firehoseMiBps),
+        repeats: runs.quota.length,
+      });
     }
   }
-  return modes.map((mode) => {
-    const { quiet, quota, noQuota } = samples.get(mode)!;
-    const quotaFactorRange = spread(quota.map((value, index) => value.p99us / quiet[index]!.p99us));
-    const noQuotaFactorRange = spread(noQuota.map((value, index) => value.p99us / quiet[index]!.p99us));
-    return {
-      mode,
-      quietP99us: spread(quiet.map((one) => one.p99us)).median,
-      quotaP99us: spread(quota.map((one) => one.p99us)).median,
-      noQuotaP99us: spread(noQuota.map((one) => one.p99us)).median,
-      quotaFirehoseMiBps: spread(quota.map((one) => one.firehoseMiBps)).median,
-      noQuotaFirehoseMiBps: spread(noQuota.map((one) => one.firehoseMiBps)).median,
-      quotaFactor: quotaFactorRange.median,
-      noQuotaFactor: noQuotaFactorRange.median,
-      quotaFactorRange,
-      noQuotaFactorRange,
-      repeats,
-    };
-  });
+  return rows;
 }
 
 const range = (value: Spread): string => `${value.min.toFixed(2)}-${value.max.toFixed(2)}`;
 
 export function formatFairness(rows: readonly FairnessRow[]): string {
   const lines = [
-    `fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and beside one firehose connection (nice ${FIREHOSE_NICE} on the client CPU); median of ${rows[0]?.repeats ?? 0}, factor min-max; the firehose's rate`,
-    'mode   alone    firehose + quota 64 KiB (factor)          firehose, no quota (factor)',
+    `fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and while the server drains firehoses queued in the kernel (${BACKLOG_BYTES / MIB} MiB in all); factor per repeat (median, min-max); the firehoses' drain rate`,
+    'firehoses  mode     alone    quota 64 KiB (factor) drain rate                      readQuota Infinity (factor) drain rate',
   ];
   for (const row of rows) {
-    const quota = `${row.quotaP99us.toFixed(0).padStart(9)} (${row.quotaFactor.toFixed(2)}x, ${range(row.quotaFactorRange)}) ${row.quotaFirehoseMiBps.toFixed(0)} MiB/s`;
-    const noQuota = `${row.noQuotaP99us.toFixed(0).padStart(9)} (${row.noQuotaFactor.toFixed(2)}x, ${range(row.noQuotaFactorRange)}) ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s`;
-    lines.push(`${row.mode.padEnd(5)} ${row.quietP99us.toFixed(0).padStart(7)}   ${quota.padEnd(42)}${noQuota}`);
+    const quota = `${row.quotaP99us.toFixed(0).padStart(7)} (${row.quotaFactor.toFixed(2)}x, ${range(row.quotaFactorRange)}) ${row.quotaFirehoseMiBps.toFixed(0)} MiB/s`;
+    const noQuota = row.mode === 'node' ? '(Node net: no quota)' : `${row.noQuotaP99us.toFixed(0).padStart(7)} (${row.noQuotaFactor.toFixed(2)}x, ${range(row.noQuotaFactorRange)}) ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s`;
+    lines.push(`${String(row.firehoses).padStart(9)}  ${row.mode.padEnd(7)} ${row.quietP99us.toFixed(0).padStart(6)}   ${quota.padEnd(48)}${noQuota}`);
   }
   return lines.join('\n');
 }

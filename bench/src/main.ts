@@ -8,7 +8,7 @@
  *          pipelined, wrk -c 100 pipelined x16, autocannon -c 100
  *          (autocannon only, three ways, when wrk is missing)
  *   echo   50 connections, 64-byte messages: Node net vs zepoll modes
- *   fairness  small round trips beside a firehose, quotas on and off
+ *   fairness  small round trips while 1, 4, 16 firehoses queued in the kernel are drained, quota on and off, and Node net
  *   scaling   N idle + 10 active connections on select, poll, epoll LT/ET
  *   zerocopy  sendfile vs read+write in JS; splice proxy vs JS copy
  *   binding  ns per call beside the same system call from C
