@@ -11,7 +11,7 @@ import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { ENOTCONN } from './errno.js';
 import { FileSegment } from './write-queue.js';
 import { Writer, type WriteSink } from './writer.js';
-import { checkSendFileArguments, toBytes, type WriteData } from './write-arguments.js';
+import { checkedParts, checkSendFileArguments, releaseParts, toBytes, type WriteData } from './write-arguments.js';
 import type { Reactor } from './reactor.js';
 import { coreOf, type Core, type Carried, type Corked, type IdleTracked } from './core.js';
 import type { Owner } from './backend/backend.js';
@@ -203,19 +203,11 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     const refused = this.refuseWrite('writeMany()');
     if (refused !== null) throw refused;
     if (!Array.isArray(parts)) throw invalidArgType('parts', 'an instance of Array', parts);
-    // Each part is read once, into scratch slots reused by every call (no
-    // array per call): a getter on the caller's array cannot change a part
-    // between its check and its queueing.
     const count = parts.length;
     try {
-      for (let index = 0; index < count; index += 1) {
-        const part: unknown = parts[index];
-        PARTS[index] = part instanceof Uint8Array ? part : toBytes(partName(index), part);
-      }
-      return this.writer.pushAll(PARTS, count);
+      return this.writer.pushAll(checkedParts(parts, count), count);
     } finally {
-      // The queue holds what it needs; the scratch keeps nothing alive (a loop: fill() is a call into C++).
-      for (let index = 0; index < count; index += 1) PARTS[index] = NO_PART;
+      releaseParts(count);
     }
   }
 
@@ -418,9 +410,3 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
 }
 
 function noop(): void {}
-
-/** writeMany's scratch: checked parts, then queued (writeMany does not re-enter while it fills it). */
-const PARTS: Uint8Array[] = [];
-const NO_PART = new Uint8Array(0);
-/** The argument name of a part, built only for its error. */
-const partName = (index: number): string => `parts[${index}]`;

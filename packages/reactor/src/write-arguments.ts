@@ -16,6 +16,31 @@ export function toBytes(name: string, data: unknown): Uint8Array {
   throw invalidArgType(name, WRITE_DATA_TYPES, data);
 }
 
+/** writeMany's scratch: checked parts, then queued (writeMany does not re-enter while it fills it). */
+const PARTS: Uint8Array[] = [];
+const NO_PART = new Uint8Array(0);
+/** The argument name of a part, built only for its error. */
+const partName = (index: number): string => `parts[${index}]`;
+
+/**
+ * parts[0..count) checked and converted, in scratch slots reused by every
+ * call (no array per call). Each part is read once: a getter on the
+ * caller's array cannot change a part between its check and its queueing.
+ * Call releaseParts(count) once they are queued.
+ */
+export function checkedParts(parts: readonly unknown[], count: number): readonly Uint8Array[] {
+  for (let index = 0; index < count; index += 1) {
+    const part = parts[index];
+    PARTS[index] = part instanceof Uint8Array ? part : toBytes(partName(index), part);
+  }
+  return PARTS;
+}
+
+/** Empties the scratch: the queue holds what it needs, the scratch keeps nothing alive (a loop: fill() calls into C++). */
+export function releaseParts(count: number): void {
+  for (let index = 0; index < count; index += 1) PARTS[index] = NO_PART;
+}
+
 /** sendFile()'s arguments, checked before anything is queued (an HTTP response checks them before its head). */
 export function checkSendFileArguments(fileFd: unknown, offset: unknown, length: unknown): void {
   checkFileArgument('fileFd', fileFd, 2 ** 31 - 1);

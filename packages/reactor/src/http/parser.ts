@@ -16,12 +16,16 @@
  */
 import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
 import { HttpRequest } from './request.js';
+import type { ParserCallbacks } from './parser-callbacks.js';
+
+export type { ParserCallbacks } from './parser-callbacks.js';
 import { HeadFacts, readHead } from './framing.js';
 import { HttpParseError } from './parse-error.js';
-import { isChunkExtensions, targetForm, TARGET_ABSOLUTE, TARGET_ASTERISK, TARGET_AUTHORITY, TARGET_INVALID, TOKEN } from './grammar.js';
+import { TARGET_ABSOLUTE } from './grammar.js';
+import { FIELD_COLON, FIRST_SPACE, FORM, LINE_PARTS, readChunkSize, readFieldLine, readRequestLine, SECOND_SPACE, VALUE_END, VALUE_START, VERSION_MINOR } from './lines.js';
 
 export { HttpParseError } from './parse-error.js';
-import { COLON, CR, HEX, HTAB, LF, SP, VALUE, latin1, sameLowered, sameText } from './bytes.js';
+import { CR, LF, latin1, sameLowered } from './bytes.js';
 
 const enum State {
   RequestLine,
@@ -31,23 +35,6 @@ const enum State {
   ChunkData,
   ChunkDataEnd,
   Trailers,
-}
-
-export interface ParserCallbacks {
-  /**
-   * A complete request (body included); with `onBodyData`, a request head
-   * (its body, if any, follows through onBodyData and onBodyEnd).
-   */
-  onRequest(request: HttpRequest): void;
-  /** Headers are in and a body is expected after `Expect: 100-continue`. */
-  onContinue?(request: HttpRequest): void;
-  /**
-   * Streaming bodies: when given, body bytes are handed over as they are
-   * parsed (a copy the callee owns) instead of being collected.
-   */
-  onBodyData?(part: Buffer): void;
-  /** Streaming bodies: the body of the request last handed out is complete. */
-  onBodyEnd?(): void;
 }
 
 export class RequestParser {
@@ -77,6 +64,8 @@ export class RequestParser {
   private authority: string | null;
   /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
   private readonly targetParts: Int32Array;
+  /** Out-parameters of the line checks (lines.ts): where a line's parts lie. */
+  private readonly lineParts: Int32Array;
   /** What the head says about framing, filled per request (one object, reused). */
   private readonly facts: HeadFacts;
   /** Where the bytes being executed end (the chunk they lie in is longer). */
@@ -103,6 +92,7 @@ export class RequestParser {
     this.saved = null;
     this.authority = null;
     this.targetParts = new Int32Array(2);
+    this.lineParts = new Int32Array(LINE_PARTS);
     this.facts = new HeadFacts();
     this.end = 0;
   }
@@ -273,28 +263,13 @@ export class RequestParser {
   }
 
   private requestLine(line: Buffer, start: number, end: number): void {
-    const first = line.indexOf(SP, start);
-    const second = first === -1 || first >= end ? -1 : line.indexOf(SP, first + 1);
-    const third = second === -1 ? -1 : line.indexOf(SP, second + 1);
-    if (first <= start || first >= end || second === -1 || second >= end || second === first + 1 || (third !== -1 && third < end)) {
-      throw new HttpParseError(400, 'request line is not METHOD SP target SP version');
-    }
-    for (let index = start; index < first; index += 1) if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, 'method has a character outside token');
-    // No tunnels: bytes a client sends into what it takes for one would be parsed as requests nothing upstream saw.
-    if (sameText(line, start, first, 'CONNECT')) throw new HttpParseError(501, 'CONNECT is not supported (no tunnels)');
-    const form = targetForm(line, first + 1, second, this.targetParts);
-    if (form === TARGET_INVALID || form === TARGET_AUTHORITY) throw new HttpParseError(400, 'request target is not origin-form, absolute-form or asterisk-form (RFC 9112 3.2)');
-    if (form === TARGET_ASTERISK && !sameText(line, start, first, 'OPTIONS')) throw new HttpParseError(400, 'asterisk-form is only for OPTIONS');
-    // HTTP/1.1 and HTTP/1.0 are read from the bytes; a string only for the errors.
-    if (end - second - 1 === 8 && sameText(line, second + 1, second + 8, 'HTTP/1.') && (line[end - 1] === 0x31 || line[end - 1] === 0x30)) {
-      this.versionMinor = line[end - 1] === 0x31 ? 1 : 0;
-    } else {
-      const version = line.toString('latin1', second + 1, end);
-      if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `version ${version} not supported`);
-      throw new HttpParseError(400, 'malformed HTTP version');
-    }
+    const parts = this.lineParts;
+    readRequestLine(line, start, end, parts, this.targetParts);
+    const first = parts[FIRST_SPACE]!;
+    const second = parts[SECOND_SPACE]!;
+    this.versionMinor = parts[VERSION_MINOR]!;
     this.method = latin1(line, start, first, this.method);
-    if (form === TARGET_ABSOLUTE) {
+    if (parts[FORM] === TARGET_ABSOLUTE) {
       // RFC 9112 3.2.2: the authority comes from the target; handlers see the path and query as origin-form.
       const [authorityStart, pathStart] = this.targetParts as unknown as [number, number];
       this.authority = line.toString('latin1', authorityStart, pathStart);
@@ -319,26 +294,17 @@ export class RequestParser {
 
   /** Checks a field line; `store`: keep it in the request (trailers are only checked). */
   private headerLine(line: Buffer, start: number, end: number, store: boolean): void {
-    const first = line[start]!;
-    if (first === SP || first === HTAB) throw new HttpParseError(400, 'obsolete line folding');
-    const colon = line.indexOf(COLON, start);
-    if (colon <= start || colon >= end) throw new HttpParseError(400, 'header line without a name and colon');
-    for (let index = start; index < colon; index += 1) {
-      if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, line[index] === SP || line[index] === HTAB ? 'whitespace before a header colon' : 'header name has a character outside token');
-    }
-    let valueStart = colon + 1;
-    let valueEnd = end;
-    while (valueStart < valueEnd && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart += 1;
-    while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd -= 1;
-    for (let index = valueStart; index < valueEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
+    const parts = this.lineParts;
+    readFieldLine(line, start, end, parts);
     if (!store) return;
     const slot = this.headerCount;
     if (slot >> 1 >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
     // The field at this position last time, if the bytes are the same (checked, never assumed).
     const previous = this.previousHeaders;
     const previousName = slot < previous.length ? previous[slot] : undefined;
+    const colon = parts[FIELD_COLON]!;
     const name = typeof previousName === 'string' && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
-    const value = latin1(line, valueStart, valueEnd, slot + 1 < previous.length ? previous[slot + 1] : undefined);
+    const value = latin1(line, parts[VALUE_START]!, parts[VALUE_END]!, slot + 1 < previous.length ? previous[slot + 1] : undefined);
     const headers = this.headers;
     if (slot < headers.length) {
       headers[slot] = name;
@@ -409,17 +375,7 @@ export class RequestParser {
   }
 
   private chunkSize(line: Buffer, start: number, lineEnd: number): void {
-    // chunk-size = 1*HEXDIG, then chunk-ext (RFC 9112 7.1.1): whitespace only next to ";" or "=".
-    let end = start;
-    let size = 0;
-    for (; end < lineEnd; end += 1) {
-      const digit = HEX[line[end]!]!;
-      if (digit < 0) break;
-      size = size * 16 + digit;
-      if (size > this.limits.bodySizeMax) throw new HttpParseError(413, `chunked body over ${this.limits.bodySizeMax} bytes`);
-    }
-    if (end === start) throw new HttpParseError(400, 'chunk size is not hexadecimal');
-    if (!isChunkExtensions(line, end, lineEnd)) throw new HttpParseError(400, 'chunk line is not chunk-size [ chunk-ext ] (RFC 9112 7.1)');
+    const size = readChunkSize(line, start, lineEnd, this.limits.bodySizeMax);
     if (size === 0) {
       this.headerBytes = 0;
       this.state = State.Trailers;
