@@ -141,3 +141,16 @@ t.test('the parser, given a chunk and a length, never reads past the length', as
   t.same(requests, ['GET /one host,a', 'GET /two host,b'], 'the line split at the length is joined with the next read');
   t.throws(() => new RequestParser({ onRequest: () => {} }).execute(Buffer.from('GET / HTTP/1.1\nHost: a\r\n\r\n'), 16), { name: 'HttpParseError', code: 'ERR_ZEPOLL_HTTP_PARSE', status: 400 }, 'a bare LF inside the length is still refused');
 });
+
+t.test('a poisoned pool: the HTTP layer reads through onData views (no chunk-and-length path) and answers the same', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ pool: { poison: true } });
+  const server = createHttpServer(reactor, (request, response) => response.end(`${request.method} ${request.target}`));
+  const text = await exchange(server.port, PIPELINED);
+  t.match(text, /GET \/a\?x=1[\s\S]*POST \/b[\s\S]*GET \/c/);
+  t.equal((text.match(/HTTP\/1\.1 200/g) ?? []).length, 3);
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+

@@ -73,9 +73,6 @@ export const CARRY_ROUNDS_TIME_MS = 1;
 /** ... and at most this many rounds. */
 export const CARRY_ROUNDS_MAX = 64;
 
-/** What a corked slot holds once flushed. */
-const NOTHING_CORKED: Corked = { flushCorked(): void {} };
-
 /** The reactor's onError itself failed: logged, never rethrown. */
 
 function logLastResort(error: unknown): void {
@@ -111,7 +108,7 @@ export class Core {
   /** Owners with corked writes: corked[0..corkedCount). The array never shrinks (no garbage per turn). */
   /** Serves one carried-over owner, then sends what it wrote (made once, not per turn). */
   private readonly visitCarried: (owner: Carried) => void;
-  private readonly corked: Corked[];
+  private readonly corked: Array<Corked | null>;
   private corkedCount: number;
   private readonly idle: Set<IdleTracked>;
   private idleTimer: NodeJS.Timeout | null;
@@ -306,7 +303,7 @@ export class Core {
     // corkedCount is read each time round: a flush may cork another owner (a relay's other side).
     for (let index = 0; index < this.corkedCount; index += 1) {
       const owner = corked[index]!;
-      corked[index] = NOTHING_CORKED; // a closed connection is not kept alive by the list
+      corked[index] = null; // a closed connection is not kept alive by the list
       try {
         owner.flushCorked();
       } catch (error) {
