@@ -33,6 +33,7 @@ const functions = [_]Export{
     .{ .name = "socketPair", .callback = socket.socket_pair },
     .{ .name = "pipe", .callback = socket.pipe },
     .{ .name = "setPipeSize", .callback = socket.set_pipe_size },
+    .{ .name = "pipeSize", .callback = socket.pipe_size },
     .{ .name = "close", .callback = socket.close },
     .{ .name = "adopt", .callback = socket.adopt },
     .{ .name = "disown", .callback = socket.disown },

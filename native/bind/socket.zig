@@ -163,6 +163,14 @@ pub fn set_pipe_size(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return napi.int(env, zerocopy.set_pipe_size(fd, @intCast(size)));
 }
 
+/// pipeSize(fd) → the pipe's capacity in bytes | -errno (fcntl F_GETPIPE_SZ)
+/// on a pipe zepoll owns.
+pub fn pipe_size(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = napi.args(env, info, 1) catch return null;
+    const fd = guard.owned_fd(env, instance.get(env), call.values[0], "fd") catch return null;
+    return napi.int(env, zerocopy.pipe_size(fd));
+}
+
 /// close(fd) → 0 | -errno, for fds no poller counts (listeners in setup,
 /// tests). Only an owned fd; it is forgotten before the close, so a second
 /// close of the same number is refused, whoever holds the number by then.

@@ -154,3 +154,30 @@ t.test('a poisoned pool: the HTTP layer reads through onData views (no chunk-and
   await fds.assertNoneSettled(t);
 });
 
+t.test('a response given an onClose or onDrain callback is never reused: a late callback finds its own response', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const responses: HttpResponse[] = [];
+  const closes: boolean[] = [];
+  const errors: string[] = [];
+  const server = createHttpServer(
+    reactor,
+    (request, response) => {
+      responses.push(response);
+      response.end('ok');
+      // Given after the close: it runs in a microtask, after the next pipelined request was parsed.
+      response.onClose((aborted) => void closes.push(aborted));
+      if (request.target === '/b') response.onDrain(() => {});
+    },
+    { onError: (error) => void errors.push(error.message) },
+  );
+  const text = await exchange(server.port, PIPELINED);
+  t.equal((text.match(/HTTP\/1\.1 200/g) ?? []).length, 3);
+  t.equal(new Set(responses).size, 3, 'three response objects');
+  t.same(closes, [false, false, false], 'every onClose saw its own complete response');
+  t.same(errors, []);
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+

@@ -100,3 +100,54 @@ t.test('a pool of chunks smaller than a write: queued as it is, nothing staged',
   reactor.close();
   await fds.assertNoneSettled(t);
 });
+
+t.test('a sealed run the kernel took only part of: its rest waits as a copy, the chunk goes back', async (t) => {
+  const pool = new BufferPool();
+  const queue = new WriteQueue(pool);
+  const small = randomBytes(SMALL);
+  const large = randomBytes(LARGE);
+  queue.push(small); // staged
+  queue.push(large); // over the staging size: the run is sealed, the large buffer queued as it is
+  t.equal(pool.stats.inUse, 1);
+  const sent: Buffer[] = [];
+  let take = 40; // the kernel takes 40 of the run's 100 bytes
+  const backend = {
+    send: (_fd: number, buffers: readonly Uint8Array[], count: number): number => {
+      let left = take;
+      let total = 0;
+      for (let index = 0; index < count && left > 0; index += 1) {
+        const part = buffers[index]!.subarray(0, left);
+        sent.push(Buffer.from(part));
+        left -= part.length;
+        total += part.length;
+      }
+      return total;
+    },
+  } as unknown as Backend;
+  t.equal(queue.flush(backend, 3), BLOCKED);
+  t.equal(pool.stats.inUse, 0, 'blocked inside the sealed run, the queue holds no pool chunk');
+  take = Infinity;
+  t.equal(queue.flush(backend, 3), FLUSHED);
+  t.ok(Buffer.concat(sent).equals(Buffer.concat([small, large])), 'the run, then the large buffer, in order');
+});
+
+t.test('writeMany re-entered from a getter on its parts: both writes go out whole, in order', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = new Server(reactor, {
+    onData: (connection) => {
+      const parts = ['a', 'b'];
+      // The getter of part 1 writes on its own: writeMany runs inside writeMany.
+      Object.defineProperty(parts, 1, { get: () => (connection.writeMany(['x', 'y']), 'b') });
+      connection.writeMany(parts);
+    },
+  });
+  const socket = await connect(server.port);
+  socket.write('go');
+  t.equal((await receive(socket, 4)).toString(), 'xyab', 'the inner write was queued first (it ran while the outer one checked its parts)');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+

@@ -204,10 +204,11 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     if (refused !== null) throw refused;
     if (!Array.isArray(parts)) throw invalidArgType('parts', 'an instance of Array', parts);
     const count = parts.length;
+    const checked = checkedParts(parts, count);
     try {
-      return this.writer.pushAll(checkedParts(parts, count), count);
+      return this.writer.pushAll(checked, count);
     } finally {
-      releaseParts(count);
+      releaseParts(checked, count);
     }
   }
 

@@ -110,6 +110,8 @@ export interface Binding {
   pipe(out: Int32Array): number;
   /** fcntl F_SETPIPE_SZ on an owned pipe fd: the capacity set (bytes), or -errno. */
   setPipeSize(fd: number, size: number): number;
+  /** fcntl F_GETPIPE_SZ on an owned pipe fd: its capacity (bytes), or -errno. */
+  pipeSize(fd: number): number;
   /** close(2) of an fd zepoll owns (it is forgotten first: a second close throws ERR_ZEPOLL_FD_NOT_OWNED). */
   close(fd: number): number;
   /**

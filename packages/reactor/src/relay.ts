@@ -7,46 +7,17 @@
  * as a half-close; the relay ends when both directions have ended or either
  * connection closes, and then closes both connections and its pipes.
  */
-import { readFileSync } from 'node:fs';
 import { binding, constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './sockets.js';
+import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
-/** A pipe's capacity when F_SETPIPE_SZ is refused: the kernel's default, 16 pages. */
-const PIPE_SIZE_DEFAULT = 64 * 1024;
-/**
- * The capacity each relay pipe asks for: one splice pair moves up to this
- * much, so a 64 KiB pipe costs sixteen times the system calls per megabyte.
- * Bounded by /proc/sys/fs/pipe-max-size (1 MiB by default); a user past its
- * pipe pages (pipe-user-pages-soft) keeps the default size.
- */
-export const RELAY_PIPE_SIZE = 1024 * 1024;
-const PIPE_MAX_SIZE_FILE = '/proc/sys/fs/pipe-max-size';
 const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
 
-let pipeSizeAsked = 0;
-/** RELAY_PIPE_SIZE within the system's pipe-max-size (read once). */
-function relayPipeSize(): number {
-  if (pipeSizeAsked === 0) {
-    let systemMax = RELAY_PIPE_SIZE;
-    try {
-      systemMax = Number(readFileSync(PIPE_MAX_SIZE_FILE, 'latin1').trim()) || RELAY_PIPE_SIZE;
-    } catch {
-      // Not readable (a sandbox): ask for the size; the kernel refuses what it must.
-    }
-    pipeSizeAsked = Math.max(PIPE_SIZE_DEFAULT, Math.min(RELAY_PIPE_SIZE, systemMax));
-  }
-  return pipeSizeAsked;
-}
-
-/** A fresh relay pipe at the relay's size: its capacity in bytes (the default when the kernel refuses). */
-function sizePipe(fds: [number, number]): number {
-  const rc = binding.setPipeSize(fds[1], relayPipeSize());
-  return rc > 0 ? rc : PIPE_SIZE_DEFAULT;
-}
+export { RELAY_PIPE_SIZE } from './relay-pipes.js';
 
 export interface RelayStats {
   readonly bytesAToB: number;
@@ -73,7 +44,7 @@ class Direction {
     this.target = target;
     this.pipeRead = fds[0];
     this.pipeWrite = fds[1];
-    this.capacity = sizePipe(fds);
+    this.capacity = sizeRelayPipe(fds[1]);
     this.moved = 0;
     this.pending = 0;
     this.ended = false;
@@ -158,6 +129,7 @@ class Direction {
   closePipe(): void {
     binding.close(this.pipeRead);
     binding.close(this.pipeWrite);
+    releaseRelayPipe(this.capacity);
   }
 }
 

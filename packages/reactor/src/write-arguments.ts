@@ -16,9 +16,10 @@ export function toBytes(name: string, data: unknown): Uint8Array {
   throw invalidArgType(name, WRITE_DATA_TYPES, data);
 }
 
-/** writeMany's scratch: checked parts, then queued (writeMany does not re-enter while it fills it). */
+/** writeMany's scratch: checked parts, then queued; `partsInUse` while a call fills or queues it. */
 const PARTS: Uint8Array[] = [];
 const NO_PART = new Uint8Array(0);
+let partsInUse = false;
 /** The argument name of a part, built only for its error. */
 const partName = (index: number): string => `parts[${index}]`;
 
@@ -26,19 +27,29 @@ const partName = (index: number): string => `parts[${index}]`;
  * parts[0..count) checked and converted, in scratch slots reused by every
  * call (no array per call). Each part is read once: a getter on the
  * caller's array cannot change a part between its check and its queueing.
- * Call releaseParts(count) once they are queued.
+ * A call made while the scratch is in use (a getter or a callback that
+ * writes again) gets an array of its own. Pass the result to releaseParts().
  */
-export function checkedParts(parts: readonly unknown[], count: number): readonly Uint8Array[] {
-  for (let index = 0; index < count; index += 1) {
-    const part = parts[index];
-    PARTS[index] = part instanceof Uint8Array ? part : toBytes(partName(index), part);
+export function checkedParts(parts: readonly unknown[], count: number): Uint8Array[] {
+  const into = partsInUse ? new Array<Uint8Array>(count) : PARTS;
+  partsInUse = true;
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const part = parts[index];
+      into[index] = part instanceof Uint8Array ? part : toBytes(partName(index), part);
+    }
+  } catch (error) {
+    releaseParts(into, count);
+    throw error;
   }
-  return PARTS;
+  return into;
 }
 
-/** Empties the scratch: the queue holds what it needs, the scratch keeps nothing alive (a loop: fill() calls into C++). */
-export function releaseParts(count: number): void {
-  for (let index = 0; index < count; index += 1) PARTS[index] = NO_PART;
+/** Empties the scratch once its parts are queued: the queue holds what it needs, the scratch keeps nothing alive. */
+export function releaseParts(parts: Uint8Array[], count: number): void {
+  if (parts !== PARTS) return;
+  for (let index = 0; index < count; index += 1) PARTS[index] = NO_PART; // a loop: fill() calls into C++
+  partsInUse = false;
 }
 
 /** sendFile()'s arguments, checked before anything is queued (an HTTP response checks them before its head). */

@@ -156,7 +156,16 @@ export class WriteQueue {
       this.seal();
     }
     const rc = this.flushEntries(backend, fd);
-    this.staging.drop(); // sealed views hold their own references
+    const staging = this.staging;
+    if (staging.chunk >= 0 && this.size > 0 && this.chunks[0] === staging.chunk) {
+      // A sealed run the kernel took only part of (it is always the first
+      // entry): its rest waits as a copy, so a reader that does not read
+      // holds no pool chunk the readers need.
+      this.entries[0] = Buffer.from(this.entries[0] as Uint8Array);
+      this.chunks[0] = NO_CHUNK;
+      this.pool.release(staging.chunk);
+    }
+    staging.drop(); // sealed views that were written released their own references
     return rc;
   }
 

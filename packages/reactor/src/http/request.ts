@@ -7,8 +7,9 @@
  * the server reuses for the connection's next request, so keeping no
  * garbage per request. Such a handler keeps a request past its return
  * with `retain()`, a copy that never changes. A handler that returns a
- * promise, answers later, streams the body, or asked for `signal`, gets a
- * request that never changes: the server makes fresh objects after it.
+ * promise, answers later, streams the body, asked for `signal`, or gave the
+ * response an onDrain or onClose callback, gets a request that never
+ * changes: the server makes fresh objects after it.
  */
 import { ZepollError } from '../errors.js';
 import { BodyStream } from './body-stream.js';

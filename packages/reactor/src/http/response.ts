@@ -87,6 +87,8 @@ export class HttpResponse {
   private reportCallbackCache: ((error: unknown) => void) | null;
   /** Head and body, handed to writeMany by end() (one array per response object, not per response). */
   private readonly pair: Uint8Array[];
+  /** onDrain or onClose was called on this response (it is then never reused). */
+  private callbacksGiven: boolean;
 
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
@@ -105,6 +107,7 @@ export class HttpResponse {
     this.closedFlag = false;
     this.reportCallbackCache = null;
     this.pair = [NOTHING, NOTHING];
+    this.callbacksGiven = false;
   }
 
   /**
@@ -125,9 +128,14 @@ export class HttpResponse {
     this.closedFlag = false;
   }
 
-  /** No callback is waiting (onDrain, onClose): nothing could call into a reused object. */
+  /**
+   * No callback was ever given (onDrain, onClose): nothing can reach this
+   * object later. A callback already run may still report a rejection, or
+   * an onClose given after the close runs in a microtask: either would find
+   * the next request's response here.
+   */
   get settled(): boolean {
-    return this.drainCallback === null && this.closeCallback === null;
+    return !this.callbacksGiven;
   }
 
   private get reportCallback(): (error: unknown) => void {
@@ -294,6 +302,7 @@ export class HttpResponse {
 
   /** Runs `callback` once, when the connection's write queue has drained. */
   onDrain(callback: () => unknown): void {
+    this.callbacksGiven = true;
     this.drainCallback = callback;
   }
 
@@ -303,6 +312,7 @@ export class HttpResponse {
    * request's `signal` aborts too).
    */
   onClose(callback: (aborted: boolean) => unknown): void {
+    this.callbacksGiven = true;
     if (this.closedFlag) {
       queueMicrotask(() => callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback));
       return;
