@@ -17,7 +17,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildReference } from './reference.js';
-import { CLIENT_CPU, pinned, startServer, type BenchServer } from './servers.js';
+import { CLIENT_CPU, pinned, requestReport, startServer, type BenchServer } from './servers.js';
 import { spread, type Spread } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -57,21 +57,8 @@ interface Sample {
 }
 
 /** The echo server's report (SIGUSR2): its firehose figures. */
-function report(server: BenchServer): Promise<{ bytes: number; lastMs: number }> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('the echo server did not report')), REPORT_TIMEOUT_MS);
-    const onData = (part: Buffer): void => {
-      text += part.toString();
-      const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      server.child.stdout!.off('data', onData);
-      resolve((JSON.parse(line) as { firehose: { bytes: number; lastMs: number } }).firehose);
-    };
-    server.child.stdout!.on('data', onData);
-    server.child.kill('SIGUSR2');
-  });
+async function report(server: BenchServer): Promise<{ bytes: number; lastMs: number }> {
+  return (await requestReport<{ firehose: { bytes: number; lastMs: number } }>(server, 'the echo server', REPORT_TIMEOUT_MS)).firehose;
 }
 
 /** Starts the pump and waits until its bytes are all queued; null when it cannot run here (not root). */

@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { procSample } from './proc.js';
 import { spawnSync } from 'node:child_process';
-import { runPinnedClient, startServer, type BenchServer } from './servers.js';
+import { requestReport, runPinnedClient, startServer, type BenchServer } from './servers.js';
 import { buildReference } from './reference.js';
 import { ensureCommand, hasCommand } from './system.js';
 import { startNginx } from './nginx-server.js';
@@ -71,9 +71,9 @@ async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
   return startServer(process.execPath, [`${HERE}zepoll-http-server.js`, kind], /port (\d+)/);
 }
 
-/** Servers of this comparison that keep no counters of their own (strace counts their system calls). */
-const UNCOUNTED: ReadonlySet<HttpServerKind> = new Set(['node', 'c', 'uws', 'nginx']);
-export const keepsCounters = (kind: HttpServerKind): boolean => !UNCOUNTED.has(kind);
+/** The zepoll servers: they keep counters of their own; the others' system calls are counted by strace. */
+const ZEPOLL_KINDS: ReadonlySet<HttpServerKind> = new Set(['lt', 'et', 'et-infinity', 'oneshot']);
+export const keepsCounters = (kind: HttpServerKind): boolean => ZEPOLL_KINDS.has(kind);
 
 /**
  * The servers of `wanted` that can run here: uWS.js when its optional
@@ -102,26 +102,13 @@ interface ServerReport {
   readonly gc: GcFigures;
 }
 
-/** Servers that run on Node and so report their garbage (gc-watch.ts). */
-const ON_NODE: ReadonlySet<HttpServerKind> = new Set(['node', 'lt', 'et', 'et-infinity', 'oneshot', 'uws']);
+/** Servers that run on Node and so report their garbage (gc-watch.ts): zepoll's, Node's http, uWS.js. */
+const onNode = (kind: HttpServerKind): boolean => keepsCounters(kind) || kind === 'node' || kind === 'uws';
 
 /** The server's report (SIGUSR2 → one JSON line): counters and garbage; null for servers not on Node. */
 function report(kind: HttpServerKind, server: BenchServer): Promise<ServerReport | null> {
-  if (!ON_NODE.has(kind)) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`the ${kind} server did not report (exit ${server.child.exitCode})`)), COUNTERS_TIMEOUT_MS);
-    const onData = (part: Buffer): void => {
-      text += part.toString();
-      const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      server.child.stdout!.off('data', onData);
-      resolve(JSON.parse(line) as ServerReport);
-    };
-    server.child.stdout!.on('data', onData);
-    server.child.kill('SIGUSR2');
-  });
+  if (!onNode(kind)) return Promise.resolve(null);
+  return requestReport<ServerReport>(server, `the ${kind} server`, COUNTERS_TIMEOUT_MS);
 }
 
 interface ClientResult extends ResponseFigures {

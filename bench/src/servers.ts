@@ -69,6 +69,27 @@ export function startNodeHttp(): Promise<BenchServer> {
 }
 
 /**
+ * Asks a bench server for its report (SIGUSR2 → one JSON line on stdout)
+ * and resolves with that line parsed; rejects after `timeoutMs`.
+ */
+export function requestReport<T>(server: BenchServer, name: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not report (exit ${server.child.exitCode})`)), timeoutMs);
+    const onData = (part: Buffer): void => {
+      text += part.toString();
+      const line = text.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      server.child.stdout!.off('data', onData);
+      resolve(JSON.parse(line) as T);
+    };
+    server.child.stdout!.on('data', onData);
+    server.child.kill('SIGUSR2');
+  });
+}
+
+/**
  * Runs a load generator pinned to the client CPU, under bash, whose `times`
  * (the shell's own times, then its children's: "0m1.5s 0m0.3s") gives the
  * client's CPU seconds.

@@ -115,6 +115,7 @@ t.test('setPipeSize: a pipe grows to the size asked (within pipe-max-size); bad 
   t.ok(Number.isInteger(large) && (large < 0 || large >= 1 << 30), `1 GiB asked: ${large}`);
   t.equal(binding.pipeSize(readFd), large > 0 ? large : binding.pipeSize(writeFd), 'pipeSize reads the capacity back');
   t.throws(() => binding.pipeSize(1), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' });
+  t.throws(() => binding.pipeSize('3' as unknown as number), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => binding.setPipeSize(writeFd, 100), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => binding.setPipeSize(writeFd, 2 ** 31), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => binding.setPipeSize(writeFd, '65536' as unknown as number), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });

@@ -64,7 +64,8 @@ class Direction {
     this.source.reader.edgeSafe = true;
     let interrupted = 0;
     while (budget > 0 && !this.ended) {
-      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(this.capacity - this.pending, budget), SPLICE_FLAGS);
+      // The pipe is empty here (drain() returned true): a whole pipe's worth fits.
+      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(this.capacity, budget), SPLICE_FLAGS);
       if (rc === EAGAIN) return;
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;

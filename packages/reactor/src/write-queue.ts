@@ -144,8 +144,7 @@ export class WriteQueue {
     this.pool.retain(staging.chunk);
     this.entries[last] = staging.bytes!.subarray(staging.start, staging.end);
     this.chunks[last] = staging.chunk;
-    this.staged = false;
-    staging.start = staging.end; // a next run starts after it
+    this.staged = false; // the chunk stays held until the flush drops it; no run opens before (the queue is not empty)
   }
 
   /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */

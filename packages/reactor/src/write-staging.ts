@@ -35,17 +35,14 @@ export class WriteStaging {
   }
 
   /**
-   * Starts a run (at the end of what earlier runs used, or in a fresh chunk
-   * when `size` would not fit). False when the pool has no chunk to spare:
-   * the caller queues the write as it is.
+   * Starts a run in a fresh chunk. The queue opens one only when it is
+   * empty, and every flush and clear drops the chunk, so none is held here.
+   * False when the pool has no chunk to spare: the caller queues the write
+   * as it is.
    */
   open(size: number): boolean {
     if (size > this.pool.chunkSize) return false; // a pool of small chunks: queued as it is
-    if (this.bytes !== null && this.end + size <= this.bytes.length) {
-      this.start = this.end;
-      return true;
-    }
-    this.drop();
+    if (this.chunk >= 0) throw new Error('unreachable: a staging run opened while a chunk is held');
     const chunk = this.pool.tryAcquire();
     if (chunk < 0) return false;
     this.chunk = chunk;
