@@ -10,8 +10,11 @@ const headers_required = [_][]const u8{ "node_api.h", "uv.h" };
 pub fn build(b: *std.Build) void {
     // A baseline CPU of the target's architecture, never the build host's:
     // the addon is shipped to machines other than the one that built it.
-    // `-Dcpu=native` still asks for the host's on purpose.
-    const target = b.standardTargetOptions(.{ .default_target = .{ .cpu_model = .baseline } });
+    // `-Dcpu=native` still asks for the host's on purpose. No libc (abi
+    // none): the addon makes its system calls through std.os.linux and takes
+    // memory from mmap, so one binary per architecture loads under glibc and
+    // musl alike. `-Dtarget=aarch64-linux-none` cross-compiles.
+    const target = b.standardTargetOptions(.{ .default_target = .{ .cpu_model = .baseline, .os_tag = .linux, .abi = .none } });
     // ReleaseFast unless asked: the addon is on every request's path.
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Debug, ReleaseSafe, ReleaseFast (default) or ReleaseSmall") orelse .ReleaseFast;
     const node_include = b.option(
@@ -38,8 +41,8 @@ pub fn build(b: *std.Build) void {
     });
     // Release builds ship without debug info (1.3 MB unstripped); ReleaseSafe and Debug keep it for stack traces.
     lib.strip = optimize == .ReleaseFast or optimize == .ReleaseSmall;
-    lib.linkLibC();
     lib.addSystemIncludePath(.{ .path = node_include });
+    add_libc_headers(b, lib, target);
     // N-API and libuv symbols resolve from the node executable at load time.
     lib.linker_allow_shlib_undefined = true;
     const install = b.addInstallArtifact(lib, .{
@@ -59,6 +62,31 @@ pub fn build(b: *std.Build) void {
     const run_sys_tests = b.addRunArtifact(sys_tests);
     const test_step = b.step("test", "Run the Zig tests of native/sys/");
     test_step.dependOn(&run_sys_tests.step);
+}
+
+/// uv.h includes libc headers (sys/types.h, pthread.h, ...) for types the
+/// addon never uses; uv_poll_t itself is made of pointers and ints, and
+/// native/main.zig checks its size against the loading libuv. Zig's bundled
+/// musl headers for the target's architecture serve the @cImport without
+/// linking any libc. The folders are those Zig itself uses for a musl target.
+fn add_libc_headers(b: *std.Build, lib: *std.Build.Step.Compile, target: std.zig.CrossTarget) void {
+    const arch = target.getCpuArch();
+    const arch_any: []const u8 = switch (arch) {
+        .x86_64 => "x86",
+        .aarch64 => "aarch64",
+        else => {
+            std.debug.print("zepoll: {s} is not a supported architecture (x86_64 and aarch64 are)\n", .{@tagName(arch)});
+            std.process.exit(1);
+        },
+    };
+    const include = b.pathJoin(&.{ std.fs.path.dirname(b.zig_exe).?, "lib", "libc", "include" });
+    const folders = [_][]const u8{
+        b.fmt("{s}-linux-musl", .{@tagName(arch)}),
+        "generic-musl",
+        b.fmt("{s}-linux-any", .{arch_any}),
+        "any-linux-any",
+    };
+    for (folders) |folder| lib.addSystemIncludePath(.{ .path = b.pathJoin(&.{ include, folder }) });
 }
 
 fn check_headers(dir: []const u8) void {

@@ -9,7 +9,7 @@ const napi = @import("napi.zig");
 const Owned = @import("sys/owned.zig").Owned;
 const Faults = @import("sys/faults.zig").Faults;
 
-const allocator = std.heap.c_allocator;
+const allocator = @import("allocator.zig").allocator;
 
 /// The environment variable that allows setFaults() in this process.
 pub const faults_variable = "ZEPOLL_FAULT_INJECTION";
@@ -29,12 +29,21 @@ fn finalize(env: napi.Env, data: ?*anyopaque, hint: ?*anyopaque) callconv(.C) vo
     allocator.destroy(self);
 }
 
+/// Whether the process environment has `name=1`. Read through libuv (the
+/// addon has no libc, so no environ of its own): a longer value does not fit
+/// the buffer and is not "1".
+fn variable_is_one(comptime name: [:0]const u8) bool {
+    var value: [4]u8 = undefined;
+    var size: usize = value.len;
+    if (c.uv_os_getenv(name, &value, &size) != 0) return false;
+    return std.mem.eql(u8, value[0..size], "1");
+}
+
 /// Creates the env's instance (once, at module registration).
 pub fn create(env: napi.Env) napi.Error!void {
     const self = allocator.create(Instance) catch return napi.throw_error(env, .ERR_ZEPOLL_NATIVE, "Could not allocate the addon's per-env state", .{});
     self.* = .{};
-    const allowed = std.os.getenv(faults_variable);
-    self.faults_allowed = allowed != null and std.mem.eql(u8, allowed.?, "1");
+    self.faults_allowed = variable_is_one(faults_variable);
     napi.check(env, c.napi_set_instance_data(env, self, finalize, null)) catch |err| {
         allocator.destroy(self);
         return err;

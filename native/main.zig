@@ -4,6 +4,7 @@
 //! every poller is created per env and its methods carry it as data, so the
 //! addon loads and works in any number of worker threads.
 const std = @import("std");
+const builtin = @import("builtin");
 const linux = std.os.linux;
 const c = @import("c.zig");
 const napi = @import("napi.zig");
@@ -112,7 +113,26 @@ fn enum_names(env: napi.Env, comptime Enum: type) napi.Error!napi.Value {
     return array;
 }
 
+/// What this binary was built for. Exported as `build`, and kept readable in
+/// the stripped file so a test can check a prebuilt artifact it cannot load
+/// (`strings`): a baseline CPU model, no libc (abi none), the Zig version.
+pub const build_info: [:0]const u8 = "zepoll-build: arch=" ++ @tagName(builtin.cpu.arch) ++
+    " cpu=" ++ builtin.cpu.model.name ++ " abi=" ++ @tagName(builtin.abi) ++
+    " optimize=" ++ @tagName(builtin.mode) ++ " zig=" ++ builtin.zig_version_string;
+
+/// The uv_poll_t layout came from headers other than the loading Node's libc
+/// (the addon is built once per architecture, with Zig's bundled headers):
+/// libuv says its real size, and a mismatch refuses to load rather than let
+/// libuv write past the handle.
+fn check_uv_layout(env: napi.Env) napi.Error!void {
+    const size = c.uv_handle_size(c.UV_POLL);
+    if (size != @sizeOf(c.uv_poll_t)) {
+        return napi.throw_error(env, .ERR_ZEPOLL_NATIVE, "This Node's libuv has a {d}-byte uv_poll_t; the addon was built for {d} bytes: rebuild it from source", .{ size, @sizeOf(c.uv_poll_t) });
+    }
+}
+
 fn init(env: napi.Env, exports: napi.Value) napi.Error!napi.Value {
+    try check_uv_layout(env);
     try instance.create(env);
     inline for (functions) |entry| {
         var function: napi.Value = null;
@@ -123,6 +143,9 @@ fn init(env: napi.Env, exports: napi.Value) napi.Error!napi.Value {
     try napi.set_named(env, exports, "limits", try uint_table(env, &limit_values));
     try napi.set_named(env, exports, "counterNames", try enum_names(env, counters.Kind));
     try napi.set_named(env, exports, "faultKinds", try enum_names(env, faults.Kind));
+    var build: napi.Value = null;
+    try napi.check(env, c.napi_create_string_utf8(env, build_info.ptr, build_info.len, &build));
+    try napi.set_named(env, exports, "build", build);
     return exports;
 }
 

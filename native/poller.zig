@@ -16,7 +16,7 @@ const Counters = @import("counters.zig").Counters;
 const Instance = @import("instance.zig").Instance;
 const instance = @import("instance.zig");
 
-const allocator = std.heap.c_allocator;
+const allocator = @import("allocator.zig").allocator;
 
 pub const State = enum { open, closed };
 

@@ -3,7 +3,8 @@
 // the headers of the node that runs this script (the addon must match the
 // Node-API and libuv of the node that loads it).
 //
-//   node scripts/build-native.mjs           build packages/reactor/build/zepoll.node
+//   node scripts/build-native.mjs           build packages/reactor/prebuilds/linux-{x64,arm64}/zepoll.node
+//   node scripts/build-native.mjs --arch arm64   only one of them
 //   node scripts/build-native.mjs --test    run the Zig unit tests of native/sys/ (and counters.zig)
 //   node scripts/build-native.mjs --safe    build a ReleaseSafe addon into packages/reactor/build-safe/
 //
@@ -47,10 +48,34 @@ const test = process.argv.includes('--test');
 // --safe: a ReleaseSafe addon (Zig's safety checks on) in build-safe/, for `npm run test:safe`.
 const safe = process.argv.includes('--safe');
 const optimize = safe ? 'ReleaseSafe' : (process.env.ZEPOLL_OPTIMIZE ?? 'ReleaseFast');
-const prefix = join(root, 'packages', 'reactor', safe ? 'build-safe' : 'build');
-const args = test
-  ? ['build', 'test', `-Dnode-include=${include}`]
-  : ['build', `-Doptimize=${optimize}`, `-Dnode-include=${include}`, '--prefix', prefix];
-const result = spawnSync(zig, args, { cwd: root, stdio: 'inherit' });
-if (result.error) fail(`could not run zig: ${result.error.message}`);
-if (result.status !== 0) fail(`zig ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+
+/** Node's arch name → Zig's: the prebuilds zepoll ships (no libc, so one per architecture). */
+const ARCHES = { x64: 'x86_64', arm64: 'aarch64' };
+
+function zigBuild(args) {
+  const result = spawnSync(zig, args, { cwd: root, stdio: 'inherit' });
+  if (result.error) fail(`could not run zig: ${result.error.message}`);
+  if (result.status !== 0) fail(`zig ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+function archesWanted() {
+  const at = process.argv.indexOf('--arch');
+  if (at < 0) return Object.keys(ARCHES);
+  const arch = process.argv[at + 1];
+  if (!(arch in ARCHES)) fail(`--arch ${arch}: zepoll builds for ${Object.keys(ARCHES).join(' and ')}`);
+  return [arch];
+}
+
+if (test) {
+  zigBuild(['build', 'test', `-Dnode-include=${include}`]);
+} else if (safe) {
+  const hostArch = ARCHES[process.arch] ?? fail(`no Zig target for this machine's arch ${process.arch}`);
+  const prefix = join(root, 'packages', 'reactor', 'build-safe');
+  zigBuild(['build', `-Doptimize=${optimize}`, `-Dtarget=${hostArch}-linux-none`, `-Dnode-include=${include}`, '--prefix', prefix]);
+} else {
+  // Every architecture from this one machine: the package ships them all.
+  for (const arch of archesWanted()) {
+    const prefix = join(root, 'packages', 'reactor', 'prebuilds', `linux-${arch}`);
+    zigBuild(['build', `-Doptimize=${optimize}`, `-Dtarget=${ARCHES[arch]}-linux-none`, `-Dnode-include=${include}`, '--prefix', prefix]);
+  }
+}

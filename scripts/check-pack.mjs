@@ -10,7 +10,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // ZEPOLL_PACK_DIR: the package folder to check (the test suite points it at a copy without an addon).
 const pkg = process.env.ZEPOLL_PACK_DIR ?? join(root, 'packages', 'reactor');
 const required = [
-  ['build/zepoll.node', 'the native addon: run `npm run build:native` at the repository root'],
+  ['prebuilds/linux-x64/zepoll.node', 'the x64 addon: run `npm run build:native` at the repository root'],
+  ['prebuilds/linux-arm64/zepoll.node', 'the arm64 addon: run `npm run build:native` at the repository root'],
   ['dist/index.js', 'the compiled package: run `npm run build` at the repository root'],
   ['dist/http/index.js', 'the compiled HTTP layer: run `npm run build` at the repository root'],
 ];

@@ -8,7 +8,7 @@ const Instance = @import("../instance.zig").Instance;
 const errno = @import("../sys/errno.zig");
 const socket = @import("../sys/socket.zig");
 
-const allocator = std.heap.c_allocator;
+const allocator = @import("../allocator.zig").allocator;
 const enomem: i32 = -@as(i32, @intFromEnum(linux.E.NOMEM));
 
 /// Reads an fd argument and refuses it unless this env owns it.

@@ -1,7 +1,6 @@
 /**
- * The package as users install it: the addon is stripped, built for the
- * baseline CPU (no AVX or other VEX-encoded instruction, which a build for
- * this host's CPU is full of) and needs nothing but libc; the tarball holds
+ * The package as users install it (the addons themselves are checked by
+ * prebuilds.test.ts): the tarball holds
  * the README, LICENSE, guide and the sources its source maps point to;
  * prepack refuses a package without its addon; a load failure says what
  * was found and how to build from source.
@@ -14,25 +13,12 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const pkg = join(root, 'packages', 'reactor');
-const addon = join(pkg, 'build', 'zepoll.node');
-
-t.test('the addon: stripped, baseline CPU, only libc needed', (t) => {
-  t.match(execFileSync('file', [addon], { encoding: 'utf8' }), /ELF 64-bit LSB shared object, x86-64.*stripped/);
-  const needed = execFileSync('readelf', ['-d', addon], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('(NEEDED)'));
-  t.same(needed.map((line) => /\[(.*)\]/.exec(line)?.[1]), ['libc.so.6'], 'NEEDED: libc only (N-API and libuv resolve from node)');
-  const mnemonics = execFileSync('objdump', ['-d', '--no-show-raw-insn', addon], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-    .split('\n')
-    .map((line) => line.split('\t')[1]?.trim().split(/\s+/)[0] ?? '');
-  const vex = mnemonics.filter((mnemonic) => /^v[a-z]/.test(mnemonic));
-  t.ok(mnemonics.length > 1000, `${mnemonics.length} instructions read`);
-  t.same([...new Set(vex)].slice(0, 10), [], 'no VEX/EVEX instruction (AVX and later): a baseline x86-64 build');
-  t.end();
-});
+const addon = join(pkg, 'prebuilds', `linux-${process.arch}`, 'zepoll.node');
 
 t.test('npm pack: README, LICENSE, guide, addon and the sources of every source map', (t) => {
   const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }>; size: number }>;
   const files = new Set(listing[0]!.files.map((file) => file.path));
-  for (const required of ['README.md', 'LICENSE', 'package.json', 'build/zepoll.node', 'dist/index.js', 'dist/http/index.js']) t.ok(files.has(required), `${required} is packed`);
+  for (const required of ['README.md', 'LICENSE', 'package.json', 'prebuilds/linux-x64/zepoll.node', 'prebuilds/linux-arm64/zepoll.node', 'dist/index.js', 'dist/http/index.js']) t.ok(files.has(required), `${required} is packed`);
   const missingSources: string[] = [];
   for (const file of files) {
     if (!file.endsWith('.js.map')) continue;
@@ -54,7 +40,7 @@ t.test('prepack refuses to pack without the addon, and says how to build it', (t
     cpSync(join(pkg, 'dist'), join(copy, 'dist'), { recursive: true });
     const result = spawnSync(process.execPath, [join(root, 'scripts', 'check-pack.mjs')], { env: { ...process.env, ZEPOLL_PACK_DIR: copy }, encoding: 'utf8' });
     t.equal(result.status, 1, 'exit 1');
-    t.match(result.stderr, /build\/zepoll\.node is missing \(the native addon: run `npm run build:native`/);
+    t.match(result.stderr, /prebuilds\/linux-x64\/zepoll\.node is missing \(the x64 addon: run `npm run build:native`/);
     t.match(result.stderr, /refusing to pack/);
   } finally {
     rmSync(copy, { recursive: true, force: true });

