@@ -89,14 +89,14 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
   return tables;
 }
 
-const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll', uws: 'uWS.js', nginx: 'nginx' };
+const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll', uws: 'uWS.js', nginx: 'nginx', 'hono-zepoll': 'Hono zepoll', 'hono-node': 'Hono node' };
 export const serverName = (server: HttpServerKind): string => NAMES[server];
 
 const integer = (value: number): string => (Number.isNaN(value) ? 'n/a' : Math.round(value).toLocaleString('en-US'));
 
 export function formatHttp(table: HttpTable): string {
   const { config, rows } = table;
-  const node = rows.find((row) => row.server === 'node')?.requestsPerSecond.median;
+  const node = rows.find((row) => row.server === 'node' || row.server === 'hono-node')?.requestsPerSecond.median;
   const lines = [`http GET /, ${config.client} -c ${config.connections}, pipelining ${config.pipelining} (median; ranked by server CPU per request)`];
   lines.push('server        requests/s (min-max)          vs node  p50 ms  p99 ms  max ms  err/t.o.  CPU µs/req  RSS MiB  garbage B/req  GC/s  GC max ms  ctx sw/s (vol/invol)  syscalls per request                 client CPU');
   const ranked = [...rows].sort((a, b) => a.serverCpuUsPerRequest.median - b.serverCpuUsPerRequest.median);

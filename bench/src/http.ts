@@ -18,7 +18,9 @@ import type { GcFigures } from './gc-watch.js';
 import { straceCounts } from './strace-count.js';
 
 export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c', 'uws', 'nginx'] as const;
-export type HttpServerKind = (typeof HTTP_SERVERS)[number];
+/** One Hono app (hono-app.ts) on zepoll/fetch and on @hono/node-server: the hono scenario. */
+export const HONO_SERVERS = ['hono-zepoll', 'hono-node'] as const;
+export type HttpServerKind = (typeof HTTP_SERVERS)[number] | (typeof HONO_SERVERS)[number];
 
 export interface HttpConfig {
   readonly client: 'autocannon' | 'wrk';
@@ -68,6 +70,8 @@ async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
   if (kind === 'c') return startServer(buildReference('http-server'), ['0'], /port (\d+)/);
   if (kind === 'uws') return startServer(process.execPath, [`${HERE}uws-server.js`], /port (\d+)/);
   if (kind === 'nginx') return startNginx();
+  if (kind === 'hono-zepoll') return startServer(process.execPath, [`${HERE}hono-zepoll-server.js`], /port (\d+)/);
+  if (kind === 'hono-node') return startServer(process.execPath, [`${HERE}hono-node-server.js`], /port (\d+)/);
   return startServer(process.execPath, [`${HERE}zepoll-http-server.js`, kind], /port (\d+)/);
 }
 
@@ -102,8 +106,8 @@ interface ServerReport {
   readonly gc: GcFigures;
 }
 
-/** Servers that run on Node and so report their garbage (gc-watch.ts): zepoll's, Node's http, uWS.js. */
-const onNode = (kind: HttpServerKind): boolean => keepsCounters(kind) || kind === 'node' || kind === 'uws';
+/** Servers that run on Node and so report their garbage (gc-watch.ts): zepoll's, Node's http, uWS.js, the Hono ones. */
+const onNode = (kind: HttpServerKind): boolean => keepsCounters(kind) || kind === 'node' || kind === 'uws' || kind === 'hono-zepoll' || kind === 'hono-node';
 
 /** The server's report (SIGUSR2 → one JSON line): counters and garbage; null for servers not on Node. */
 function report(kind: HttpServerKind, server: BenchServer): Promise<ServerReport | null> {

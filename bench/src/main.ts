@@ -7,6 +7,7 @@
  *          one-shot, the C epoll reference, uWebSockets.js and nginx; wrk -c 100 and -c 1000 not
  *          pipelined, wrk -c 100 pipelined x16, autocannon -c 100
  *          (autocannon only, three ways, when wrk is missing)
+ *   hono   one Hono app on zepoll/fetch and on @hono/node-server (Node http), wrk -c 100
  *   echo   50 connections, 64-byte messages: Node net vs zepoll modes
  *   fairness  small round trips while 1, 4, 16 firehoses queued in the kernel are drained, quota on and off, and Node net
  *   scaling   N idle + 10 active connections on select, poll, epoll LT/ET
@@ -23,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatEcho, runEcho, type EchoRow } from './echo.js';
-import { availableHttpServers, HTTP_SERVERS, type HttpConfig, type HttpServerKind } from './http.js';
+import { availableHttpServers, HONO_SERVERS, HTTP_SERVERS, type HttpConfig, type HttpServerKind } from './http.js';
 import { formatHttp, runHttp, type HttpTable } from './http-scenario.js';
 import { renderHtml } from './report-html.js';
 import { PINNED } from './servers.js';
@@ -35,7 +36,7 @@ import { formatZerocopy, runZerocopy, type ZerocopyRow } from './zerocopy.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, '..', 'results');
-const SCENARIOS = ['http', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding'] as const;
+const SCENARIOS = ['http', 'hono', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding'] as const;
 /** The scaling curve's idle connection counts. */
 const SCALING_IDLE = [100, 1000, 10_000];
 /** Run lengths (s) of the scenarios after http, at most: each is repeated `--repeats` times. */
@@ -44,9 +45,10 @@ const AUTOCANNON_SECONDS_MAX = 1;
 const FAIRNESS_SECONDS_MAX = 0.7;
 const SCALING_SECONDS_MAX = 0.5;
 const ZEROCOPY_SECONDS_MAX = 0.6;
+const HONO_SECONDS_MAX = 2;
 
 const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
-  --scenarios http,echo,fairness,scaling,zerocopy,binding   which to run (default all)
+  --scenarios http,hono,echo,fairness,scaling,zerocopy,binding   which to run (default all)
   --servers node,lt,et,et-infinity,oneshot,c,uws,nginx   http servers (default all; uws and nginx left out with a line when missing)
   --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
   --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
@@ -116,6 +118,9 @@ async function main(): Promise<void> {
     http = await runHttp(availableHttpServers(servers, progress), configs, seconds, repeats, progress);
   }
 
+  // The same Hono app on zepoll/fetch and on @hono/node-server, wrk -c 100 (wrk, not autocannon: the client must not be the limit).
+  const hono: HttpTable[] = scenarios.includes('hono') && ensureCommand('wrk', 'wrk') ? await runHttp([...HONO_SERVERS], [{ client: 'wrk', connections: 100, pipelining: 1 }], Math.min(seconds, HONO_SECONDS_MAX), repeats, progress) : [];
+
   const echoKinds = ['node', 'lt', 'et', 'et-infinity', 'oneshot'];
   let echo: EchoRow[] = [];
   let echoLarge: EchoRow[] = [];
@@ -128,8 +133,8 @@ async function main(): Promise<void> {
   const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, SCALING_SECONDS_MAX), repeats, progress) : [];
   const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, ZEROCOPY_SECONDS_MAX), repeats, progress) : [];
 
-  const targets = evaluateTargets(http, echo, fairness, scaling, zerocopy);
-  for (const table of http) process.stdout.write(`\n${formatHttp(table)}\n`);
+  const targets = evaluateTargets(http, echo, fairness, scaling, zerocopy, hono);
+  for (const table of [...http, ...hono]) process.stdout.write(`\n${formatHttp(table)}\n`);
   if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
   if (echoLarge.length > 0) process.stdout.write(`\necho, 50 connections, 16 KiB messages (median)\n${formatEcho(echoLarge)}\n`);
   if (fairness.length > 0) process.stdout.write(`\n${formatFairness(fairness)}\n`);
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(RESULTS, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  const data = { machine, startedAt, micro, http, echo, echoLarge, fairness, scaling, zerocopy, targets };
+  const data = { machine, startedAt, micro, http: [...http, ...hono], echo, echoLarge, fairness, scaling, zerocopy, targets };
   writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
   const html = renderHtml(data);
   writeFileSync(join(RESULTS, `${stamp}.html`), html);

@@ -25,6 +25,20 @@ function row(found: HttpTable | undefined, server: string): HttpRow | undefined 
 
 const notMeasured = (target: string, why: string): TargetResult => ({ target, measured: why, met: null });
 
+/** Issue 16: the same Hono app, zepoll/fetch against @hono/node-server. */
+const HONO_CPU_RATIO_MAX = 0.6;
+
+function honoTarget(hono: readonly HttpTable[]): TargetResult {
+  const name = `Hono app, wrk -c 100: server CPU per request on zepoll/fetch <= ${HONO_CPU_RATIO_MAX}x on @hono/node-server`;
+  const plain = table(hono, 'wrk', 100, 1);
+  const onZepoll = row(plain, 'hono-zepoll');
+  const onNode = row(plain, 'hono-node');
+  if (onZepoll === undefined || onNode === undefined) return notMeasured(name, 'the hono scenario did not run');
+  const ratio = onZepoll.serverCpuUsPerRequest.median / onNode.serverCpuUsPerRequest.median;
+  const rates = `${Math.round(onZepoll.requestsPerSecond.median).toLocaleString('en-US')} vs ${Math.round(onNode.requestsPerSecond.median).toLocaleString('en-US')} req/s, p99 ${onZepoll.p99ms.toFixed(2)} vs ${onNode.p99ms.toFixed(2)} ms`;
+  return { target: name, measured: `${ratio.toFixed(2)}x (${onZepoll.serverCpuUsPerRequest.median.toFixed(2)} vs ${onNode.serverCpuUsPerRequest.median.toFixed(2)} µs; ${rates})`, met: ratio <= HONO_CPU_RATIO_MAX };
+}
+
 /**
  * Context for a latency target: the C reference's p99, and the mean latency
  * a closed-loop client must see (Little's law: `connections` requests are
@@ -36,8 +50,9 @@ function latencyContext(connections: number, server: HttpRow, c: HttpRow | undef
   return `C reference ${c === undefined ? 'n/a' : `${c.p99ms.toFixed(2)} ms`}; at ${Math.round(server.requestsPerSecond.median).toLocaleString('en-US')} req/s, ${connections} connections in a closed loop average ${meanMs.toFixed(2)} ms`;
 }
 
-export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = [], zerocopy: readonly ZerocopyRow[] = []): TargetResult[] {
+export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = [], zerocopy: readonly ZerocopyRow[] = [], hono: readonly HttpTable[] = []): TargetResult[] {
   const results: TargetResult[] = [];
+  results.push(honoTarget(hono));
   const client = http.some((one) => one.config.client === 'wrk') ? 'wrk' : 'autocannon';
   const plain = table(http, client, 100, 1);
   const et = row(plain, 'et');

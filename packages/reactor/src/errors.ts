@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   ERR_INVALID_ARG_TYPE: 'an argument has the wrong type',
   ERR_INVALID_ARG_VALUE: 'an argument has a value the call does not take',
   ERR_OUT_OF_RANGE: 'a number, offset or length is outside what the call or buffer allows',
+  ERR_INVALID_RETURN_VALUE: 'a callback returned a value of the wrong type (a fetch handler that did not return a Response)',
   ERR_ZEPOLL_POLLER_CLOSED: 'a poller was used after close()',
   ERR_ZEPOLL_POLLER_STARTED: 'start() was called on a started poller',
   ERR_ZEPOLL_EVENTS_DETACHED: "the poller's events array was detached (transferred) or shrunk",

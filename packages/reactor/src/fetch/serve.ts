@@ -1,0 +1,195 @@
+/**
+ * serve(): the fetch-style server (`fetch(Request) → Response`), the
+ * signature Bun, Deno and Hono share, on zepoll's HTTP layer. A Hono app
+ * runs unchanged: `serve({ fetch: app.fetch, port: 3000 })`.
+ */
+import { isMainThread, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { Reactor } from '../reactor.js';
+import type { Mode } from '../backend/policies.js';
+import { DEFAULT_HOST } from '../sockets.js';
+import { invalidArgType } from '../errors.js';
+import { booleanOption, integerOption, optionalFunction, optionsObject, portOption, stringOption } from '../validate.js';
+import { startWorkers, workerSetup, type WorkerGroup } from '../workers.js';
+import { createHttpServer, type HttpServerOptions } from '../http/server.js';
+import type { HttpRequest } from '../http/request.js';
+import type { HttpResponse } from '../http/response.js';
+import { fetchRequest, requestUrl } from './request.js';
+import { respond } from './respond.js';
+import { PlatformResponse, installLightResponse } from './light-response.js';
+
+/** The handler: the platform's Request in, a Response (or a promise of one) out. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** The HTTP layer's options that serve() passes through (limits, timeouts, idle time, ...). */
+export type FetchHttpOptions = Omit<HttpServerOptions, 'port' | 'host' | 'reusePort' | 'onError' | 'streamBodies'>;
+
+/** What serve() takes. */
+export interface ServeOptions {
+  /** Called once per request. A throw or rejection answers 500 (nothing sent yet) and closes that connection. */
+  readonly fetch: FetchHandler;
+  /** The port (default 3000, as Bun and @hono/node-server; 0 picks a free one). */
+  readonly port?: number;
+  /** The address to bind (default 127.0.0.1). */
+  readonly host?: string;
+  /** The reactor's dispatch mode (default 'et'). */
+  readonly mode?: Mode;
+  /**
+   * Worker threads, each with its own reactor on the shared port
+   * (SO_REUSEPORT). Above 1, the main module runs again in every worker,
+   * where its serve() call listens; the main thread serves nothing itself.
+   */
+  readonly workers?: number;
+  /** Aborting it closes the server gracefully: no new connections, in-flight responses finish. */
+  readonly signal?: AbortSignal;
+  /** A handler's error (with its request); by default the reactor's onError, which logs. */
+  readonly onError?: (error: Error, request: Request | null) => void;
+  /** The HTTP layer's limits and timeouts. */
+  readonly http?: FetchHttpOptions;
+  /**
+   * Install zepoll's light Response as the global `Response` (default true,
+   * as @hono/node-server does): a Response by prototype and `instanceof`
+   * whose string or bytes body is sent without building a web stream (on
+   * Node 20 that stream costs more than the rest of a small request).
+   * false leaves the global alone; every response then goes through the
+   * platform Response's body stream.
+   */
+  readonly overrideGlobalObjects?: boolean;
+}
+
+/** A running fetch server. */
+export interface FetchServer {
+  /** The bound port (with workers, once `ready` has resolved). */
+  readonly port: number;
+  readonly host: string;
+  /** Resolves once the server (every worker) listens. */
+  readonly ready: Promise<void>;
+  /** Resolves once the server has closed. */
+  readonly closed: Promise<void>;
+  /** Stops accepting, lets in-flight responses finish, then releases everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Bun's and @hono/node-server's default. */
+export const SERVE_PORT_DEFAULT = 3000;
+/** Worker threads at most: more than any machine zepoll runs on has cores for. */
+const WORKERS_MAX = 1024;
+
+function inZepollWorker(): boolean {
+  return !isMainThread && typeof workerData === 'object' && workerData !== null && 'zepollWorker' in workerData;
+}
+
+function originOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The HTTP handler around a fetch handler; errors go to the HTTP layer (500, counted, onError). */
+function httpHandler(fetch: FetchHandler, origin: () => string, failed: WeakMap<HttpRequest, Request>) {
+  return (request: HttpRequest, response: HttpResponse): Promise<void> | void => {
+    const url = requestUrl(request, origin());
+    if (url === null) {
+      response.statusCode = 400;
+      response.setHeader('connection', 'close');
+      response.end();
+      return;
+    }
+    const incoming = fetchRequest(request, url);
+    const fail = (error: unknown): never => {
+      failed.set(request, incoming);
+      throw error;
+    };
+    let result: Response | Promise<Response>;
+    try {
+      result = fetch(incoming);
+    } catch (error) {
+      return fail(error);
+    }
+    if (result instanceof PlatformResponse) return respond(result, response).catch(fail);
+    return Promise.resolve(result).then((answer) => respond(answer, response)).catch(fail);
+  };
+}
+
+/**
+ * Serves `options.fetch` over HTTP/1.1.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` when `fetch` is not a function or
+ *   an option has the wrong type; RangeError `ERR_OUT_OF_RANGE` for a bad
+ *   port or worker count. Binding errors (EADDRINUSE) throw as from listen.
+ */
+export function serve(serveOptions: ServeOptions): FetchServer {
+  const options = optionsObject('options', serveOptions);
+  const fetch = options.fetch;
+  if (typeof fetch !== 'function') throw invalidArgType('options.fetch', 'of type function', fetch);
+  const host = stringOption('options.host', options.host, DEFAULT_HOST);
+  const port = portOption('options.port', options.port, SERVE_PORT_DEFAULT);
+  const workers = integerOption('options.workers', options.workers, 1, 1, WORKERS_MAX);
+  const onError = optionalFunction('options.onError', options.onError);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  const http = optionsObject('options.http', options.http);
+  if (booleanOption('options.overrideGlobalObjects', options.overrideGlobalObjects, true)) installLightResponse();
+
+  const worker = inZepollWorker() ? workerSetup() : null;
+  if (worker === null && workers > 1) return serveWithWorkers(workers, host, port, signal);
+
+  const reactor = new Reactor(options.mode === undefined ? {} : { mode: options.mode });
+  const failed = new WeakMap<HttpRequest, Request>();
+  let origin = '';
+  const server = createHttpServer(reactor, httpHandler(fetch, () => origin, failed), {
+    ...http,
+    host,
+    port: worker?.port ?? port,
+    reusePort: worker !== null,
+    streamBodies: true,
+    ...(onError === undefined ? {} : { onError: (error: Error, request: HttpRequest) => onError(error, failed.get(request) ?? null) }),
+  });
+  origin = originOf(host, server.port);
+  let closing: Promise<void> | null = null;
+  let markClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = (): Promise<void> => {
+    closing ??= server.close().then(() => {
+      reactor.close();
+      markClosed();
+    });
+    return closing;
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) void close();
+    else signal.addEventListener('abort', () => void close(), { once: true });
+  }
+  worker?.ready(close);
+  return { port: server.port, host, ready: Promise.resolve(), closed, close };
+}
+
+/** The main thread's side of `workers > 1`: the main module again in each worker. */
+function serveWithWorkers(count: number, host: string, port: number, signal: AbortSignal | undefined): FetchServer {
+  const entry = process.argv[1];
+  if (entry === undefined) throw invalidArgType('options.workers', 'used from a main module (process.argv[1])', count);
+  let group: WorkerGroup | null = null;
+  let closing: Promise<void> | null = null;
+  let markClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const ready = startWorkers({ entry: pathToFileURL(entry), count, host, port }).then((started) => {
+    group = started;
+  });
+  const close = (): Promise<void> => {
+    closing ??= ready.then(
+      () => group!.close(),
+      () => {},
+    ).then(markClosed);
+    return closing;
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) void close();
+    else signal.addEventListener('abort', () => void close(), { once: true });
+  }
+  return {
+    get port() {
+      return group?.port ?? 0;
+    },
+    host,
+    ready,
+    closed,
+    close,
+  };
+}
