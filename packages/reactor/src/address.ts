@@ -6,9 +6,13 @@ import { binding, constants } from './native.js';
 import { ADDRESS_SIZE_MAX } from './limits.js';
 import { errnoError } from './errors.js';
 
+/** A socket's address, in the shape of Node's `socket.address()`. */
 export interface SocketAddress {
+  /** The address family. */
   readonly family: 'IPv4' | 'IPv6' | 'unix';
+  /** The IP address as text (IPv6 in RFC 5952 form), or the Unix socket's path ('' when unnamed). */
   readonly address: string;
+  /** The TCP port; 0 for a Unix socket. */
   readonly port: number;
 }
 
@@ -16,7 +20,10 @@ const IPV4_OFFSET = 4; // sockaddr_in: family(2) port(2) addr(4)
 const IPV6_OFFSET = 8; // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16)
 const UNIX_PATH_OFFSET = 2; // sockaddr_un: family(2) path(108)
 
-/** Decodes `size` bytes of a sockaddr. */
+/**
+ * Decodes `size` bytes of a sockaddr.
+ * @throws RangeError when the family is not AF_INET, AF_INET6 or AF_UNIX.
+ */
 export function decodeAddress(bytes: Uint8Array, size: number): SocketAddress {
   const view = new DataView(bytes.buffer, bytes.byteOffset, size);
   const family = view.getUint16(0, true);
@@ -65,12 +72,20 @@ function addressOf(fd: number, side: 'local' | 'peer'): SocketAddress {
   return decodeAddress(scratch, rc);
 }
 
-/** The socket's own address (getsockname). */
+/**
+ * The socket's own address (getsockname).
+ * @throws ZepollSystemError when getsockname fails (ENOTSOCK for a pipe).
+ * @throws Error `ERR_ZEPOLL_FD_NOT_OWNED` when zepoll neither opened nor adopted `fd`.
+ */
 export function localAddress(fd: number): SocketAddress {
   return addressOf(fd, 'local');
 }
 
-/** The connected peer's address (getpeername). */
+/**
+ * The connected peer's address (getpeername).
+ * @throws ZepollSystemError when getpeername fails (ENOTCONN when not connected).
+ * @throws Error `ERR_ZEPOLL_FD_NOT_OWNED` when zepoll neither opened nor adopted `fd`.
+ */
 export function peerAddress(fd: number): SocketAddress {
   return addressOf(fd, 'peer');
 }

@@ -12,6 +12,7 @@
 import { outOfRange, ZepollError } from './errors.js';
 import { booleanOption, optionsObject } from './validate.js';
 
+/** Options of `new BufferPool()`, or of a reactor's own pool (its `pool` option). */
 export interface BufferPoolOptions {
   /** Bytes per chunk (default 64 KiB): the most one read() asks for. */
   readonly chunkSize?: number;
@@ -32,19 +33,27 @@ export interface BufferPoolOptions {
 /** What a released chunk is filled with in poison mode: easy to spot in a dump. */
 export const POISON_BYTE = 0xdd;
 
+/** A snapshot of a pool's counters, from `pool.stats` (and `reactor.stats.pool`). */
 export interface BufferPoolStats {
+  /** Bytes per chunk. */
   readonly chunkSize: number;
+  /** The bound: the most chunks the pool carves. */
   readonly maxChunks: number;
   /** Chunks carved so far (slabs × chunksPerSlab). */
   readonly allocated: number;
+  /** Chunks held now (reads being handled, queued writes, leases). */
   readonly inUse: number;
+  /** The most chunks in use at once since the pool began. */
   readonly highWater: number;
   /** Times an acquire found the pool exhausted. */
   readonly waits: number;
 }
 
+/** Bytes per chunk unless `chunkSize` says otherwise: 64 KiB. */
 export const CHUNK_SIZE_DEFAULT = 64 * 1024;
+/** Chunks per slab unless `chunksPerSlab` says otherwise. */
 export const CHUNKS_PER_SLAB_DEFAULT = 32;
+/** The default bound on chunks: 4096, 256 MiB at the default chunk size. */
 export const MAX_CHUNKS_DEFAULT = 4096;
 /** One slab is one ArrayBuffer; keep it below V8's comfortable allocation size. */
 const SLAB_SIZE_MAX = 256 * 1024 * 1024;
@@ -56,12 +65,18 @@ function positiveInteger(name: string, value: number, max: number): number {
 
 /** A chunk kept past its callback; `release()` gives it back exactly once. */
 export class Lease {
+  /** The number of the pool chunk this lease holds. */
   readonly index: number;
   private readonly pool: BufferPool;
   private readonly generation: number;
   private readonly view: Uint8Array;
   private released: boolean;
 
+  /**
+   * Wraps `view`, bytes of chunk `index` of `pool`. Takes no reference
+   * itself: the caller has retained the chunk for the lease. Leases come
+   * from `connection.lease(data)`.
+   */
   constructor(pool: BufferPool, index: number, view: Uint8Array) {
     this.pool = pool;
     this.index = index;
@@ -70,7 +85,10 @@ export class Lease {
     this.released = false;
   }
 
-  /** The retained bytes. Throws once released (the chunk may hold other data by then). */
+  /**
+   * The retained bytes. Throws once released (the chunk may hold other data by then).
+   * @throws ZepollError `ERR_ZEPOLL_LEASE_RELEASED` after `release()`.
+   */
   get bytes(): Uint8Array {
     if (this.released || this.pool.generationOf(this.index) !== this.generation) {
       throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', 'This pooled buffer was released; copy() it to keep the bytes');
@@ -78,11 +96,18 @@ export class Lease {
     return this.view;
   }
 
-  /** A copy that outlives the lease. */
+  /**
+   * A copy that outlives the lease.
+   * @throws ZepollError `ERR_ZEPOLL_LEASE_RELEASED` after `release()`, as `bytes` does.
+   */
   copy(): Uint8Array {
     return Uint8Array.prototype.slice.call(this.bytes);
   }
 
+  /**
+   * Gives the chunk back to the pool: the first call drops the lease's
+   * reference, later calls do nothing. `bytes` throws from then on.
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -90,9 +115,19 @@ export class Lease {
   }
 }
 
+/**
+ * Fixed-size chunks of memory that reads land in, carved from large
+ * ArrayBuffers as needed up to `maxChunks`. A reactor makes its own unless
+ * its `pool` option gives one (a pool may be shared by several reactors).
+ * A chunk handed to onData is valid until the handler returns, unless
+ * retained (a `connection.lease()`, or a queued write of the view).
+ */
 export class BufferPool {
+  /** Bytes per chunk: the most one read asks for. */
   readonly chunkSize: number;
+  /** Chunks carved at a time, in one ArrayBuffer (a slab), as the pool grows. */
   readonly chunksPerSlab: number;
+  /** The bound: the most chunks the pool carves; acquire() returns -1 once all are in use. */
   readonly maxChunks: number;
   /** Released chunks are filled with POISON_BYTE (debug). */
   readonly poison: boolean;
@@ -109,7 +144,13 @@ export class BufferPool {
   private waitCount: number;
   private notifying: boolean;
 
-  /** @throws TypeError/RangeError with a `code` for a bad option. */
+  /**
+   * Makes an empty pool: slabs are allocated as chunks are first needed.
+   * @throws TypeError/RangeError with a `code` for a bad option: TypeError
+   *   `ERR_INVALID_ARG_TYPE` when `options` is not an object or `poison` is
+   *   not a boolean; RangeError `ERR_OUT_OF_RANGE` when a size is not an
+   *   integer of at least 1 (a slab at most 256 MiB, `maxChunks` at most 2^24).
+   */
   constructor(poolOptions?: BufferPoolOptions) {
     const options = optionsObject('options', poolOptions);
     this.chunkSize = positiveInteger('options.chunkSize', options.chunkSize ?? CHUNK_SIZE_DEFAULT, SLAB_SIZE_MAX);
@@ -155,13 +196,19 @@ export class BufferPool {
     return this.chunks[index]!;
   }
 
-  /** One more holder of an acquired chunk (a queued write, a lease). */
+  /**
+   * One more holder of an acquired chunk (a queued write, a lease).
+   * @throws ZepollError `ERR_ZEPOLL_LEASE_RELEASED` when the chunk is not in use.
+   */
   retain(index: number): void {
     if (this.references[index] === 0) throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', `chunk ${index} is not in use`);
     this.references[index] = this.references[index]! + 1;
   }
 
-  /** Drops one holder; the last one returns the chunk to the pool. */
+  /**
+   * Drops one holder; the last one returns the chunk to the pool.
+   * @throws ZepollError `ERR_ZEPOLL_LEASE_RELEASED` when the chunk has no holder left (released twice).
+   */
   release(index: number): void {
     const count = this.references[index]!;
     if (count === 0) throw new ZepollError('ERR_ZEPOLL_LEASE_RELEASED', `chunk ${index} released twice`);
@@ -190,6 +237,7 @@ export class BufferPool {
    * Poison mode: a view handed out in an earlier generation of its chunk
    * (kept past its onData, the chunk since reused, perhaps by another
    * connection) is refused instead of sending someone else's bytes.
+   * @throws ZepollError `ERR_ZEPOLL_LEASE_RELEASED` for such a stale view.
    */
   checkView(view: Uint8Array, index: number): void {
     const generation = this.viewGenerations?.get(view);
@@ -198,10 +246,15 @@ export class BufferPool {
     }
   }
 
+  /**
+   * The generation of chunk `index`: it changes each time the chunk returns
+   * to the pool, so a holder can tell that it was reused (a Lease checks it).
+   */
   generationOf(index: number): number {
     return this.generations[index]!;
   }
 
+  /** Holders of chunk `index` now: 0 when it is free in the pool. */
   referencesOf(index: number): number {
     return this.references[index]!;
   }
@@ -211,6 +264,7 @@ export class BufferPool {
     this.waiters.push(callback);
   }
 
+  /** A snapshot of the pool's counters (a new object per read). */
   get stats(): BufferPoolStats {
     return {
       chunkSize: this.chunkSize,

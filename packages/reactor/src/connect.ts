@@ -14,9 +14,11 @@ import { coreOf, type Core } from './core.js';
 import type { Owner } from './backend/backend.js';
 import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 
+/** What connect() takes: where to connect, and the new Connection's options. */
 export interface ConnectOptions extends ConnectionOptions {
   /** An IPv4 or IPv6 literal, or 'localhost' (default 127.0.0.1). */
   readonly host?: string;
+  /** The TCP port to connect to (required), from 0 to 65535. */
   readonly port: number;
   /** Milliseconds until the connect fails with ERR_ZEPOLL_CONNECT_TIMEOUT (default 5000). */
   readonly timeoutMs?: number;
@@ -24,6 +26,7 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly noDelay?: boolean;
 }
 
+/** Milliseconds a connect may take when `timeoutMs` is not given. */
 export const CONNECT_TIMEOUT_MS_DEFAULT = 5000;
 
 /** The fd while the kernel completes the handshake: writable means done, SO_ERROR says how. */
@@ -139,6 +142,7 @@ function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: 
 }
 
 
+/** What a ConnectionPool takes: the upstream to connect to, and how many connections to keep, for how long. */
 export interface ConnectionPoolOptions extends ConnectOptions {
   /** Idle connections kept for reuse (default 16). */
   readonly maxIdle?: number;
@@ -146,10 +150,15 @@ export interface ConnectionPoolOptions extends ConnectOptions {
   readonly maxLifetimeMs?: number;
 }
 
+/** A ConnectionPool's counters since it was made (`pool.stats`). */
 export interface ConnectionPoolStats {
+  /** Connections opened by get() because none idle could be reused. */
   readonly created: number;
+  /** Times get() handed out an idle connection instead of connecting. */
   readonly reused: number;
+  /** Connections idle in the pool now. */
   readonly idle: number;
+  /** Connections the pool closed: broken or talking while idle, too old, over maxIdle, still writing when released, or idle at close(). */
   readonly discarded: number;
 }
 
@@ -159,8 +168,11 @@ interface PoolEntry {
 
 /** Idle outbound connections to one upstream, reused instead of reconnecting. */
 export class ConnectionPool {
+  /** The reactor the pool's connections run on. */
   readonly reactor: Reactor;
+  /** Idle connections kept for reuse at most (`options.maxIdle`, default 16). */
   readonly maxIdle: number;
+  /** Milliseconds from its connect after which a connection is closed instead of reused (`options.maxLifetimeMs`, default 60 000). */
   readonly maxLifetimeMs: number;
   private readonly options: ReturnType<typeof resolveConnectOptions>;
   private readonly idle: Connection[];
@@ -192,11 +204,17 @@ export class ConnectionPool {
     };
   }
 
+  /** The pool's counters, as of now (a new object each time). */
   get stats(): ConnectionPoolStats {
     return { created: this.created, reused: this.reused, idle: this.idle.length, discarded: this.discarded };
   }
 
-  /** An idle connection handed to `handler` (its onOpen runs), or a new one. */
+  /**
+   * An idle connection handed to `handler` (its onOpen runs), or a new one.
+   * Rejects as connect() does when a new connection fails.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` (as a rejection) for a bad handler.
+   * @throws ZepollError `ERR_ZEPOLL_REACTOR_CLOSED` (as a rejection) after close().
+   */
   async get(handler: ConnectionHandler): Promise<Connection> {
     checkHandler('handler', handler);
     if (this.closed) throw new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the connection pool is closed');

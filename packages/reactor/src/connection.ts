@@ -31,21 +31,59 @@ const ENDING = 1;
 const WRITE_SHUT = 2;
 const CLOSED = 3;
 
+/**
+ * A TCP connection (or another stream socket) registered with a reactor:
+ * accepted by a Server, made by connect() or lent by a ConnectionPool. Its
+ * handler is told what happens to it; write(), end() and destroy() act on
+ * it. The `data` onData gets is a pooled view, valid until the handler
+ * returns unless leased (lease()) or copied.
+ */
 export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink, WriteSink {
+  /** The socket's fd, owned by zepoll and closed with the connection. */
   readonly fd: number;
+  /** The reactor the connection is registered with. */
   readonly reactor: Reactor;
   /** Replaceable (an outbound pool hands a connection from one user to the next). */
   handler: ConnectionHandler;
+  /** Queued bytes from which write() returns false (the `highWaterMark` option). */
   readonly highWaterMark: number;
+  /**
+   * Queued bytes beyond which the connection is destroyed with
+   * `ERR_ZEPOLL_WRITE_QUEUE_FULL`: its peer does not read (the `maxQueuedBytes` option).
+   */
   readonly maxQueuedBytes: number;
+  /** Milliseconds without traffic before onTimeout; 0 never times out (the `idleTimeoutMs` option). */
   readonly idleTimeoutMs: number;
+  /** Writing may go on after the peer ended; false ends this side too (the `allowHalfOpen` option). */
   readonly allowHalfOpen: boolean;
+  /**
+   * The backend's registration token (Owner), set at registration: not part of the public API.
+   * @internal
+   */
   generation: number;
+  /**
+   * The interest registered with epoll (the backend's bookkeeping, Owner).
+   * @internal
+   */
   interest: number;
+  /**
+   * Inside its own event (Owner, one-shot mode).
+   * @internal
+   */
   inEvent: boolean;
+  /**
+   * Waiting in the scheduler's carry-over queue (Carried).
+   * @internal
+   */
   carried: boolean;
+  /**
+   * When bytes last moved in or out, in `performance.now()` milliseconds:
+   * the idle timeout counts from it.
+   */
   lastActivity: number;
+  /** Bytes read from this connection (bytes a relay splices are not counted). */
   bytesIn: number;
+  /** Bytes written to this connection, taken by the kernel (bytes a relay splices are not counted). */
   bytesOut: number;
   /** Free for the owner (protocol state): set once here so the shape never changes. */
   context: unknown;
@@ -59,12 +97,22 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
   closeListener: ((connection: Connection) => void) | null;
   private state: number;
   private readonly core: Core;
-  /** Its reading (quota, chunks, pause); a relay sets `reader.hook` to splice instead. */
+  /**
+   * Its reading (quota, chunks, pause); a relay sets `reader.hook` to splice instead.
+   * @internal
+   */
   readonly reader: Reader;
   private readonly writer: Writer;
   /** A handler's returned promise rejected: made once, not per call. */
   private readonly onRejected: (error: unknown) => void;
 
+  /**
+   * Wraps `fd`, a connected stream socket zepoll owns, for `handler`;
+   * nothing is registered until open(). Servers, connect() and
+   * ConnectionPool make connections; an fd of your own (socketPair(), or
+   * one handed over with adoptFd()) can be wrapped too. `options` are used
+   * as given, not checked: a missing one takes its default.
+   */
   constructor(reactor: Reactor, fd: number, handler: ConnectionHandler, options: ConnectionOptions = {}) {
     const core = coreOf(reactor);
     this.fd = fd;
@@ -107,7 +155,13 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     if (isThenable(result)) result.then(undefined, this.onRejected);
   }
 
-  /** Registers with the reactor and calls onOpen. */
+  /**
+   * Registers with the reactor and calls onOpen.
+   * @throws ZepollError `ERR_ZEPOLL_REACTOR_CLOSED` when the reactor is
+   *   closed, or a ZepollSystemError when epoll_ctl refuses the fd (ENOMEM,
+   *   ENOSPC): the fd is closed then and no handler is called. A throw from
+   *   onOpen is passed on too, the connection still open.
+   */
   open(): void {
     const core = this.core;
     const metrics = core.metrics;
@@ -138,6 +192,7 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     callSafely(handler.onOpen ?? noop, handler, this, undefined, this.onRejected);
   }
 
+  /** True until the connection closes (destroy(), an error, or both sides done); still true while ending. */
   get isOpen(): boolean {
     return this.state !== CLOSED;
   }
@@ -147,14 +202,26 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     return this.writer.bytes;
   }
 
+  /**
+   * The peer's address and port (getpeername), asked of the kernel on each call.
+   * @throws ZepollSystemError when getpeername fails.
+   */
   remoteAddress(): SocketAddress {
     return peerAddress(this.fd);
   }
 
+  /**
+   * This end's address and port (getsockname), asked of the kernel on each call.
+   * @throws ZepollSystemError when getsockname fails.
+   */
   localAddress(): SocketAddress {
     return localAddress(this.fd);
   }
 
+  /**
+   * A ready event, with its epoll flags (the reactor's call, Owner).
+   * @internal
+   */
   handleEvent(flags: number): void {
     const policy = this.core.backend.policy;
     if (policy.rearmAfterEvent) this.inEvent = true;
@@ -163,6 +230,10 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.eventDone();
   }
 
+  /**
+   * The scheduler's turn for a carried-over connection (Carried).
+   * @internal
+   */
   serveCarried(): void {
     const policy = this.core.backend.policy;
     if (policy.rearmAfterEvent) this.inEvent = true;
@@ -185,8 +256,13 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
    * Sends `data`: at once outside a turn; inside one, when the event being
    * handled is done (its writes to a connection go out in one writev). Returns false once the
    * queue is above the high-water mark; onDrain follows when it empties.
+   * A queue over `maxQueuedBytes` (or the reactor's `maxQueuedBytesTotal`)
+   * destroys the connection with `ERR_ZEPOLL_WRITE_QUEUE_FULL` instead, and
+   * write() returns false. A pooled view (onData's `data`) may be passed:
+   * it holds its chunk until written.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `data` is not a string or bytes;
    *   `ERR_ZEPOLL_CONNECTION_CLOSED`/`ERR_ZEPOLL_WRITE_AFTER_END`. Nothing is queued then.
+   *   In poison mode, `ERR_ZEPOLL_LEASE_RELEASED` for a pooled view kept past its onData.
    */
   write(data: WriteData): boolean {
     const refused = this.refuseWrite('write()');
@@ -198,6 +274,8 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
    * Sends several buffers as one write: they go out together (one writev),
    * in or outside a turn. Same return value and rules as write(); every
    * part is checked before the first is queued (all or nothing).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `parts` is not an array or
+   *   a part is not a string or bytes; the closed/ended errors of write().
    */
   writeMany(parts: readonly WriteData[]): boolean {
     const refused = this.refuseWrite('writeMany()');
@@ -308,7 +386,13 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     target.writer.waitForDrain(this);
   }
 
-  /** Keeps a pooled view (from onData, during that call) past its callback; release the lease when done. */
+  /**
+   * Keeps a pooled view (from onData, during that call) past its callback; release the lease when done.
+   * `lease.bytes` is the view, valid until `lease.release()`; the chunk
+   * stays out of the pool until then.
+   * @throws TypeError `ERR_INVALID_ARG_VALUE` when `data` is not the view
+   *   passed to onData, or onData has returned.
+   */
   lease(data: Uint8Array): Lease {
     return this.reader.lease(data);
   }
@@ -318,7 +402,10 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     return this.state !== OPEN;
   }
 
-  /** The idle sweep's call to idleExpired() threw (onTimeout): as a handler throw. */
+  /**
+   * The idle sweep's call to idleExpired() threw (onTimeout): as a handler throw.
+   * @internal
+   */
   expiryFailed(error: unknown): void {
     this.fail(error);
   }
@@ -327,6 +414,7 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
    * A handler threw (or its promise rejected) while this connection was
    * served: the connection closes and the error is reported, never
    * rethrown. The caller has counted it (the reactor's failOwner).
+   * @internal
    */
   fail(error: unknown): void {
     const reason = asError(error);
@@ -334,6 +422,10 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.close(reason, !reactorClosed);
   }
 
+  /**
+   * The idle sweep found no traffic for idleTimeoutMs: onTimeout, else destroy with `ERR_ZEPOLL_IDLE_TIMEOUT` (IdleTracked).
+   * @internal
+   */
   idleExpired(): void {
     if (this.state === CLOSED) return;
     if (this.handler.onTimeout !== undefined) {
@@ -344,18 +436,27 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.destroy(new ZepollError('ERR_ZEPOLL_IDLE_TIMEOUT', `no traffic for ${this.idleTimeoutMs} ms`));
   }
 
-  /** End of turn: the corked writes go out together. */
+  /**
+   * End of turn: the corked writes go out together.
+   * @internal
+   */
   flushCorked(): void {
     if (this.state === CLOSED) return;
     if (this.writer.flushCorked() && this.state === ENDING) this.shutdownWrite();
   }
 
-  /** ReadSink: bytes read, for the handler. */
+  /**
+   * ReadSink: bytes read, for the handler.
+   * @internal
+   */
   received(view: Buffer): void {
     this.watch(this.handler.onData?.(this, view));
   }
 
-  /** ReadSink: bytes read, for a handler that takes them without a view (ON_BYTES); false when it does not. */
+  /**
+   * ReadSink: bytes read, for a handler that takes them without a view (ON_BYTES); false when it does not.
+   * @internal
+   */
   receivedBytes(bytes: Buffer, length: number): boolean {
     const handler = this.handler as ConnectionHandler & Partial<BytesReceiver>;
     const receive = handler[ON_BYTES];
@@ -364,7 +465,10 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     return true;
   }
 
-  /** ReadSink: the peer finished sending. */
+  /**
+   * ReadSink: the peer finished sending.
+   * @internal
+   */
   peerEnded(): void {
     this.watch(this.handler.onEnd?.(this));
     if (this.state === CLOSED) return;
@@ -375,12 +479,18 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     if (!this.allowHalfOpen) this.end();
   }
 
-  /** ReadSink: the peer's FIN while reading was paused. */
+  /**
+   * ReadSink: the peer's FIN while reading was paused.
+   * @internal
+   */
   peerHungUp(): void {
     callSafely(this.handler.onHangUp ?? noop, this.handler, this, undefined, this.onRejected);
   }
 
-  /** ReadSink, and writes: ask the backend for what the connection can use now. */
+  /**
+   * ReadSink, and writes: ask the backend for what the connection can use now.
+   * @internal
+   */
   interestChanged(): void {
     if (this.state === CLOSED) return;
     this.core.backend.arm(this, this.reader.wantsReading, this.writer.armed, this.reader.watchesHangUp);
@@ -397,14 +507,20 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     if (this.reader.isEnded || rc === ENOTCONN) this.destroy();
   }
 
-  /** WriteSink: the queue drained after write() returned false. */
+  /**
+   * WriteSink: the queue drained after write() returned false.
+   * @internal
+   */
   drained(): void {
     this.writer.wakeDrainWaiters();
     // A flush runs outside a turn too (a write from a timer): a failure here fails this connection, not the caller.
     callSafely(this.handler.onDrain ?? noop, this.handler, this, undefined, this.onRejected);
   }
 
-  /** WriteSink: everything queued is with the kernel. */
+  /**
+   * WriteSink: everything queued is with the kernel.
+   * @internal
+   */
   flushed(): void {
     if (this.state === ENDING) this.shutdownWrite();
   }

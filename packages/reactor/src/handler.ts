@@ -25,6 +25,10 @@ export type HandlerResult = unknown;
  * reactor's, which logs by default) and `stats.handlerErrors` counts it.
  */
 export interface ConnectionHandler {
+  /**
+   * The connection is open (accepted, connected, or handed over by a
+   * pool): the first call this handler gets for it. It may write at once.
+   */
   onOpen?(connection: Connection): HandlerResult;
   /**
    * `data` is a Buffer view of pooled memory, valid until this call
@@ -65,7 +69,6 @@ export interface ConnectionHandler {
   onClose?(connection: Connection, error?: Error): void;
 }
 
-/** The handler methods a connection calls; each, when present, must be a function. */
 /**
  * Internal to zepoll's own protocol layers (not exported from the package):
  * a handler with this method gets each read as the pool chunk and the
@@ -79,8 +82,13 @@ export interface BytesReceiver {
   [ON_BYTES](connection: Connection, bytes: Buffer, length: number): void;
 }
 
+/** The handler methods a connection calls; each, when present, must be a function. */
 export const HANDLER_METHODS = ['onOpen', 'onData', 'onDrain', 'onEnd', 'onHangUp', 'onError', 'onTimeout', 'onServerClose', 'onClose'] as const;
 
+/**
+ * Per-connection options: of a Server (for each connection it accepts)
+ * or of connect(). Each is checked where it is given.
+ */
 export interface ConnectionOptions {
   /** Queued bytes above which write() returns false (default 64 KiB). */
   readonly highWaterMark?: number;
@@ -92,7 +100,9 @@ export interface ConnectionOptions {
   readonly allowHalfOpen?: boolean;
 }
 
+/** The default `highWaterMark`: 64 KiB queued before write() returns false. */
 export const HIGH_WATER_MARK_DEFAULT = 64 * 1024;
+/** The default `maxQueuedBytes`: 16 MiB queued before the connection is destroyed. */
 export const MAX_QUEUED_BYTES_DEFAULT = 16 * 1024 * 1024;
 /** setTimeout's bound: a longer timeout is a mistake, not a wish. */
 export const TIMEOUT_MS_MAX = 2 ** 31 - 1;

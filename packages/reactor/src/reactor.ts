@@ -16,6 +16,10 @@ import { Core, CORE } from './core.js';
 
 export type { Mode } from './backend/policies.js';
 
+/**
+ * Options of `new Reactor()`. Every one is optional and is checked by the
+ * constructor, before any fd is opened.
+ */
 export interface ReactorOptions {
   /**
    * How connections are registered with epoll (default 'et'):
@@ -63,46 +67,108 @@ export interface ReactorOptions {
   readonly onError?: (error: Error) => void;
 }
 
+/**
+ * A snapshot of a reactor's counters, from `reactor.stats` (a new object
+ * per read). Counts run from the reactor's start unless said otherwise.
+ */
 export interface ReactorStats {
+  /** How connections are registered with epoll: the reactor's `mode` option. */
   readonly mode: Mode;
   /** The kernel interface serving this reactor. */
   readonly backend: 'epoll';
+  /** Connections open now (accepted or connected, not yet closed). */
   readonly connectionsOpen: number;
   /** Connections opened since the reactor began (accepted or connected). */
   readonly connectionsTotal: number;
   /** Connections closed since the reactor began: total = closed + open. */
   readonly connectionsClosed: number;
+  /** Bytes read from connections, all of them together. */
   readonly bytesIn: number;
+  /** Bytes written to connections (taken by the kernel), all of them together. */
   readonly bytesOut: number;
+  /** Turns run: each handles one batch of events from epoll (possibly empty), then the carried-over connections. */
   readonly turns: number;
+  /** Events taken from epoll across all turns. */
   readonly events: number;
+  /**
+   * Events dropped because they were meant for a previous owner of their fd
+   * number (closed and reused earlier in the same batch).
+   */
   readonly staleEvents: number;
+  /**
+   * Times a connection was carried over (ET only): served again by the
+   * scheduler without a new event, because bytes were left after its read
+   * quota or reading resumed after a pause.
+   */
   readonly carryOvers: number;
   /** Carry-over rounds run back to back after a turn, within CARRY_ROUNDS_TIME_MS (the work-conserving read quota). */
   readonly carryRounds: number;
+  /**
+   * Turns that had events yet moved no bytes and accepted no connection:
+   * a sign of an fd reported ready with nothing to do.
+   */
   readonly busySpins: number;
+  /** Times a server of this reactor stopped accepting for a while because the process ran out of fds (EMFILE/ENFILE). */
   readonly acceptBackoffs: number;
+  /**
+   * Bytes accepted by `write()` and not yet taken by the kernel, across all
+   * connections, now; bounded by the `maxQueuedBytesTotal` option.
+   */
   readonly queuedBytes: number;
+  /**
+   * Handler failures: throws and rejected promises of handlers and other
+   * callbacks zepoll called. Each closed the connection it came from.
+   */
   readonly handlerErrors: number;
+  /** Times an ET connection ended its read turn with bytes unread and nothing to serve them (the `debug` option only; 0 otherwise). */
   readonly debugWarnings: number;
+  /**
+   * System calls the addon made for this reactor, by kind (`epollWait`,
+   * `read`, `writev`, ...); `eagain` counts those that returned EAGAIN.
+   */
   readonly syscalls: Record<CounterName, number>;
+  /** The buffer pool's stats (shared with other reactors when the pool is). */
   readonly pool: BufferPoolStats;
 }
 
+/** Bytes read per connection per turn unless `readQuota` says otherwise: 64 KiB. */
 export const READ_QUOTA_DEFAULT = 64 * 1024;
+/** The default `maxQueuedBytesTotal`: 256 MiB queued for writing across a reactor's connections. */
 export const MAX_QUEUED_BYTES_TOTAL_DEFAULT = 256 * 1024 * 1024;
 export { IDLE_SWEEP_MS_MIN } from './core.js';
 
 export { coreOf } from './core.js';
 
+/**
+ * One epoll instance nested in Node's event loop, with its buffer pool,
+ * scheduler and stats: servers and connections are registered with it.
+ * Timers, promises and other I/O of the process keep working beside it.
+ * One reactor per thread; `close()` it when done.
+ */
 export class Reactor {
+  /** How connections are registered with epoll (the `mode` option). */
   readonly mode: Mode;
+  /** Bytes read per connection per turn (the `readQuota` option); Infinity reads until EAGAIN. */
   readonly readQuota: number;
+  /** The pool reads land in: the `pool` option's shared pool, or this reactor's own. */
   readonly pool: BufferPool;
-  /** For zepoll's own modules (coreOf); not part of the public API. */
+  /**
+   * For zepoll's own modules (coreOf); not part of the public API.
+   * @internal
+   */
   readonly [CORE]: Core;
   private readonly backend: EpollBackend;
 
+  /**
+   * Opens an epoll instance and, unless `attach` is false, nests it in
+   * Node's loop. Every option is checked first, before any fd is opened.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `options` (or `options.pool`)
+   *   is not an object or an option has the wrong type, `ERR_INVALID_ARG_VALUE`
+   *   when `mode` is not 'lt', 'et' or 'oneshot'.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when a number is out of range
+   *   (`readQuota` below 1, `maxEventsPerTurn` outside 1..1024, a pool size).
+   * @throws ZepollSystemError when epoll_create1 fails (EMFILE, ENFILE, ENOMEM).
+   */
   constructor(reactorOptions?: ReactorOptions) {
     // Every option is checked here, before any fd is opened.
     const options = optionsObject('options', reactorOptions);
@@ -129,6 +195,9 @@ export class Reactor {
   /**
    * Waits up to `timeoutMs` for events and runs one turn (for tests and
    * tight loops; the loop-attached path needs no call). Returns the events.
+   * `timeoutMs` is in milliseconds; -1 waits without a limit.
+   * @throws ZepollError `ERR_ZEPOLL_REACTOR_CLOSED` once the reactor is closed.
+   * @throws ZepollSystemError when epoll_wait fails.
    */
   runOnce(timeoutMs = 0): number {
     this[CORE].assertOpen();
@@ -138,18 +207,22 @@ export class Reactor {
     return count;
   }
 
+  /** Holds the process open while the reactor has registrations: the default (the `ref` option), undoing `unref()`. */
   ref(): void {
     this.backend.ref();
   }
 
+  /** Lets the process exit even while the reactor has registrations (as a timer's `unref()`). */
   unref(): void {
     this.backend.unref();
   }
 
+  /** True once `close()` was called. */
   get isClosed(): boolean {
     return this[CORE].isClosed;
   }
 
+  /** A snapshot of the reactor's counters, made on each read (the system-call counts are refreshed). */
   get stats(): ReactorStats {
     const core = this[CORE];
     const metrics = core.metrics;
@@ -177,7 +250,12 @@ export class Reactor {
     };
   }
 
-  /** Closes every registered owner's fd and the backend. Idempotent. */
+  /**
+   * Closes every registered owner's fd and the backend. Idempotent. Open
+   * connections close with `ERR_ZEPOLL_REACTOR_CLOSED` (given to their
+   * onError, when there is one, and onClose), servers stop listening, and
+   * a later Server or connection on this reactor throws it.
+   */
   close(): void {
     this[CORE].close();
   }

@@ -19,13 +19,21 @@ const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
 
 export { RELAY_PIPE_SIZE } from './relay-pipes.js';
 
+/** A relay's counters (`relay.stats`). */
 export interface RelayStats {
+  /** Bytes moved from `a` to `b` so far (written to `b`, not only read from `a`). */
   readonly bytesAToB: number;
+  /** Bytes moved from `b` to `a` so far (written to `a`, not only read from `b`). */
   readonly bytesBToA: number;
   /** The capacity of the relay's pipes in bytes (the smaller of the two): what one splice pair can move. */
   readonly pipeSize: number;
 }
 
+/**
+ * One direction of a relay (source → target) and its pipe: what has been
+ * moved, what waits in the pipe, and whether the source has ended.
+ * Internal to the relay; not exported.
+ */
 class Direction {
   moved: number;
   pending: number;
@@ -168,8 +176,16 @@ class RelayHandler implements ConnectionHandler {
   }
 }
 
+/**
+ * Two connections joined through kernel pipes with splice (see relay()):
+ * while it runs, the relay owns their reads, writes and ends; their
+ * handlers are still told of errors, idle timeouts, the server's close and
+ * the connection's close. Made by relay(a, b).
+ */
 export class Relay {
+  /** The first connection: its bytes go to `b`. */
   readonly a: Connection;
+  /** The second connection: its bytes go to `a`. */
   readonly b: Connection;
   /** Resolves when the relay has closed both connections. */
   readonly closed: Promise<void>;
@@ -179,6 +195,13 @@ export class Relay {
   private resolveClosed!: () => void;
   private readonly handlers: [ConnectionHandler, ConnectionHandler];
 
+  /**
+   * Takes over `a` and `b` (their handlers are wrapped, both are resumed)
+   * and moves any bytes already waiting.
+   * @throws ZepollError `ERR_ZEPOLL_CONNECTION_CLOSED` when either connection is closed.
+   * @throws ZepollError `ERR_INVALID_ARG_VALUE` when the connections belong to different reactors.
+   * @throws ZepollSystemError when a pipe cannot be made (pipe2, e.g. `EMFILE`).
+   */
   constructor(a: Connection, b: Connection) {
     if (!a.isOpen || !b.isOpen) throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'relay() needs two open connections');
     if (a.reactor !== b.reactor) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'relay() needs two connections of one reactor');
@@ -212,6 +235,7 @@ export class Relay {
     if (!this.finished) this.bToA.pump();
   }
 
+  /** The bytes moved each way and the pipes' capacity, as of now (a new object each time). */
   get stats(): RelayStats {
     return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved, pipeSize: Math.min(this.aToB.capacity, this.bToA.capacity) };
   }
@@ -221,18 +245,28 @@ export class Relay {
     return new RelayHandler(this, handler);
   }
 
-  /** Called by a side's handler when that side closed. */
+  /**
+   * Called by a side's handler when that side closed.
+   * @internal
+   */
   sideClosed(error: Error | undefined): void {
     this.finish(error);
   }
 
-  /** A direction ended and its pipe is empty: half-close the target; both ended: done. */
+  /**
+   * A direction ended and its pipe is empty: half-close the target; both ended: done.
+   * @internal
+   */
   ended(direction: Direction, target: Connection): void {
     void direction;
     target.end();
     if (this.aToB.ended && this.bToA.ended && this.aToB.pending === 0 && this.bToA.pending === 0) this.finish();
   }
 
+  /**
+   * A splice failed: ends the relay, destroying both connections with `error`.
+   * @internal
+   */
   fail(error: Error): void {
     this.finish(error);
   }
@@ -248,7 +282,11 @@ export class Relay {
   }
 }
 
-/** Relays bytes both ways between `a` and `b` with splice until both ends close. */
+/**
+ * Relays bytes both ways between `a` and `b` with splice until both ends close.
+ * @throws as the Relay constructor: `ERR_ZEPOLL_CONNECTION_CLOSED`,
+ *   `ERR_INVALID_ARG_VALUE` (two reactors), or a ZepollSystemError from pipe2.
+ */
 export function relay(a: Connection, b: Connection): Relay {
   return new Relay(a, b);
 }

@@ -20,6 +20,11 @@ import { booleanOption, integerOption, integerOrInfinityOption, optionalFunction
 /** Errors of one accepted connection (it died in the backlog), or of the moment: skip it, keep accepting. */
 const ACCEPT_TRANSIENT = new Set([ECONNABORTED, EPROTO, EINTR, ENOBUFS, ENOMEM]);
 
+/**
+ * Options of `new Server()`: where to listen (ListenOptions), the options
+ * of each connection it accepts (ConnectionOptions) and the server's own.
+ * The constructor checks every one.
+ */
 export interface ServerOptions extends ConnectionOptions, ListenOptions {
   /** Most open connections; further ones are accepted and closed at once (default Infinity). */
   readonly maxConnections?: number;
@@ -39,25 +44,63 @@ export interface ServerOptions extends ConnectionOptions, ListenOptions {
   readonly onError?: (error: Error, connection: Connection | null) => void;
 }
 
+/** A server's counters, from `server.stats` (a new object per read). */
 export interface ServerStats {
+  /** Connections accepted since the server began, rejected ones included. */
   readonly accepted: number;
+  /** Connections closed as soon as accepted because `maxConnections` were open. */
   readonly rejected: number;
+  /** Times the server stopped accepting for `acceptBackoffMs` because the process ran out of fds (EMFILE/ENFILE). */
   readonly acceptBackoffs: number;
+  /**
+   * Accept errors: transient ones skipped (a connection that died in the
+   * backlog, ENOBUFS, ...), connections epoll refused, and errors the server
+   * could not skip (reported to onError; the server then backs off).
+   */
   readonly acceptErrors: number;
 }
 
+/** The default `acceptBackoffMs`: 100 ms without accepting after EMFILE/ENFILE. */
 export const ACCEPT_BACKOFF_MS_DEFAULT = 100;
+/** The default `acceptBatch`: 64 connections accepted per turn. */
 export const ACCEPT_BATCH_DEFAULT = 64;
+/** The default timeout of `server.close()`: 5000 ms before connections still open are destroyed. */
 export const CLOSE_TIMEOUT_MS_DEFAULT = 5000;
 
+/**
+ * A listening TCP socket on a reactor. It accepts connections in batches,
+ * gives each the same handler and connection options, closes those over
+ * `maxConnections` at once, backs off when the process runs out of fds, and
+ * closes gracefully with `close()`.
+ */
 export class Server implements Owner {
+  /** The reactor the server is registered with. */
   readonly reactor: Reactor;
+  /** The handler every accepted connection is given (one object, shared by all). */
   readonly handler: ConnectionHandler;
+  /** The listening socket: its fd, the host bound and the port. */
   readonly listener: Listener;
+  /** The listening socket's fd. */
   readonly fd: number;
+  /**
+   * The backend's registration token (Owner), set at registration: not part of the public API.
+   * @internal
+   */
   generation: number;
+  /**
+   * The interest registered with epoll (the backend's bookkeeping, Owner).
+   * @internal
+   */
   interest: number;
+  /**
+   * Inside its own event (Owner, one-shot mode).
+   * @internal
+   */
   inEvent: boolean;
+  /**
+   * The server's open connections (accepted, not yet closed), kept up to
+   * date by the server: read it, do not change it.
+   */
   readonly connections: Set<Connection>;
   private readonly core: Core;
   private readonly connectionOptions: ResolvedConnectionOptions;
@@ -80,9 +123,18 @@ export class Server implements Owner {
 
   /**
    * Listens at once (127.0.0.1 and a free port unless told otherwise).
+   * Every argument and option is checked before the socket is opened.
    * @throws TypeError/RangeError with a `code` for a bad argument or option,
-   *   a ZepollSystemError (`listen EADDRINUSE 127.0.0.1:8080`) when the
-   *   address cannot be bound.
+   *   a ZepollSystemError (`listen EADDRINUSE: address already in use
+   *   127.0.0.1:8080`) when the address cannot be bound.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `reactor` is not a Reactor,
+   *   `handler` is not an object or one of its methods not a function, or an
+   *   option has the wrong type; `ERR_INVALID_ARG_VALUE` when `host` is not
+   *   an IPv4 or IPv6 literal (or 'localhost').
+   * @throws RangeError `ERR_OUT_OF_RANGE` for a number out of range (a port,
+   *   `acceptBatch`, `acceptBackoffMs`, `idleTimeoutMs`, ...).
+   * @throws ZepollError `ERR_ZEPOLL_REACTOR_CLOSED` when the reactor is
+   *   closed (the socket is closed again).
    */
   constructor(reactor: Reactor, handler: ConnectionHandler, serverOptions?: ServerOptions) {
     if (!(reactor instanceof Reactor)) throw invalidArgType('reactor', 'an instance of Reactor', reactor);
@@ -129,14 +181,20 @@ export class Server implements Owner {
     }
   }
 
+  /** The port listened on: the one the kernel picked when `port` was 0 or not given. */
   get port(): number {
     return this.listener.port;
   }
 
+  /** A snapshot of the server's counters (a new object per read). */
   get stats(): ServerStats {
     return { accepted: this.acceptedCount, rejected: this.rejectedCount, acceptBackoffs: this.backoffCount, acceptErrors: this.acceptErrorCount };
   }
 
+  /**
+   * The listener is readable: accepts a batch (the reactor's call, Owner).
+   * @internal
+   */
   handleEvent(): void {
     if (!this.accepting) return;
     const accepted = this.acceptBuffer;
@@ -161,6 +219,7 @@ export class Server implements Owner {
    * The reactor closed, or accept4 failed with an errno the server cannot
    * skip (EBADF, EINVAL...): reported to onError (or the reactor's), and
    * the listener backs off instead of spinning on it. Never rethrown.
+   * @internal
    */
   fail(error: unknown): void {
     if (error instanceof ZepollError && error.code === 'ERR_ZEPOLL_REACTOR_CLOSED') {
@@ -179,6 +238,10 @@ export class Server implements Owner {
   /**
    * Stops accepting, ends every connection once its queued writes are out,
    * and destroys those still open after `timeoutMs`. Resolves when all are closed.
+   * A connection whose handler has onServerClose is told through it
+   * instead (to answer what it has read, then end()). `timeoutMs` is in
+   * milliseconds (default 5000); connections destroyed then get
+   * `ERR_ZEPOLL_SERVER_CLOSED`. Calling it again returns the same promise.
    */
   close(timeoutMs: number = CLOSE_TIMEOUT_MS_DEFAULT): Promise<void> {
     if (this.closing !== null) return this.closing;

@@ -8,6 +8,7 @@ import { errnoError } from './errors.js';
 import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 import { localAddress } from './address.js';
 
+/** What listenTcp() takes; every field is optional. */
 export interface ListenOptions {
   /** An IPv4 or IPv6 literal, or 'localhost'. Default 127.0.0.1: never every interface unless asked. */
   readonly host?: string;
@@ -19,7 +20,9 @@ export interface ListenOptions {
   readonly reusePort?: boolean;
 }
 
+/** The address listened on and connected to when none is given: the IPv4 loopback, never every interface. */
 export const DEFAULT_HOST = '127.0.0.1';
+/** The listen backlog when none is given (pending connections), as Node's net.Server; the kernel clamps it to somaxconn. */
 export const DEFAULT_BACKLOG = 511;
 
 /** Names resolved without DNS; anything else must be an address literal. */
@@ -27,13 +30,23 @@ export function resolveHost(host: string): string {
   return host === 'localhost' ? DEFAULT_HOST : host;
 }
 
+/** A listening socket opened by listenTcp(). */
 export interface Listener {
+  /** The listening socket's fd, opened (so owned) by zepoll. */
   readonly fd: number;
+  /** The address bound: the host asked for, with 'localhost' resolved to 127.0.0.1. */
   readonly host: string;
+  /** The port bound: the one the kernel picked when 0 was asked for. */
   readonly port: number;
 }
 
-/** A non-blocking listening TCP socket; the real port when `port` is 0. */
+/**
+ * A non-blocking listening TCP socket; the real port when `port` is 0.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` for an option of the wrong type,
+ *   `ERR_INVALID_ARG_VALUE` when `host` is not an IPv4 or IPv6 literal (or 'localhost').
+ * @throws RangeError `ERR_OUT_OF_RANGE` for a port or backlog out of range.
+ * @throws ZepollSystemError when listen fails (`listen EADDRINUSE: address already in use 127.0.0.1:8080`).
+ */
 export function listenTcp(listenOptions?: ListenOptions): Listener {
   const options = optionsObject('options', listenOptions);
   const host = resolveHost(stringOption('options.host', options.host, DEFAULT_HOST));
@@ -48,6 +61,9 @@ export function listenTcp(listenOptions?: ListenOptions): Listener {
 /**
  * Starts a non-blocking connect: the fd is returned while the connection may
  * still be in progress. Wait for writability, then check `socketError`.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` when `host` is not an IPv4 or IPv6 literal (or 'localhost').
+ * @throws RangeError `ERR_OUT_OF_RANGE` when `port` is not an integer from 0 to 65535.
+ * @throws ZepollSystemError when the connect fails at once (`ENETUNREACH`, `EMFILE`, ...), with `address` and `port`.
  */
 export function connectTcp(host: string, port: number): number {
   const address = resolveHost(host);
@@ -56,13 +72,20 @@ export function connectTcp(host: string, port: number): number {
   return fd;
 }
 
-/** Sets TCP_NODELAY (Nagle off: small writes go out at once). */
+/**
+ * Sets TCP_NODELAY (Nagle off: small writes go out at once).
+ * @throws Error `ERR_ZEPOLL_FD_NOT_OWNED` when zepoll neither opened nor adopted `fd`.
+ * @throws ZepollSystemError when setsockopt fails (`ENOTSOCK`, ...).
+ */
 export function setNoDelay(fd: number, enabled: boolean): void {
   const rc = binding.setOption(fd, constants.OPTION_NO_DELAY, enabled ? 1 : 0);
   if (rc < 0) throw errnoError(rc, 'setsockopt', fd);
 }
 
-/** A connected pair of non-blocking Unix stream sockets. */
+/**
+ * A connected pair of non-blocking Unix stream sockets.
+ * @throws ZepollSystemError when socketpair fails (`EMFILE`, ...).
+ */
 export function socketPair(): [number, number] {
   const fds = new Int32Array(2);
   const rc = binding.socketPair(fds);
@@ -70,7 +93,10 @@ export function socketPair(): [number, number] {
   return [fds[0]!, fds[1]!];
 }
 
-/** A non-blocking pipe: [readFd, writeFd]. */
+/**
+ * A non-blocking pipe: [readFd, writeFd].
+ * @throws ZepollSystemError when pipe2 fails (`EMFILE`, ...).
+ */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
   const rc = binding.pipe(fds);

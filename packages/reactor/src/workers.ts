@@ -13,6 +13,7 @@ import { binding } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { DEFAULT_HOST, listenTcp } from './sockets.js';
 
+/** What startWorkers() takes. */
 export interface WorkerGroupOptions {
   /** The worker's module (a file path or URL); it calls workerSetup(). */
   readonly entry: string | URL;
@@ -20,6 +21,7 @@ export interface WorkerGroupOptions {
   readonly count?: number;
   /** Pin worker i to CPU i mod cores (default false). */
   readonly pin?: boolean;
+  /** The address every worker listens on (default 127.0.0.1). */
   readonly host?: string;
   /** The shared port; 0 (default) picks a free one. */
   readonly port?: number;
@@ -29,13 +31,19 @@ export interface WorkerGroupOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** What workerSetup() returns inside a worker: where to listen, and how to report ready. */
 export interface WorkerSetup {
+  /** This worker's number, from 0 to `count - 1`. */
   readonly index: number;
+  /** How many workers the group has. */
   readonly count: number;
   /** The CPU this thread is pinned to, or null. */
   readonly cpu: number | null;
+  /** The address to listen on, as given to startWorkers() (default 127.0.0.1). */
   readonly host: string;
+  /** The shared port to listen on with `reusePort: true` (never 0: a free port was picked already). */
   readonly port: number;
+  /** The `data` given to startWorkers() (copied to the worker by structured clone). */
   readonly data: unknown;
   /**
    * Tells the main thread this worker listens. `onClose` runs on
@@ -51,10 +59,15 @@ interface SetupData {
 type ToWorker = { type: 'close' } | { type: 'stats'; id: number };
 type FromWorker = { type: 'ready' } | { type: 'closed'; error: string | null } | { type: 'stats'; id: number; stats: unknown };
 
+/** Milliseconds a worker has to call ready() when `readyTimeoutMs` is not given. */
 export const READY_TIMEOUT_MS_DEFAULT = 10_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
-/** Inside a worker started by startWorkers: pins the thread if asked, and returns its setup. */
+/**
+ * Inside a worker started by startWorkers: pins the thread if asked, and returns its setup.
+ * @throws ZepollError `ERR_INVALID_ARG_VALUE` when called outside a worker started by startWorkers().
+ * @throws ZepollSystemError when pinning the thread fails (sched_setaffinity, e.g. `EINVAL`).
+ */
 export function workerSetup(): WorkerSetup {
   const setup = (workerData as SetupData | undefined)?.zepollWorker;
   if (isMainThread || parentPort === null || setup === undefined) {
@@ -93,9 +106,16 @@ export function workerSetup(): WorkerSetup {
   };
 }
 
+/**
+ * The running workers that startWorkers() started, all listening on one
+ * port: ask them for stats, close them, and read what failed in them.
+ */
 export class WorkerGroup {
+  /** The address the workers listen on. */
   readonly host: string;
+  /** The port the workers share. */
   readonly port: number;
+  /** The worker threads, in index order. */
   readonly workers: readonly Worker[];
   private nextStatsId: number;
 
@@ -106,6 +126,10 @@ export class WorkerGroup {
    */
   readonly errors: Error[];
 
+  /**
+   * Made by startWorkers() once every worker is ready; listens to the
+   * workers' errors and failed onClose reports (collected in `errors`).
+   */
   constructor(host: string, port: number, workers: Worker[]) {
     this.host = host;
     this.port = port;
@@ -160,6 +184,12 @@ export class WorkerGroup {
 /**
  * Starts `count` workers running `entry`, all told to listen on one port
  * with SO_REUSEPORT, and resolves once every one has called ready().
+ *
+ * Rejects (never throws) with ZepollError `ERR_OUT_OF_RANGE` when `count`
+ * is not a positive integer; with listenTcp()'s errors when the port cannot
+ * be reserved (`EADDRINUSE`, ...); and, with every worker terminated, when
+ * a worker fails, exits or does not report ready within `readyTimeoutMs`
+ * (`ERR_OUT_OF_RANGE`).
  */
 export async function startWorkers(options: WorkerGroupOptions): Promise<WorkerGroup> {
   const cores = availableParallelism();

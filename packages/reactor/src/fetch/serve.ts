@@ -61,6 +61,7 @@ export interface ServeOptions {
 export interface FetchServer {
   /** The bound port (with workers, once `ready` has resolved). */
   readonly port: number;
+  /** The address asked to bind, as given in `options.host` (default 127.0.0.1). */
   readonly host: string;
   /** Resolves once the server (every worker) listens. */
   readonly ready: Promise<void>;

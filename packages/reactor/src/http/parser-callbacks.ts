@@ -1,6 +1,10 @@
 /** What a RequestParser calls as requests are parsed (parser.ts). */
 import type { HttpRequest } from './request.js';
 
+/**
+ * What a RequestParser calls as it parses: `onRequest` per request, and
+ * optionally `onContinue`, and `onBodyData` with `onBodyEnd` to stream bodies.
+ */
 export interface ParserCallbacks {
   /**
    * A complete request (body included); with `onBodyData`, a request head

@@ -37,7 +37,16 @@ const enum State {
   Trailers,
 }
 
+/**
+ * The strict, incremental HTTP/1.1 request parser (see above): feed it
+ * bytes with execute() in any split, and it calls `callbacks.onRequest`
+ * per complete request; a malformed request throws an HttpParseError.
+ */
 export class RequestParser {
+  /**
+   * The limits in force, defaults filled in.
+   * @internal
+   */
   readonly limits: ResolvedHttpLimits;
   private readonly callbacks: ParserCallbacks;
   private state: State;
@@ -71,6 +80,11 @@ export class RequestParser {
   /** Where the bytes being executed end (the chunk they lie in is longer). */
   private end: number;
 
+  /**
+   * A parser waiting for the first request line; `limits` as the server's options.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when a limit is not a number.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when a limit is not a positive safe integer.
+   */
   constructor(callbacks: ParserCallbacks, limits?: HttpLimits) {
     this.limits = resolveLimits(limits);
     this.callbacks = callbacks;

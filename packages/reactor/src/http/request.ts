@@ -14,7 +14,15 @@
 import { ZepollError } from '../errors.js';
 import { BodyStream } from './body-stream.js';
 
+/**
+ * A parsed request, as a handler gets it: method, target, version,
+ * headers (names in lower case) and the body, whole or streamed. When the
+ * handler returns without a promise and its response is complete, this
+ * object is reused for the connection's next request: keep it past the
+ * return with `retain()` (the reuse rule, docs/http.md).
+ */
 export class HttpRequest implements AsyncIterable<Buffer> {
+  /** The method as sent (case-sensitive, e.g. 'GET'). */
   readonly method: string;
   /** The request-target as sent: origin form (`/path?query`) for most requests. */
   readonly target: string;
@@ -29,15 +37,24 @@ export class HttpRequest implements AsyncIterable<Buffer> {
   body: Uint8Array;
   /** Whether the connection stays open after the response (HTTP/1.0 and 1.1 rules). */
   readonly keepAlive: boolean;
+  /** The request carried `Expect: 100-continue` (the server sends 100 Continue itself). */
   readonly expectContinue: boolean;
   /** Streaming servers: a body follows the head (Content-Length above 0, or chunked). */
   hasBody: boolean;
-  /** Set by the server when the body streams: parts as they arrive, with backpressure. */
+  /**
+   * Set by the server when the body streams: parts as they arrive, with
+   * backpressure. Handlers read it with `for await (const part of request)`.
+   * @internal
+   */
   stream: BodyStream | null;
   private controller: AbortController | null;
   private abortReason: Error | null;
   private queryParams: URLSearchParams | null;
 
+  /**
+   * Made by the parser (RequestParser) for each request; `headers` holds
+   * field names (lower case) and values, alternating. Nothing is checked here.
+   */
   constructor(method: string, target: string, versionMinor: number, headers: string[], keepAlive: boolean, expectContinue: boolean) {
     this.method = method;
     this.target = target;
@@ -53,7 +70,10 @@ export class HttpRequest implements AsyncIterable<Buffer> {
     this.queryParams = null;
   }
 
-  /** The server's reuse (see the class): this object becomes the connection's next request. */
+  /**
+   * The server's reuse (see the class): this object becomes the connection's next request.
+   * @internal
+   */
   reuse(method: string, target: string, versionMinor: number, headers: string[], keepAlive: boolean, expectContinue: boolean): void {
     const self = this as Reusable;
     self.method = method;
@@ -71,6 +91,7 @@ export class HttpRequest implements AsyncIterable<Buffer> {
   /**
    * False once something may hold on to this object beyond its handler: its
    * signal (listeners), a streamed body, an abort.
+   * @internal
    */
   get reusable(): boolean {
     return this.controller === null && this.stream === null && this.abortReason === null;
@@ -164,7 +185,11 @@ export class HttpRequest implements AsyncIterable<Buffer> {
     return (await this.bytes()).toString('utf8');
   }
 
-  /** Called by the server: the peer went away before the response was complete. */
+  /**
+   * Called by the server: the peer went away before the response was
+   * complete. Aborts `signal` and a streamed body with `ERR_ZEPOLL_ABORTED`.
+   * @internal
+   */
   abort(): void {
     if (this.abortReason !== null) return;
     this.abortReason = new ZepollError('ERR_ZEPOLL_ABORTED', `${this.method} ${this.path}: the client went away before the response was complete`);

@@ -24,6 +24,10 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const NOTHING = new Uint8Array(0);
 
 
+/**
+ * What a response reports to: the HTTP exchange of its connection (exchange.ts).
+ * Internal to the HTTP layer; not exported.
+ */
 export interface ResponseOwner {
   /** The response is complete; `keepAlive` says whether the next request may follow. */
   responseDone(response: HttpResponse, keepAlive: boolean): void;
@@ -67,9 +71,27 @@ function checkFileRange(fd: number, offset: number, length: number): void {
   if (offset + length > size) throw new ZepollRangeError('ERR_OUT_OF_RANGE', `The file of fd ${fd} has ${size} bytes; offset ${offset} + length ${length} is past its end`);
 }
 
+/**
+ * The response to one request, as a handler gets it: set the status and
+ * headers, then send the body whole (`end()`, `json()`, `sendFile()`) or
+ * stream it (`write()` with `onDrain()`). Bad arguments throw before a
+ * byte is queued. Reused for the connection's next request under the
+ * reuse rule (docs/http.md).
+ */
 export class HttpResponse {
+  /**
+   * The status sent with the head (default 200). A plain field: checked
+   * (an integer from 200 to 999) when the head is sent, which then throws
+   * TypeError `ERR_INVALID_ARG_TYPE` or RangeError `ERR_OUT_OF_RANGE`.
+   */
   statusCode: number;
+  /** The connection the response is written to. */
   readonly connection: Connection;
+  /**
+   * Whether the request lets the connection stay open after this response
+   * (HTTP/1.0 and 1.1 rules); a `Connection: close` header set by the
+   * handler closes it anyway.
+   */
   readonly keepAlive: boolean;
   private versionMinor: number;
   private headOnly: boolean;
@@ -90,6 +112,11 @@ export class HttpResponse {
   /** onDrain or onClose was called on this response (it is then never reused). */
   private callbacksGiven: boolean;
 
+  /**
+   * Made by the HTTP layer for each request (`headOnly` for HEAD: the head
+   * is sent, never a body).
+   * @internal
+   */
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
     this.owner = owner;
@@ -114,6 +141,7 @@ export class HttpResponse {
    * Makes this object the response to the connection's next request (the
    * server's reuse rule, exchange.ts: only after a handler that returned
    * without a promise, with this response complete and no callback left).
+   * @internal
    */
   reuse(versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
     this.statusCode = 200;
@@ -133,6 +161,7 @@ export class HttpResponse {
    * object later. A callback already run may still report a rejection, or
    * an onClose given after the close runs in a microtask: either would find
    * the next request's response here.
+   * @internal
    */
   get settled(): boolean {
     return !this.callbacksGiven;
@@ -143,6 +172,7 @@ export class HttpResponse {
     return this.reportCallbackCache;
   }
 
+  /** True once end() ran, or sendFile() settled: the response is complete and nothing more may be written. */
   get finished(): boolean {
     return this.finishedFlag;
   }
@@ -157,6 +187,7 @@ export class HttpResponse {
    * is checked against the body; Transfer-Encoding may only be 'chunked',
    * Connection only 'close' or 'keep-alive' (the layer writes these itself).
    * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` for a bad name or value (CR/LF included).
+   * @throws ZepollError `ERR_ZEPOLL_HTTP_RESPONSE` when the head was sent already.
    */
   setHeader(name: string, value: HeaderValue): this {
     this.refuseAfterHead('setHeader()');
@@ -164,22 +195,40 @@ export class HttpResponse {
     return this;
   }
 
-  /** A header's value (several as an array), by name in any case. */
+  /**
+   * A header's value (several as an array), by name in any case.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` when `name` is not a valid field name.
+   */
   getHeader(name: string): string | string[] | undefined {
     return this.headers.get(name);
   }
 
+  /**
+   * Whether a header of that name (any case) is set.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` when `name` is not a valid field name.
+   */
   hasHeader(name: string): boolean {
     return this.headers.has(name);
   }
 
+  /**
+   * Removes a header by name in any case; removing Content-Length,
+   * Transfer-Encoding or Connection gives the framing back to the layer.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` when `name` is not a valid field name.
+   * @throws ZepollError `ERR_ZEPOLL_HTTP_RESPONSE` when the head was sent already.
+   */
   removeHeader(name: string): this {
     this.refuseAfterHead('removeHeader()');
     this.headers.delete(name);
     return this;
   }
 
-  /** Sets the status and headers at once. */
+  /**
+   * Sets the status and headers at once.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `status` is not a number; RangeError
+   *   `ERR_OUT_OF_RANGE` when it is not an integer from 200 to 999; as setHeader() for a header.
+   * @throws ZepollError `ERR_ZEPOLL_HTTP_RESPONSE` when the head was sent already.
+   */
   writeHead(status: number, headers: Readonly<Record<string, HeaderValue>> = {}): this {
     this.refuseAfterHead('writeHead()');
     this.statusCode = checkStatus('status', status);
@@ -229,7 +278,11 @@ export class HttpResponse {
     this.owner.responseDone(this, this.effectiveKeepAlive() && this.streaming !== 'close');
   }
 
-  /** Sends `value` as JSON (Content-Type application/json unless one is set). */
+  /**
+   * Sends `value` as JSON (Content-Type application/json unless one is set).
+   * @throws TypeError `ERR_INVALID_ARG_VALUE` when `value` cannot be sent as JSON (a cycle,
+   *   a BigInt, undefined); as writeHead() for a bad `status`; as end() otherwise.
+   */
   json(value: unknown, status?: number): void {
     let text: string | undefined;
     try {
@@ -251,6 +304,14 @@ export class HttpResponse {
    * sendfile (the bytes never enter JavaScript). Content-Length is set; the
    * response is complete when the promise resolves. The fd stays the
    * caller's to close.
+   *
+   * Rejects, with nothing sent, with ZepollError `ERR_ZEPOLL_HTTP_RESPONSE`
+   * when something was sent already, or `length` contradicts a declared
+   * Content-Length or a 204/304 status; TypeError `ERR_INVALID_ARG_TYPE` or
+   * RangeError `ERR_OUT_OF_RANGE` for a bad argument; TypeError
+   * `ERR_INVALID_ARG_VALUE` when `fd` is not a regular file; RangeError
+   * `ERR_OUT_OF_RANGE` when the file is shorter than `offset + length`;
+   * a ZepollSystemError when fstat fails (`EBADF`, ...).
    */
   async sendFile(fd: number, offset: number, length: number): Promise<void> {
     if (this.finishedFlag || this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'sendFile() needs a response with nothing sent yet');
@@ -320,14 +381,20 @@ export class HttpResponse {
     this.closeCallback = callback;
   }
 
-  /** Called by the HTTP connection when its write queue drained. */
+  /**
+   * Called by the HTTP connection when its write queue drained.
+   * @internal
+   */
   drained(): void {
     const callback = this.drainCallback;
     this.drainCallback = null;
     if (callback !== null) callSafely(callback, null, undefined, undefined, this.reportCallback);
   }
 
-  /** Called by the HTTP connection: the response is done with (finished, or its connection closed). */
+  /**
+   * Called by the HTTP connection: the response is done with (finished, or its connection closed).
+   * @internal
+   */
   closed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;

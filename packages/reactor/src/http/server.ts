@@ -16,6 +16,10 @@ import { HttpExchange, type ExchangeSettings, type HttpHandler } from './exchang
 
 export type { HttpHandler } from './exchange.js';
 
+/**
+ * What createHttpServer() takes: the Server's options (port, host,
+ * backlog, idle timeout, ...), the HTTP limits, and the options below.
+ */
 export interface HttpServerOptions extends Omit<ServerOptions, 'onError' | 'allowHalfOpen'>, HttpLimits {
   /**
    * Milliseconds a request head may take from its first byte to its blank
