@@ -84,6 +84,9 @@ t.test('the light Response: instanceof, platform checks, statics, headers', (t) 
   t.throws(() => new Response('body', { status: 204 }), TypeError, 'a body on a 204 throws as the platform does');
   t.throws(() => new Response(null, { status: 99 }), RangeError, 'a bad status throws as the platform does');
   t.equal(Response.json({ a: 1 }).headers.get('content-type'), 'application/json', 'static json() works');
+  const read = new Response('read me');
+  t.ok(read.body instanceof ReadableStream, 'the rest of Response is the platform one');
+  t.resolveMatch(new Response('as text').text(), 'as text', 'text() answered by the platform Response');
   t.end();
 });
 
@@ -104,6 +107,9 @@ t.test('streamed and file bodies', async (t) => {
       if (path === '/file') return fileResponse(await open(file), { headers: { 'content-type': 'application/octet-stream' } });
       if (path === '/range') return fileResponse(await open(file), { offset: 1000, length: 5000 });
       if (path === '/bytes') return new Response(new Uint8Array([1, 2, 3]));
+      if (path === '/empty') return new Response(new ReadableStream({ start: (controller) => controller.close() }));
+      if (path === '/none') return new PlatformResponse(null, { status: 202, headers: { 'x-none': '1' } });
+      if (path === '/pairs') return new Response('paired', { headers: [['x-pair', 'a'], ['x-pair', 'b'], ['content-type', 'text/x-pair']] });
       let sent = 0;
       return new Response(new ReadableStream({
         pull(controller) {
@@ -125,7 +131,17 @@ t.test('streamed and file bodies', async (t) => {
   t.same([...new Uint8Array(await (await fetch(`${base}/bytes`)).arrayBuffer())], [1, 2, 3], 'bytes');
   const streamed = await fetch(`${base}/stream`);
   t.equal((await streamed.arrayBuffer()).byteLength, PARTS * PART.length, 'a ReadableStream body, every part');
-  await t.rejects(fileResponse(await open(file), { offset: content.length + 1, length: 1 }), { code: 'ERR_OUT_OF_RANGE' });
+  const empty = await fetch(`${base}/empty`);
+  t.equal(await empty.text(), '', 'a stream that ends at once: an empty body');
+  const none = await fetch(`${base}/none`);
+  t.same([none.status, none.headers.get('x-none'), await none.text()], [202, '1', ''], 'a platform Response without a body');
+  const pairs = await fetch(`${base}/pairs`);
+  t.same([pairs.headers.get('x-pair'), pairs.headers.get('content-type'), await pairs.text()], ['a, b', 'text/x-pair', 'paired'], 'headers given as pairs, repeated names combined');
+  const unsent = await fileResponse(await open(file));
+  await unsent.body!.cancel();
+  t.pass('a file Response cancelled unsent closes its handle (the fd check below)');
+  await t.rejects(fileResponse(await open(file), { offset: content.length + 1, length: 1 }), { code: 'ERR_OUT_OF_RANGE' }, 'a range past the end (the handle is closed: the fd check below)');
+  await t.rejects(fileResponse(await open(file), { length: 'all' as never }), { code: 'ERR_INVALID_ARG_TYPE', message: /init\.length/ }, 'a bad option type (the handle is closed too)');
   await t.rejects(fileResponse('a path' as never), { code: 'ERR_INVALID_ARG_TYPE' });
   await server.close();
   await fds.assertNoneSettled(t);
@@ -164,10 +180,58 @@ t.test('a request body is pulled, not buffered: an unread upload pauses the clie
   release();
   const replies: Buffer[] = [];
   socket.on('data', (part: Buffer) => replies.push(part));
-  for (written += chunk.length; written <= UPLOAD; written += chunk.length) if (!socket.write(chunk)) await once(socket, 'drain');
-  socket.end();
+  // The write that returned false was queued all the same: count it, then send exactly the rest
+  // (a byte past Content-Length would be unread when the server closes, and the kernel would reset).
+  for (written += chunk.length; written < UPLOAD; written += chunk.length) if (!socket.write(chunk)) await once(socket, 'drain');
+  // No FIN from this side: a client that half-closes before its answer has left (the HTTP layer's rule);
+  // the server closes after answering, as the request's Connection: close asks.
   await once(socket, 'close');
   t.match(Buffer.concat(replies).toString(), new RegExp(`\\r\\n\\r\\n${UPLOAD}$`), 'then every byte arrived');
+  await server.close();
+});
+
+t.test('a streamed response waits for the connection to drain: a client that does not read stops the producer', async (t) => {
+  const PARTS = 64;
+  const PART = new Uint8Array(1024 * 1024);
+  let pulled = 0;
+  const server = serve({
+    port: 0,
+    fetch: () => new Response(new ReadableStream({
+      pull(controller) {
+        if (pulled === PARTS) controller.close();
+        else {
+          pulled += 1;
+          controller.enqueue(PART);
+        }
+      },
+    }, { highWaterMark: 0 })),
+  });
+  const socket = connect(server.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  // Let the server run until it blocks: the kernel buffers fill and the producer waits for a drain.
+  for (let turns = 0; turns < 50; turns += 1) await new Promise((resolve) => setTimeout(resolve, 2));
+  t.ok(pulled < PARTS, `the producer stopped at ${pulled} of ${PARTS} parts while the client read nothing`);
+  let received = 0;
+  socket.on('data', (part: Buffer) => (received += part.length));
+  socket.resume();
+  await once(socket, 'close');
+  t.equal(pulled, PARTS, 'then it produced the rest');
+  t.ok(received > PARTS * PART.length, `every part arrived (${received} bytes with the head)`);
+  await server.close();
+});
+
+t.test('a request body the handler cancels: the answer still goes out', async (t) => {
+  const server = serve({
+    port: 0,
+    fetch: async (request) => {
+      await request.body!.cancel();
+      return new Response('cancelled');
+    },
+  });
+  const answer = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'x'.repeat(100_000) });
+  t.equal(await answer.text(), 'cancelled');
   await server.close();
 });
 
@@ -259,5 +323,5 @@ t.test('workers: the main module runs again in each worker, which serves on the 
   const outcome = JSON.parse(lines.at(-1) ?? '{}') as { statuses: number[]; servedBy: number[]; closed: boolean };
   t.ok(outcome.statuses.length > 0 && outcome.statuses.every((status) => status === 200), 'every request answered');
   t.ok(outcome.servedBy.every((id) => id > 0), 'by worker threads, not the main thread');
-  t.ok(outcome.closed, 'close() ended every worker');
+  t.ok(outcome.closed, 'the signal ended every worker');
 });

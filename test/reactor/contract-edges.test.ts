@@ -235,3 +235,29 @@ t.test('end() inside onDrain after a write the kernel only partly took: every by
   reactor.close();
   await fds.assertNoneSettled(t);
 });
+
+t.test('writeMany outside a turn past the high-water mark: a false return is always followed by onDrain', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const part = Buffer.alloc(16 * 1024, 0x63);
+  let returned: boolean | null = null;
+  let drainsAfter = 0;
+  const server = new Server(reactor, {
+    onOpen: (connection) => {
+      // Outside a turn the flush runs inside writeMany: when the kernel takes it all, the drain it owed is paid there,
+      // so false would have the caller wait for an onDrain that already ran.
+      setTimeout(() => (returned = connection.writeMany([part, part])), 1);
+    },
+    onDrain: () => void (returned !== null && (drainsAfter += 1)),
+  }, { highWaterMark: 1024 });
+  const socket = await connectClient(server.port);
+  let received = 0;
+  socket.on('data', (data: Buffer) => void (received += data.length));
+  await until(() => received === 2 * part.length, 'both parts');
+  t.ok(returned === true || drainsAfter === 1, `writeMany returned ${String(returned)}; onDrain ran ${drainsAfter} times after that`);
+  t.equal(returned, true, 'the kernel took both parts at once here, so there is nothing to wait for');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});

@@ -105,7 +105,10 @@ export class Writer {
     this.holding = false;
     if (!this.connection.isOpen) return false;
     this.schedule();
-    return ok;
+    // A part past the high-water mark made ok false, but a flush made now
+    // (outside a turn) may have taken everything and already paid the drain:
+    // false then would leave the caller waiting for an onDrain that came.
+    return ok || !this.needDrain;
   }
 
   /** A file segment, in order with the buffers. */

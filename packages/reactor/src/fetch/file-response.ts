@@ -53,23 +53,32 @@ function fileStream(body: FileBody): ReadableStream<Uint8Array> {
 /**
  * A Response for `length` bytes of an open file from `offset`, with its
  * Content-Length set. The Response owns the handle from here: it is closed
- * once the body has been sent (or read, or cancelled).
- * @throws TypeError `ERR_INVALID_ARG_TYPE` when `file` is not a FileHandle.
+ * once the body has been sent (or read, or cancelled), and closed before
+ * the error when the options are refused (the handle was given away, and
+ * `fileResponse(await open(path), ...)` leaves the caller no name to close).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` when `file` is not a FileHandle
+ *   (nothing is closed then) or an option has the wrong type.
  * @throws RangeError `ERR_OUT_OF_RANGE` when the range is not within the file.
  */
 export async function fileResponse(file: FileHandle, init: FileResponseInit = {}): Promise<Response> {
   if (typeof file !== 'object' || file === null || typeof (file as Partial<FileHandle>).stat !== 'function' || typeof file.fd !== 'number') {
     throw invalidArgType('file', 'a FileHandle (fs.promises.open)', file);
   }
-  const size = (await file.stat()).size;
-  const offset = integerOption('init.offset', init.offset, 0, 0, Number.MAX_SAFE_INTEGER);
-  const length = integerOption('init.length', init.length, size - Math.min(offset, size), 0, Number.MAX_SAFE_INTEGER);
-  if (offset + length > size) {
-    throw new ZepollRangeError('ERR_OUT_OF_RANGE', `The range ${offset}..${offset + length} is past the end of the file (${size} bytes)`);
+  let body: FileBody;
+  try {
+    const size = (await file.stat()).size;
+    const offset = integerOption('init.offset', init.offset, 0, 0, Number.MAX_SAFE_INTEGER);
+    const length = integerOption('init.length', init.length, size - Math.min(offset, size), 0, Number.MAX_SAFE_INTEGER);
+    if (offset + length > size) {
+      throw new ZepollRangeError('ERR_OUT_OF_RANGE', `The range ${offset}..${offset + length} is past the end of the file (${size} bytes)`);
+    }
+    body = { file, offset, length };
+  } catch (error) {
+    await file.close();
+    throw error;
   }
-  const body: FileBody = { file, offset, length };
   const headers = new Headers(init.headers);
-  headers.set('content-length', String(length));
+  headers.set('content-length', String(body.length));
   const response = new Response(fileStream(body), { status: init.status ?? 200, statusText: init.statusText ?? '', headers });
   FILE_BODIES.set(response, body);
   return response;
