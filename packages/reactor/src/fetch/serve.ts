@@ -145,7 +145,7 @@ export function serve(serveOptions: ServeOptions): FetchServer {
   });
   origin = originOf(host, server.port);
   let closing: Promise<void> | null = null;
-  let markClosed: () => void = () => {};
+  let markClosed!: () => void; // set by the Promise executor below, which runs at once
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> => {
     closing ??= server.close().then(() => {
@@ -168,7 +168,7 @@ function serveWithWorkers(count: number, host: string, port: number, signal: Abo
   if (entry === undefined) throw invalidArgType('options.workers', 'used from a main module (process.argv[1])', count);
   let group: WorkerGroup | null = null;
   let closing: Promise<void> | null = null;
-  let markClosed: () => void = () => {};
+  let markClosed!: () => void; // set by the Promise executor below, which runs at once
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const ready = startWorkers({ entry: pathToFileURL(entry), count, host, port }).then((started) => {
     group = started;
