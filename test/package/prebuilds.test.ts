@@ -49,6 +49,9 @@ const ARTIFACTS: readonly Artifact[] = [
   },
 ];
 
+/** The environment of the emulated runs: the prebuilt addon, never an override (test:safe sets ZEPOLL_ADDON for the suite). */
+const prebuiltEnv: NodeJS.ProcessEnv = { ...process.env };
+delete prebuiltEnv['ZEPOLL_ADDON'];
 const readelf = (...args: string[]): string => execFileSync('readelf', ['-W', ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 
 for (const artifact of ARTIFACTS) {
@@ -84,7 +87,7 @@ for (const artifact of ARTIFACTS) {
       t.end();
       return;
     }
-    const result = spawnSync(emulator!, [...args, smoke, pkg], { encoding: 'utf8', timeout: EMULATED_RUN_TIMEOUT_MS });
+    const result = spawnSync(emulator!, [...args, smoke, pkg], { encoding: 'utf8', timeout: EMULATED_RUN_TIMEOUT_MS, env: prebuiltEnv });
     t.equal(result.status, 0, `exit 0 ${result.stderr}`);
     const outcome = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as Record<string, string>;
     t.equal(outcome['arch'], artifact.arch, 'the emulated Node is of the architecture');
