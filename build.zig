@@ -51,17 +51,20 @@ pub fn build(b: *std.Build) void {
     });
     b.getInstallStep().dependOn(&install.step);
 
-    // Unit tests of the plain system-call layer (no N-API in native/sys/).
-    const sys_tests = b.addTest(.{
-        .root_source_file = .{ .path = "native/sys/all.zig" },
-        // sys/ files import ../limits.zig: the module root is native/.
-        .main_mod_path = .{ .path = "native" },
-        .target = target,
-        .optimize = .Debug,
-    });
-    const run_sys_tests = b.addRunArtifact(sys_tests);
+    // Unit tests of the plain system-call layer (no N-API in native/sys/),
+    // in every mode the addon ships or is tested in: ReleaseFast's missing
+    // safety checks and ReleaseSafe's present ones both change behaviour.
     const test_step = b.step("test", "Run the Zig tests of native/sys/");
-    test_step.dependOn(&run_sys_tests.step);
+    for ([_]std.builtin.OptimizeMode{ .Debug, .ReleaseSafe, .ReleaseFast }) |mode| {
+        const sys_tests = b.addTest(.{
+            .root_source_file = .{ .path = "native/sys/all.zig" },
+            // sys/ files import ../limits.zig: the module root is native/.
+            .main_mod_path = .{ .path = "native" },
+            .target = target,
+            .optimize = mode,
+        });
+        test_step.dependOn(&b.addRunArtifact(sys_tests).step);
+    }
 }
 
 /// uv.h includes libc headers (sys/types.h, pthread.h, ...) for types the

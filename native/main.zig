@@ -15,6 +15,7 @@ const poller = @import("bind/poller.zig");
 const socket = @import("bind/socket.zig");
 const compare = @import("bind/compare.zig");
 const fault_binding = @import("bind/faults.zig");
+const uring_binding = @import("bind/uring.zig");
 const faults = @import("sys/faults.zig");
 const instance = @import("instance.zig");
 
@@ -45,6 +46,7 @@ const functions = [_]Export{
     .{ .name = "select", .callback = compare.select },
     .{ .name = "setAffinity", .callback = compare.set_affinity },
     .{ .name = "nop", .callback = compare.nop },
+    .{ .name = "ioUringProbe", .callback = uring_binding.probe },
 };
 
 const Constant = struct { name: [:0]const u8, value: u32 };

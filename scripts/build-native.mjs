@@ -67,7 +67,7 @@ function archesWanted() {
 }
 
 if (test) {
-  zigBuild(['build', 'test', `-Dnode-include=${include}`]);
+  zigBuild(['build', 'test', '--summary', 'all', `-Dnode-include=${include}`]);
 } else if (safe) {
   const hostArch = ARCHES[process.arch] ?? fail(`no Zig target for this machine's arch ${process.arch}`);
   const prefix = join(root, 'packages', 'reactor', 'build-safe');

@@ -7,6 +7,8 @@ test {
     _ = @import("compare.zig");
     _ = @import("owned.zig");
     _ = @import("faults.zig");
+    _ = @import("uring.zig");
+    _ = @import("uring_test.zig");
     // Not in sys/, but plain Zig too: its test runs here (the module root is native/).
     _ = @import("../counters.zig");
 }

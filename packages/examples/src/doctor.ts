@@ -5,6 +5,7 @@
  * would change it.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { ioUringSupport } from 'zepoll';
 
 interface Check {
   readonly name: string;
@@ -60,6 +61,14 @@ export function checks(): Check[] {
     const [min = 0, , max = 0] = numbers(value);
     return min <= 4096 && max >= 4 * 2 ** 20;
   }, "sysctl -w net.ipv4.tcp_wmem='4096 16384 4194304'");
+  const uring = ioUringSupport();
+  result.push({
+    name: 'io_uring (for a completion backend; zepoll uses epoll today)',
+    current: uring.available ? 'available' : `unavailable (${String(uring.code)}): ${uring.reason}`,
+    wanted: 'available (optional)',
+    ok: uring.available ? true : null,
+    fix: uring.reason,
+  });
   add('net.netfilter.nf_conntrack_max', `>= ${CONNECTIONS_TARGET * 2} (if conntrack is loaded)`, (value) => Number(value) >= CONNECTIONS_TARGET * 2, `sysctl -w net.netfilter.nf_conntrack_max=${CONNECTIONS_TARGET * 4}`);
   return result;
 }

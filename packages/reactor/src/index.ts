@@ -27,4 +27,6 @@ export type { ConnectOptions, ConnectionPoolOptions, ConnectionPoolStats } from 
 export { relay, Relay } from './relay.js';
 export type { RelayStats } from './relay.js';
 export { startWorkers, workerSetup, WorkerGroup, READY_TIMEOUT_MS_DEFAULT } from './workers.js';
+export { ioUringSupport } from './backend/io-uring-support.js';
+export type { IoUringSupport } from './backend/io-uring-support.js';
 export type { WorkerGroupOptions, WorkerSetup } from './workers.js';

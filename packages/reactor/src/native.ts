@@ -261,6 +261,14 @@ export interface Binding {
   setAffinity(cpu: number): number;
   /** Does nothing: the cost of crossing the boundary. */
   nop(): number;
+  /**
+   * Whether the io_uring ring a reactor would make works here: set up with
+   * SINGLE_ISSUER | DEFER_TASKRUN, the opcodes it uses listed as supported,
+   * a provided-buffer ring registered. 0, or the -errno that refused it
+   * (ENOSYS: no io_uring; EPERM: forbidden, e.g. a seccomp profile; EINVAL
+   * or EOPNOTSUPP: a kernel without a flag or opcode). See ioUringSupport().
+   */
+  ioUringProbe(): number;
   /** The kernel's numbers: EPOLL* and POLL* bits, SPLICE_F_* flags, SHUT_*, AF_* and OPTION_* indexes. */
   readonly constants: NativeConstants;
   /** The addon's fixed bounds (native/limits.zig); compared with limits.ts at load. */

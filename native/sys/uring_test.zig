@@ -1,0 +1,192 @@
+//! Tests of uring.zig against the running kernel: the ring the reactor
+//! would make, multishot accept and receive into a buffer ring, the
+//! ENOBUFS end of a receive whose ring ran dry, cancel-then-close sending
+//! the FIN, and the eventfd nesting. Skipped (not passed) where the kernel
+//! or a seccomp profile refuses io_uring; the probe test says why.
+const std = @import("std");
+const linux = std.os.linux;
+const testing = std.testing;
+const errno = @import("errno.zig");
+const socket = @import("socket.zig");
+const uring = @import("uring.zig");
+
+const test_entries: u13 = 8;
+/// Reaping rounds before a test gives up on a completion (each round enters the kernel).
+const reap_rounds_max: u32 = 10_000;
+
+/// A ring with the reactor's flags, or a skip with the reason when io_uring is refused here.
+fn open_or_skip(ring: *uring.Ring) !void {
+    const rc = ring.open(test_entries, uring.reactor_setup_flags);
+    if (rc == errno.negative(.NOSYS) or rc == errno.negative(.PERM)) {
+        std.debug.print("io_uring unavailable here ({d}): skipped\n", .{rc});
+        return error.SkipZigTest;
+    }
+    try testing.expectEqual(@as(i32, 0), rc);
+}
+
+/// Reaps until at least `want` completions arrived (in order) or the rounds run out.
+fn reap_at_least(ring: *uring.Ring, out: []linux.io_uring_cqe, want: usize) !usize {
+    var got: usize = 0;
+    var round: u32 = 0;
+    while (got < want and round < reap_rounds_max) : (round += 1) {
+        const rc = ring.reap(out[got..]);
+        try testing.expect(rc >= 0);
+        got += @intCast(rc);
+    }
+    return got;
+}
+
+test "the probe answers 0 or the errno that refused io_uring" {
+    const rc = uring.probe();
+    const refused = [_]i32{ errno.negative(.NOSYS), errno.negative(.PERM), errno.negative(.INVAL), errno.negative(.OPNOTSUPP) };
+    try testing.expect(rc == 0 or std.mem.indexOfScalar(i32, &refused, rc) != null);
+}
+
+test "multishot receive fills buffers from the ring, names each, and ends with ENOBUFS when it runs dry" {
+    var ring: uring.Ring = undefined;
+    try open_or_skip(&ring);
+    defer ring.deinit();
+    var buffers: uring.BufferRing = undefined;
+    try testing.expectEqual(@as(i32, 0), buffers.register(&ring, 3, 2));
+    defer buffers.unregister(&ring);
+    var storage: [2][16]u8 = undefined;
+    buffers.add(&storage[0], 40);
+    buffers.add(&storage[1], 41);
+    buffers.publish();
+
+    var pair: [2]i32 = undefined;
+    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
+    defer _ = socket.close(pair[0]);
+    defer _ = socket.close(pair[1]);
+    uring.prep_recv_multishot(ring.sqe().?, pair[0], 3, 7);
+    try testing.expectEqual(@as(i32, 1), ring.submit());
+
+    var cqes: [4]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(i32, 5), socket.write(pair[1], "hello"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(u64, 7), cqes[0].user_data);
+    try testing.expectEqual(@as(i32, 5), cqes[0].res);
+    try testing.expect(cqes[0].flags & uring.cqe_more != 0);
+    try testing.expectEqual(@as(u16, 40), uring.buffer_id(cqes[0]));
+    try testing.expectEqualStrings("hello", storage[0][0..5]);
+
+    try testing.expectEqual(@as(i32, 3), socket.write(pair[1], "abc"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(u16, 41), uring.buffer_id(cqes[0]));
+
+    // Both buffers are taken: the next receive has nowhere to go.
+    try testing.expectEqual(@as(i32, 1), socket.write(pair[1], "z"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(errno.negative(.NOBUFS), cqes[0].res);
+    try testing.expect(cqes[0].flags & uring.cqe_more == 0); // ended: re-arm once buffers are back
+
+    buffers.add(&storage[0], 40);
+    buffers.publish();
+    uring.prep_recv_multishot(ring.sqe().?, pair[0], 3, 8);
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(u64, 8), cqes[0].user_data);
+    try testing.expectEqual(@as(i32, 1), cqes[0].res); // the byte that waited in the socket
+    try testing.expectEqual(@as(u8, 'z'), storage[0][0]);
+}
+
+test "cancel-then-close with a receive armed: the peer sees the FIN" {
+    var ring: uring.Ring = undefined;
+    try open_or_skip(&ring);
+    defer ring.deinit();
+    var buffers: uring.BufferRing = undefined;
+    try testing.expectEqual(@as(i32, 0), buffers.register(&ring, 1, 1));
+    defer buffers.unregister(&ring);
+    var storage: [16]u8 = undefined;
+    buffers.add(&storage, 1);
+    buffers.publish();
+
+    var pair: [2]i32 = undefined;
+    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
+    defer _ = socket.close(pair[1]);
+    uring.prep_recv_multishot(ring.sqe().?, pair[0], 1, 1);
+    try testing.expectEqual(@as(i32, 1), ring.submit());
+    var cqes: [4]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(i32, 0), ring.reap(&cqes)); // armed, nothing yet
+
+    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, pair[0], 2, 3);
+    try testing.expectEqual(@as(usize, 3), try reap_at_least(&ring, &cqes, 3));
+    var seen = [_]bool{false} ** 4;
+    for (cqes[0..3]) |cqe| {
+        seen[@intCast(cqe.user_data)] = true;
+        switch (cqe.user_data) {
+            1 => try testing.expectEqual(errno.negative(.CANCELED), cqe.res),
+            2 => try testing.expectEqual(@as(i32, 1), cqe.res), // one request cancelled
+            3 => try testing.expectEqual(@as(i32, 0), cqe.res),
+            else => unreachable,
+        }
+    }
+    try testing.expect(seen[1] and seen[2] and seen[3]);
+    var byte: [1]u8 = undefined;
+    try testing.expectEqual(@as(i32, 0), socket.read(pair[1], &byte)); // end of stream, not EAGAIN
+}
+
+test "cancel-then-close with nothing armed still closes (a hard link)" {
+    var ring: uring.Ring = undefined;
+    try open_or_skip(&ring);
+    defer ring.deinit();
+    var pair: [2]i32 = undefined;
+    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
+    defer _ = socket.close(pair[1]);
+    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, pair[0], 2, 3);
+    var cqes: [4]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(usize, 2), try reap_at_least(&ring, &cqes, 2));
+    try testing.expectEqual(@as(u64, 2), cqes[0].user_data);
+    try testing.expectEqual(@as(i32, 0), cqes[0].res); // CANCEL_ALL counts what it cancelled: none
+    try testing.expectEqual(@as(u64, 3), cqes[1].user_data);
+    try testing.expectEqual(@as(i32, 0), cqes[1].res);
+    var byte: [1]u8 = undefined;
+    try testing.expectEqual(@as(i32, 0), socket.read(pair[1], &byte));
+}
+
+test "multishot accept: one completion per connection, still armed" {
+    var ring: uring.Ring = undefined;
+    try open_or_skip(&ring);
+    defer ring.deinit();
+    const listen_fd = socket.listen(try socket.Address.parseIp("127.0.0.1", 0), 16, false);
+    try testing.expect(listen_fd >= 0);
+    defer _ = socket.close(listen_fd);
+    var bound: linux.sockaddr.storage = undefined;
+    try testing.expect(socket.address_of(listen_fd, .local, &bound) > 0);
+    const address = socket.Address.initPosix(@ptrCast(&bound));
+    uring.prep_accept_multishot(ring.sqe().?, listen_fd, 9);
+    try testing.expectEqual(@as(i32, 1), ring.submit());
+    const first = socket.connect(address);
+    defer _ = socket.close(first);
+    const second = socket.connect(address);
+    defer _ = socket.close(second);
+    var cqes: [4]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(usize, 2), try reap_at_least(&ring, &cqes, 2));
+    for (cqes[0..2]) |cqe| {
+        try testing.expectEqual(@as(u64, 9), cqe.user_data);
+        try testing.expect(cqe.res >= 0);
+        try testing.expect(cqe.flags & uring.cqe_more != 0);
+        _ = socket.close(cqe.res);
+    }
+}
+
+test "the registered eventfd wakes on a completion, and not while disabled" {
+    var ring: uring.Ring = undefined;
+    try open_or_skip(&ring);
+    defer ring.deinit();
+    const event_fd = errno.result(linux.eventfd(0, linux.EFD.NONBLOCK | linux.EFD.CLOEXEC));
+    try testing.expect(event_fd >= 0);
+    defer _ = socket.close(event_fd);
+    try ring.io.register_eventfd(event_fd);
+    var counter: [8]u8 = undefined;
+    var cqes: [4]linux.io_uring_cqe = undefined;
+
+    ring.set_eventfd_enabled(false);
+    linux.io_uring_prep_nop(ring.sqe().?);
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(errno.eagain, socket.read(event_fd, &counter)); // no wakeup while disabled
+
+    ring.set_eventfd_enabled(true);
+    linux.io_uring_prep_nop(ring.sqe().?);
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(i32, 8), socket.read(event_fd, &counter));
+}
