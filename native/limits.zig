@@ -37,6 +37,27 @@ pub const pipe_size_max: u32 = 1 << 30;
 /// Longest host string accepted by listen/connect (an IPv6 literal is 45).
 pub const host_size_max: u32 = 64;
 
+/// io_uring: the ring's submission entries (a power of two; the completion
+/// queue is four times larger, for multishot requests).
+pub const ring_sq_entries_max: u32 = 4096;
+/// Buffers in the provided-buffer ring at once: the kernel's own bound is 32768.
+pub const ring_buffers_max: u32 = 32768;
+/// Completions copied out per ringReap call, and words per completion
+/// (fd, tag, op | flags, result).
+pub const completions_max: u32 = 1024;
+pub const completion_words: u32 = 4;
+/// fds a request can name: user_data keeps 24 bits for the fd.
+pub const ring_fd_limit: u32 = 1 << 24;
+/// Buffers one writev in flight gathers, and gather lists per SQ entry.
+pub const ring_send_iovecs_max: u32 = 16;
+pub const ring_send_slots_per_sqe: u32 = 4;
+/// The tag of a send that uses no gather list (one buffer).
+pub const ring_no_slot: u32 = std.math.maxInt(u32);
+/// Slabs pinned for the kernel per ring (a pool of 65536 one-chunk slabs).
+pub const ring_slabs_max: u32 = 65536;
+/// Teardown: cancel-and-wait rounds before the ring is freed regardless.
+pub const ring_drain_rounds_max: u32 = 1000;
+
 comptime {
     assert(io_size_max <= std.math.maxInt(i32)); // results travel as i32
     assert(events_max * event_words <= std.math.maxInt(i32));

@@ -13,6 +13,7 @@ const limits = @import("limits.zig");
 const epoll = @import("sys/epoll.zig");
 const socket = @import("sys/socket.zig");
 const Counters = @import("counters.zig").Counters;
+const RingState = @import("ring.zig").RingState;
 const Instance = @import("instance.zig").Instance;
 const instance = @import("instance.zig");
 
@@ -54,6 +55,8 @@ pub const Poller = struct {
     staging: [limits.events_max]epoll.Event,
     /// writev's gather list, filled from the JS array on each call.
     iovecs: [limits.writev_buffers_max]socket.Iovec,
+    /// The io_uring of the io_uring backend (ringOpen), or null.
+    ring: ?*RingState,
 
     /// Allocates a poller around an open epoll fd and nests it in the env's
     /// loop. Returns null (with the fd closed) when libuv refuses the handle.
@@ -80,6 +83,7 @@ pub const Poller = struct {
             .counters = .{},
             .staging = undefined,
             .iovecs = undefined,
+            .ring = null,
         };
         var loop: ?*c.uv_loop_t = null;
         if (c.napi_get_uv_event_loop(env, &loop) != c.napi_ok or
@@ -95,10 +99,12 @@ pub const Poller = struct {
     }
 
     /// The handle holds the process open only while it can deliver
-    /// something the user asked for, as a listening net.Server does.
+    /// something the user asked for, as a listening net.Server does: an
+    /// epoll registration, or an io_uring request in flight.
     pub fn update_ref(self: *Poller) void {
         if (self.state == .closed) return;
-        if (self.started and self.ref_wanted and self.registrations > 0) {
+        const ring_busy = if (self.ring) |ring| ring.in_flight > 0 else false;
+        if (self.started and self.ref_wanted and (self.registrations > 0 or ring_busy)) {
             c.uv_ref(@ptrCast(&self.handle));
         } else {
             c.uv_unref(@ptrCast(&self.handle));
@@ -113,6 +119,9 @@ pub const Poller = struct {
         if (self.started) self.stop();
         _ = c.napi_delete_reference(self.env, self.events);
         self.events = null;
+        // Before the epoll fd goes: the ring waits for its requests, then closes its eventfd.
+        if (self.ring) |ring| ring.destroy(self.env);
+        self.ring = null;
         // uv_close first: it removes the fd from libuv's epoll while the
         // number is still ours, then the number is given back to the kernel.
         c.uv_close(@ptrCast(&self.handle), on_handle_closed);

@@ -75,7 +75,7 @@ fn writev(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return napi.int(env, call.poller.counters.count(.writev, rc));
 }
 
-fn gather(env: napi.Env, array: napi.Value, count_value: napi.Value, iovecs: *[limits.writev_buffers_max]socket.Iovec) napi.Error!usize {
+pub fn gather(env: napi.Env, array: napi.Value, count_value: napi.Value, iovecs: *[limits.writev_buffers_max]socket.Iovec) napi.Error!usize {
     var is_array = false;
     try napi.check(env, c.napi_is_array(env, array, &is_array));
     if (!is_array) return napi.throw_type(env, .ERR_INVALID_ARG_TYPE, "The \"buffers\" argument must be an Array of Uint8Array", .{});

@@ -13,6 +13,7 @@ const loop = @import("../loop.zig");
 const receiver = @import("receiver.zig");
 const guard = @import("guard.zig");
 const io = @import("io.zig");
+const ring_binding = @import("ring.zig");
 
 /// Interest bits a caller may ask for (epoll_ctl(2)).
 pub const interest_allowed: u32 = linux.EPOLL.IN | linux.EPOLL.PRI | linux.EPOLL.OUT |
@@ -34,7 +35,7 @@ const methods = [_]Method{
     .{ .name = "isClosed", .callback = is_closed },
     .{ .name = "readCounters", .callback = read_counters },
     .{ .name = "fd", .callback = epoll_fd },
-} ++ io.methods;
+} ++ io.methods ++ ring_binding.methods;
 
 /// createPoller(events: Uint32Array) → Poller object, or -errno when
 /// epoll_create1 fails. Capacity is events.length / event_words.

@@ -30,6 +30,7 @@ pub const recv_multishot: u16 = 1 << 1;
 /// sqe.rw_flags (cancel_flags) bits for IORING_OP_ASYNC_CANCEL.
 pub const cancel_all: u32 = 1 << 0;
 pub const cancel_fd: u32 = 1 << 1;
+pub const cancel_any: u32 = 1 << 2;
 /// cqe.flags bits.
 pub const cqe_buffer: u32 = linux.IORING_CQE_F_BUFFER;
 pub const cqe_more: u32 = linux.IORING_CQE_F_MORE;

@@ -114,7 +114,66 @@ export interface NativePoller {
    * @throws RangeError `ERR_OUT_OF_RANGE` when `length` is over IO_SIZE_MAX or `flags` has other bits.
    */
   splice(inFd: number, outFd: number, length: number, flags: number): number;
+  /**
+   * Opens this poller's io_uring (SINGLE_ISSUER | DEFER_TASKRUN) with a
+   * provided-buffer ring of `bufferEntries`: the ring's eventfd, added to
+   * this poller's epoll set with generation 0 (its readiness means
+   * completions to reap), or -errno (see ioUringSupport()). Requests below
+   * are queued and go to the kernel with ringSubmit() or ringReap().
+   * @throws RangeError `ERR_OUT_OF_RANGE` when either is not a power of two within its bound.
+   * @throws Error `ERR_ZEPOLL_POLLER_STARTED` when the ring is open already.
+   */
+  ringOpen(sqEntries: number, bufferEntries: number): number;
+  /**
+   * Keeps `slab` (its memory) alive for the kernel until the poller closes:
+   * its index for ringProvide.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when `slab` is empty.
+   */
+  ringPin(slab: Uint8Array): number;
+  /**
+   * Makes bytes [offset, offset + length) of pinned slab `slab` receive
+   * buffer `id` (a receive completion names it). Returns 0.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when the slab is not pinned, the range is outside it, or `id` is past the buffer ring.
+   */
+  ringProvide(slab: number, offset: number, length: number, id: number): number;
+  /** Queues a multishot receive on `fd` into the provided buffers: 0, or -EBUSY when the submission queue is full. */
+  ringRecv(fd: number, generation: number): number;
+  /** Queues a multishot accept on `listenFd`: 0 or -EBUSY; each completion is a new owned fd or -errno. */
+  ringAccept(listenFd: number, generation: number): number;
+  /**
+   * Queues one send of buffers[0..count) (16 at most; more is a short
+   * send): 0 or -EBUSY. The buffers must stay unchanged until its completion.
+   */
+  ringSend(fd: number, buffers: readonly Uint8Array[], count: number): number;
+  /** Queues the cancellation of `fd`'s request `op` (RING_OP): 0 or -EBUSY; the request completes with -ECANCELED. */
+  ringCancel(fd: number, generation: number, op: number): number;
+  /**
+   * Queues cancel-then-close of `fd` (so an armed receive cannot keep the
+   * socket open): 0 or -EBUSY. The fd is forgotten at once; the close's
+   * completion says when the kernel is done with it.
+   */
+  ringClose(fd: number, generation: number): number;
+  /** One io_uring_enter for every request queued: how many the kernel took, or -errno. */
+  ringSubmit(): number;
+  /**
+   * Submits, runs deferred work and copies completions into `out`, four
+   * words each (fd, generation or a send's slot, op | RING_MORE |
+   * RING_BUFFER | buffer id << 16, result): how many, or -errno.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when `out.length` is not from 4 to 4096.
+   */
+  ringReap(out: Int32Array): number;
+  /** Copies the ring's counts (RING_COUNTER_NAMES order): how many (0 without a ring). */
+  ringCounters(out: Float64Array): number;
 }
+
+/** What a ring request was (the low byte of a completion's third word). */
+export const RING_OP = { recv: 1, accept: 2, send: 3, cancel: 4, close: 5 } as const;
+/** A completion's third word: the request stays armed (multishot). */
+export const RING_MORE = 1 << 8;
+/** A completion's third word: a receive buffer was used; its id is the high 16 bits. */
+export const RING_BUFFER = 1 << 9;
+/** The ring's counts, in ringCounters' order. */
+export const RING_COUNTER_NAMES = ['enter', 'sqes', 'cqes', 'enobufs', 'overflows', 'eventfdReads'] as const;
 
 /** The kernel's flag, family and option numbers, as the addon exports them (`binding.constants`). */
 export interface NativeConstants {

@@ -1,0 +1,162 @@
+/**
+ * The poller's io_uring, driven directly: multishot accept and receive into
+ * provided buffers of a pinned slab, sends (one buffer and gathered), the
+ * ENOBUFS end of a receive whose buffers ran out and its re-arm, the FIN a
+ * cancel-then-close delivers with a receive armed, the eventfd in the
+ * poller's epoll set, the counters, bad arguments refused, and a poller
+ * closed with requests in flight (cancelled and waited for; no fd left).
+ */
+import t from 'tap';
+import { binding, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../../packages/reactor/src/native.js';
+import { openPoller } from '../../packages/reactor/src/poller.js';
+import { connectTcp, listenTcp } from '../../packages/reactor/src/sockets.js';
+import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
+import { trackFds } from '../helpers/fds.js';
+
+const support = ioUringSupport();
+const BUFFER_SIZE = 4096;
+const WAIT_ROUNDS_MAX = 200;
+const WAIT_MS = 50;
+
+interface Completion {
+  fd: number;
+  tag: number;
+  op: number;
+  more: boolean;
+  buffer: number | null;
+  result: number;
+}
+
+/** Waits for the eventfd and reaps until `want` completions came (or the rounds run out). */
+function reapUntil(poller: NativePoller, want: number): Completion[] {
+  const out = new Int32Array(64 * 4);
+  const got: Completion[] = [];
+  for (let round = 0; round < WAIT_ROUNDS_MAX && got.length < want; round += 1) {
+    const count = poller.ringReap(out);
+    if (count < 0) throw new Error(`ringReap: ${count}`);
+    for (let index = 0; index < count; index += 1) {
+      const flags = out[index * 4 + 2]!;
+      got.push({
+        fd: out[index * 4]!,
+        tag: out[index * 4 + 1]!,
+        op: flags & 0xff,
+        more: (flags & RING_MORE) !== 0,
+        buffer: (flags & RING_BUFFER) !== 0 ? flags >>> 16 : null,
+        result: out[index * 4 + 3]!,
+      });
+    }
+    if (got.length < want) poller.wait(WAIT_MS); // the eventfd is in the epoll set: ready when completions wait
+  }
+  return got;
+}
+
+function readAll(poller: NativePoller, fd: number, size: number): string {
+  const bytes = new Uint8Array(size);
+  let total = 0;
+  for (let round = 0; round < WAIT_ROUNDS_MAX && total < size; round += 1) {
+    const rc = poller.read(fd, bytes, total, size - total);
+    if (rc > 0) total += rc;
+    else poller.wait(WAIT_MS);
+  }
+  return Buffer.from(bytes.subarray(0, total)).toString();
+}
+
+t.test('multishot accept and receive into provided buffers, sends, ENOBUFS and its re-arm, close with a receive armed', { skip: support.available ? false : `io_uring unavailable: ${support.reason}` }, (t) => {
+  const fds = trackFds();
+  const owned = binding.ownedCount();
+  const { native: poller, events } = openPoller(8);
+  const eventFd = poller.ringOpen(32, 4);
+  t.ok(eventFd >= 0, `ringOpen: the eventfd (${eventFd})`);
+  const slab = new Uint8Array(4 * BUFFER_SIZE);
+  t.equal(poller.ringPin(slab), 0, 'the slab is pinned as index 0');
+  t.equal(poller.ringProvide(0, 0, BUFFER_SIZE, 0), 0);
+  t.equal(poller.ringProvide(0, BUFFER_SIZE, BUFFER_SIZE, 1), 0);
+
+  const listener = listenTcp({ port: 0 });
+  t.equal(poller.ringAccept(listener.fd, 7), 0);
+  t.ok(poller.ringSubmit() >= 1, 'submitted');
+  const client = connectTcp('127.0.0.1', listener.port);
+  const accepted = reapUntil(poller, 1);
+  t.equal(accepted.length, 1);
+  t.match(accepted[0], { fd: listener.fd, tag: 7, op: RING_OP.accept, more: true });
+  const server = accepted[0]!.result;
+  t.ok(server >= 0, 'a new fd');
+  t.equal(poller.wait(0) >= 0, true);
+
+  t.equal(poller.ringRecv(server, 9), 0);
+  poller.ringSubmit();
+  t.equal(poller.write(client, Buffer.from('hello'), 0, 5), 5);
+  const first = reapUntil(poller, 1);
+  t.match(first, [{ fd: server, tag: 9, op: RING_OP.recv, more: true, buffer: 0, result: 5 }], 'the receive names buffer 0');
+  t.equal(Buffer.from(slab.subarray(0, 5)).toString(), 'hello', 'the bytes are in the slab');
+
+  t.equal(poller.ringSend(server, [slab.subarray(0, 5)], 1), 0, 'echo, one buffer');
+  const sent = reapUntil(poller, 1);
+  t.match(sent, [{ fd: server, op: RING_OP.send, result: 5 }]);
+  t.equal(readAll(poller, client, 5), 'hello', 'the client got it');
+
+  const parts = [Buffer.from('ab'), Buffer.from('cd'), Buffer.from('ef')];
+  t.equal(poller.ringSend(server, parts, 3), 0, 'gathered');
+  t.match(reapUntil(poller, 1), [{ op: RING_OP.send, result: 6 }]);
+  t.equal(readAll(poller, client, 6), 'abcdef');
+
+  t.equal(poller.write(client, Buffer.from('xy'), 0, 2), 2);
+  t.match(reapUntil(poller, 1), [{ op: RING_OP.recv, more: true, buffer: 1, result: 2 }], 'the second buffer');
+  t.equal(poller.write(client, Buffer.from('z'), 0, 1), 1);
+  t.match(reapUntil(poller, 1), [{ op: RING_OP.recv, more: false, buffer: null, result: -105 }], 'no buffer left: ENOBUFS ends the receive');
+  t.equal(poller.ringProvide(0, 0, BUFFER_SIZE, 0), 0, 'buffer 0 back');
+  t.equal(poller.ringRecv(server, 10), 0, 're-armed');
+  t.match(reapUntil(poller, 1), [{ tag: 10, op: RING_OP.recv, buffer: 0, result: 1 }], 'the waiting byte arrives');
+  t.equal(slab[0], 'z'.charCodeAt(0));
+
+  t.equal(poller.ringClose(server, 10), 0, 'cancel-then-close with the receive armed');
+  const closing = reapUntil(poller, 3);
+  t.same(closing.map((completion) => [completion.op, completion.result]).sort(), [[RING_OP.recv, -125], [RING_OP.cancel, 1], [RING_OP.close, 0]].sort(), 'the receive cancelled (ECANCELED), then closed');
+  t.equal(poller.read(client, new Uint8Array(8), 0, 8), 0, 'the client reads the FIN');
+  t.throws(() => poller.ringRecv(server, 11), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' }, 'a closed fd is forgotten at once');
+
+  const counts = new Float64Array(RING_COUNTER_NAMES.length);
+  t.equal(poller.ringCounters(counts), RING_COUNTER_NAMES.length);
+  const named = Object.fromEntries(RING_COUNTER_NAMES.map((name, index) => [name, counts[index]]));
+  t.equal(named['enobufs'], 1, 'one ENOBUFS counted');
+  t.equal(named['sqes'], 7, 'requests queued: accept, 2 receives, 2 sends, cancel and close');
+  t.equal(named['cqes'], 10, 'completions: accept, 4 receives, ENOBUFS, 2 sends, cancel, close');
+  t.ok(named['enter']! >= 1 && named['eventfdReads']! >= 1 && named['overflows'] === 0, `counted: ${JSON.stringify(named)}`);
+  t.ok(events.length > 0);
+
+  binding.close(client);
+  poller.close(); // the multishot accept is still armed: cancelled and waited for
+  binding.close(listener.fd);
+  t.equal(binding.ownedCount(), owned, 'every fd zepoll owned is closed');
+  fds.assertNone(t);
+  t.end();
+});
+
+t.test('bad arguments are refused before the kernel sees them', { skip: support.available ? false : `io_uring unavailable: ${support.reason}` }, (t) => {
+  const fds = trackFds();
+  const { native: poller } = openPoller(8);
+  t.throws(() => poller.ringRecv(0, 1), { code: 'ERR_ZEPOLL_POLLER_CLOSED', message: /ringOpen/ }, 'no ring yet');
+  t.throws(() => poller.ringOpen(3, 4), { code: 'ERR_OUT_OF_RANGE', message: /power of two/ });
+  t.throws(() => poller.ringOpen(8, 65536), { code: 'ERR_OUT_OF_RANGE' });
+  t.ok(poller.ringOpen(8, 4) >= 0);
+  t.throws(() => poller.ringOpen(8, 4), { code: 'ERR_ZEPOLL_POLLER_STARTED' }, 'once');
+  t.throws(() => poller.ringProvide(0, 0, 16, 0), { code: 'ERR_OUT_OF_RANGE', message: /slabs pinned/ }, 'nothing pinned');
+  t.throws(() => poller.ringPin(new Uint8Array(0)), { code: 'ERR_OUT_OF_RANGE' });
+  const slab = new Uint8Array(64);
+  t.equal(poller.ringPin(slab), 0);
+  t.throws(() => poller.ringProvide(0, 32, 64, 0), { code: 'ERR_OUT_OF_RANGE', message: /length/ }, 'past the slab');
+  t.throws(() => poller.ringProvide(0, 0, 16, 4), { code: 'ERR_OUT_OF_RANGE', message: /"id"/ }, 'an id past the buffer ring');
+  t.throws(() => poller.ringProvide(0, 0, 0, 0), { code: 'ERR_OUT_OF_RANGE' }, 'an empty buffer');
+  t.throws(() => poller.ringRecv(0, 1), { code: 'ERR_ZEPOLL_FD_NOT_OWNED' }, 'an fd zepoll does not own');
+  const listener = listenTcp({ port: 0 });
+  t.throws(() => poller.ringSend(listener.fd, [], 0), { code: 'ERR_OUT_OF_RANGE' }, 'nothing to send');
+  t.throws(() => poller.ringSend(listener.fd, ['text' as never], 1), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => poller.ringCancel(listener.fd, 1, 9), { code: 'ERR_OUT_OF_RANGE' }, 'not an op that can be cancelled');
+  t.throws(() => poller.ringReap(new Int32Array(2)), { code: 'ERR_OUT_OF_RANGE' });
+  binding.close(listener.fd);
+  poller.close();
+  t.throws(() => poller.ringSubmit(), { code: 'ERR_ZEPOLL_POLLER_CLOSED' });
+  t.equal(poller.ringCounters(new Float64Array(8)), 0, 'a closed poller has no ring to count');
+  fds.assertNone(t);
+  t.end();
+});
