@@ -46,13 +46,16 @@ pub const ring_buffers_max: u32 = 32768;
 /// (fd, tag, op | flags, result).
 pub const completions_max: u32 = 1024;
 pub const completion_words: u32 = 4;
-/// fds a request can name: user_data keeps 24 bits for the fd.
-pub const ring_fd_limit: u32 = 1 << 24;
-/// Buffers one writev in flight gathers, and gather lists per SQ entry.
+/// fds a request can name: user_data keeps 20 bits for the fd (the
+/// kernel's default fs.nr_open is 2^20 too).
+pub const ring_fd_limit: u32 = 1 << 20;
+/// Buffers one writev in flight gathers, and gather lists per SQ entry (at
+/// most 255: user_data keeps 8 bits for a send's list; with none free a
+/// send takes its first buffer only, a short send the caller continues).
 pub const ring_send_iovecs_max: u32 = 16;
 pub const ring_send_slots_per_sqe: u32 = 4;
-/// The tag of a send that uses no gather list (one buffer).
-pub const ring_no_slot: u32 = std.math.maxInt(u32);
+/// The slot of a send that uses no gather list (one buffer).
+pub const ring_no_slot: u32 = 0xff;
 /// Slabs pinned for the kernel per ring (a pool of 65536 one-chunk slabs).
 pub const ring_slabs_max: u32 = 65536;
 /// Teardown: cancel-and-wait rounds before the ring is freed regardless.

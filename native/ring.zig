@@ -23,18 +23,26 @@ const allocator = @import("allocator.zig").allocator;
 /// What a request was, in the low byte of its user_data; JavaScript gets it back with the completion.
 pub const Op = enum(u8) { recv = 1, accept = 2, send = 3, cancel = 4, close = 5 };
 
-/// user_data: op (8 bits) | fd (24 bits) | tag (32 bits: the owner's generation, or a send's slot).
-pub fn user_data(op: Op, fd: i32, tag: u32) u64 {
-    assert(fd >= 0 and fd < limits.ring_fd_limit);
-    return @as(u64, tag) << 32 | @as(u64, @as(u32, @intCast(fd))) << 8 | @intFromEnum(op);
+/// user_data: generation (high 32 bits) | fd (20 bits) | slot (8 bits) | op (4 bits).
+/// Every request carries its owner's generation, so a completion for a
+/// closed owner is told from one for the next holder of the fd number; a
+/// writev also carries the gather list it holds until its completion.
+pub fn user_data(op: Op, fd: i32, generation: u32, slot: u32) u64 {
+    assert(fd >= 0 and fd < limits.ring_fd_limit and slot <= limits.ring_no_slot);
+    const low: u32 = @as(u32, @intCast(fd)) << 12 | slot << 4 | @intFromEnum(op);
+    return @as(u64, generation) << 32 | low;
 }
 
 fn data_op(data: u64) u8 {
-    return @truncate(data);
+    return @truncate(data & 0xf);
+}
+
+fn data_slot(data: u64) u32 {
+    return @truncate((data >> 4) & 0xff);
 }
 
 fn data_fd(data: u64) u32 {
-    return @truncate((data >> 8) & (limits.ring_fd_limit - 1));
+    return @truncate((data >> 12) & (limits.ring_fd_limit - 1));
 }
 
 fn data_tag(data: u64) u32 {
@@ -89,7 +97,7 @@ pub const RingState = struct {
         self.ring.io.register_eventfd(self.event_fd) catch return self.fail_setup(errno.negative(.NOMEM), 2);
         rc = self.buffers.register(&self.ring, 0, buffer_entries);
         if (rc < 0) return self.fail_setup(rc, 2);
-        const slots_count = @as(u32, sq_entries) * limits.ring_send_slots_per_sqe;
+        const slots_count = @min(@as(u32, sq_entries) * limits.ring_send_slots_per_sqe, limits.ring_no_slot);
         self.send_slots = allocator.alloc(SendSlot, slots_count) catch return self.fail_setup(errno.negative(.NOMEM), 3);
         self.free_slots = allocator.alloc(u32, slots_count) catch {
             allocator.free(self.send_slots);
@@ -180,13 +188,13 @@ pub const RingState = struct {
             assert(self.in_flight > 0);
             self.in_flight -= 1;
         }
-        if (op == @intFromEnum(Op.send) and data_tag(cqe.user_data) != limits.ring_no_slot) self.give_slot(data_tag(cqe.user_data));
+        if (op == @intFromEnum(Op.send) and data_slot(cqe.user_data) != limits.ring_no_slot) self.give_slot(data_slot(cqe.user_data));
         return op;
     }
 
     /// Reads the eventfd, then takes every completion ready (running the
-    /// deferred work) into `out` as four words each: fd, tag, op | flags,
-    /// result. Stops when `out` is full; the caller reaps again. The
+    /// deferred work) into `out` as four words each: fd, generation,
+    /// op | flags, result. Stops when `out` is full; the caller reaps again. The
     /// eventfd is quiet while reaping, and the queue is checked once more
     /// after it is re-enabled, or a completion posted in between would
     /// wait for the next unrelated wakeup.
@@ -246,5 +254,5 @@ pub const RingState = struct {
 };
 
 comptime {
-    assert(limits.ring_fd_limit == 1 << 24);
+    assert(limits.ring_fd_limit == 1 << 20 and limits.ring_no_slot == 0xff);
 }

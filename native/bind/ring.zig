@@ -29,6 +29,7 @@ pub const methods = [_]io.Method{
     .{ .name = "ringRecv", .callback = recv },
     .{ .name = "ringAccept", .callback = accept },
     .{ .name = "ringSend", .callback = send },
+    .{ .name = "ringSendRange", .callback = send_range },
     .{ .name = "ringCancel", .callback = cancel },
     .{ .name = "ringClose", .callback = close },
     .{ .name = "ringSubmit", .callback = submit },
@@ -51,7 +52,7 @@ fn ring_of(env: napi.Env, poller: *Poller) napi.Error!*RingState {
 
 /// A request's generation tag (the owner's, as with epoll tokens).
 fn tag(env: napi.Env, value: napi.Value) napi.Error!u32 {
-    return @intCast(try napi.integer(env, value, "generation", 0, limits.generation_max - 1));
+    return @intCast(try napi.integer(env, value, "generation", 0, limits.generation_max));
 }
 
 /// An owned fd a request can name (user_data holds 24 bits of it).
@@ -112,7 +113,7 @@ fn provide(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const offset = napi.integer(env, call.values[1], "offset", 0, limits.safe_integer_max) catch return null;
     const length = napi.integer(env, call.values[2], "length", 1, limits.safe_integer_max) catch return null;
     const buffer = napi.slice(env, ring.slabs.items[index].bytes, offset, length, limits.io_size_max) catch return null;
-    const id: u16 = @intCast(napi.integer(env, call.values[3], "id", 0, @intCast(ring.buffers.entries.len - 1)) catch return null);
+    const id: u16 = @intCast(napi.integer(env, call.values[3], "id", 0, std.math.maxInt(u16)) catch return null);
     ring.buffers.add(buffer, id);
     ring.buffers.publish();
     return napi.int(env, 0);
@@ -141,7 +142,7 @@ fn recv(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "fd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const rc = queue(ring, prep_recv, .{ fd, ring_module.user_data(.recv, fd, generation) });
+    const rc = queue(ring, prep_recv, .{ fd, ring_module.user_data(.recv, fd, generation, limits.ring_no_slot) });
     call.poller.update_ref();
     return napi.int(env, rc);
 }
@@ -153,20 +154,21 @@ fn accept(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "listenFd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const rc = queue(ring, prep_accept, .{ fd, ring_module.user_data(.accept, fd, generation) });
+    const rc = queue(ring, prep_accept, .{ fd, ring_module.user_data(.accept, fd, generation, limits.ring_no_slot) });
     call.poller.update_ref();
     return napi.int(env, rc);
 }
 
-/// ringSend(fd, buffers: Uint8Array[], count) → 0 | -EBUSY: one send of
+/// ringSend(fd, generation, buffers: Uint8Array[], count) → 0 | -EBUSY: one send of
 /// buffers[0..count) (at most ring_send_iovecs_max; more is a short send).
 /// The caller keeps the buffers unchanged until the completion.
 fn send(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
-    const call = receiver.open(env, info, 3) catch return null;
+    const call = receiver.open(env, info, 4) catch return null;
     const poller = call.poller;
     const ring = ring_of(env, poller) catch return null;
     const fd = ring_fd(env, poller, call.values[0], "fd") catch return null;
-    var count = io.gather(env, call.values[1], call.values[2], &poller.iovecs) catch return null;
+    const generation = tag(env, call.values[1]) catch return null;
+    var count = io.gather(env, call.values[2], call.values[3], &poller.iovecs) catch return null;
     if (count == 0) {
         _ = napi.throw_range(env, .ERR_OUT_OF_RANGE, "The value of \"count\" is out of range. It must be >= 1. Received 0", .{}) catch {};
         return null;
@@ -181,13 +183,33 @@ fn send(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
         const iovecs = &ring.send_slots[index].iovecs;
         @memcpy(iovecs[0..count], poller.iovecs[0..count]);
         linux.io_uring_prep_writev(entry, fd, iovecs[0..count], 0);
-        entry.user_data = ring_module.user_data(.send, fd, index);
+        entry.user_data = ring_module.user_data(.send, fd, generation, index);
     } else {
         // One buffer (or no gather list free): a send of the first, which may be short.
         const first = poller.iovecs[0];
         linux.io_uring_prep_send(entry, fd, first.iov_base[0..first.iov_len], linux.MSG.NOSIGNAL);
-        entry.user_data = ring_module.user_data(.send, fd, limits.ring_no_slot);
+        entry.user_data = ring_module.user_data(.send, fd, generation, limits.ring_no_slot);
     }
+    ring.in_flight += 1;
+    poller.update_ref();
+    return napi.int(env, 0);
+}
+
+/// ringSendRange(fd, generation, buffer, offset, length) → 0 | -EBUSY: one
+/// send of buffer[offset, offset + length), kept unchanged until its completion.
+fn send_range(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
+    const call = receiver.open(env, info, 5) catch return null;
+    const poller = call.poller;
+    const ring = ring_of(env, poller) catch return null;
+    const fd = ring_fd(env, poller, call.values[0], "fd") catch return null;
+    const generation = tag(env, call.values[1]) catch return null;
+    const buffer = napi.typed_array(env, call.values[2], "buffer", .uint8) catch return null;
+    const offset = napi.integer(env, call.values[3], "offset", 0, limits.safe_integer_max) catch return null;
+    const length = napi.integer(env, call.values[4], "length", 1, limits.safe_integer_max) catch return null;
+    const bytes = napi.slice(env, buffer, offset, length, limits.io_size_max) catch return null;
+    const entry = ring.sqe() orelse return napi.int(env, errno.negative(.BUSY));
+    linux.io_uring_prep_send(entry, fd, bytes, linux.MSG.NOSIGNAL);
+    entry.user_data = ring_module.user_data(.send, fd, generation, limits.ring_no_slot);
     ring.in_flight += 1;
     poller.update_ref();
     return napi.int(env, 0);
@@ -202,8 +224,13 @@ fn cancel(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const generation = tag(env, call.values[1]) catch return null;
     const op = napi.integer(env, call.values[2], "op", @intFromEnum(Op.recv), @intFromEnum(Op.send)) catch return null;
     const entry = ring.sqe() orelse return napi.int(env, errno.negative(.BUSY));
-    linux.io_uring_prep_cancel(entry, ring_module.user_data(@enumFromInt(@as(u8, @intCast(op))), fd, generation), 0);
-    entry.user_data = ring_module.user_data(.cancel, fd, generation);
+    // A receive is cancelled by its user_data; a send's carries its slot, so sends are cancelled by fd.
+    if (op == @intFromEnum(Op.recv)) {
+        linux.io_uring_prep_cancel(entry, ring_module.user_data(.recv, fd, generation, limits.ring_no_slot), 0);
+    } else {
+        uring.prep_cancel_fd(entry, fd, 0);
+    }
+    entry.user_data = ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot);
     ring.in_flight += 1;
     return napi.int(env, 0);
 }
@@ -225,7 +252,7 @@ fn close(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
         return napi.int(env, errno.negative(.BUSY));
     };
     _ = call.poller.instance.owned.disown(fd);
-    uring.prep_cancel_close(first, second, fd, ring_module.user_data(.cancel, fd, generation), ring_module.user_data(.close, fd, generation));
+    uring.prep_cancel_close(first, second, fd, ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot), ring_module.user_data(.close, fd, generation, limits.ring_no_slot));
     ring.in_flight += 2;
     call.poller.counters.values[@intFromEnum(@import("../counters.zig").Kind.close)] += 1;
     return napi.int(env, 0);

@@ -9,15 +9,18 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, fileResponse } from 'zepoll/fetch';
+import { FILE_BODIES } from '../../packages/reactor/dist/fetch/file-response.js';
 import { trackFds } from '../helpers/fds.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
+/** The fd of a file Response's handle (FILE_BODIES is zepoll/fetch's own record of it). */
+const FILE_HANDLE_FD = (response: Response): number => FILE_BODIES.get(response)!.file.fd;
 const PlatformResponse = globalThis.Response;
 
 /** A raw exchange on a fresh connection: the whole reply as text, until the server closes it (no FIN from here: that would count as leaving). */
@@ -137,7 +140,10 @@ t.test('streamed and file bodies', async (t) => {
   t.same([none.status, none.headers.get('x-none'), await none.text()], [202, '1', ''], 'a platform Response without a body');
   const pairs = await fetch(`${base}/pairs`);
   t.same([pairs.headers.get('x-pair'), pairs.headers.get('content-type'), await pairs.text()], ['a, b', 'text/x-pair', 'paired'], 'headers given as pairs, repeated names combined');
-  const unsent = await fileResponse(await open(file));
+  const unsent = await fileResponse(await open(file), { length: 10 }); // small: one pull would read it all and close the handle
+  const handleFd = FILE_HANDLE_FD(unsent);
+  for (let tick = 0; tick < 20; tick += 1) await new Promise((resolve) => setImmediate(resolve));
+  t.ok(existsSync(`/proc/self/fd/${handleFd}`), 'nothing reads the file before a reader asks (a pull would close it before sendfile)');
   await unsent.body!.cancel();
   t.pass('a file Response cancelled unsent closes its handle (the fd check below)');
   await t.rejects(fileResponse(await open(file), { offset: content.length + 1, length: 1 }), { code: 'ERR_OUT_OF_RANGE' }, 'a range past the end (the handle is closed: the fd check below)');

@@ -435,7 +435,8 @@ t.test('keep-alive connections between requests hold no pool chunk: a pool of 4 
     socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
   });
   for (const socket of sockets) await ask(socket); // one by one: each stays open, idle
-  t.equal(reactor.stats.pool.inUse, 0, 'no chunk held by the 20 idle keep-alive connections');
+  // With io_uring the buffer ring holds chunks for receives to come (the same few whatever the connections): not the connections'.
+  t.equal(reactor.stats.pool.inUse - (reactor.stats.ring?.buffers ?? 0), 0, 'no chunk held by the 20 idle keep-alive connections');
   const again = await Promise.all(sockets.map(ask));
   t.equal(again.length, 20, 'all 20 answered again, at once');
   for (const socket of sockets) socket.destroy();

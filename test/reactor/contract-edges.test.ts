@@ -255,7 +255,8 @@ t.test('writeMany outside a turn past the high-water mark: a false return is alw
   socket.on('data', (data: Buffer) => void (received += data.length));
   await until(() => received === 2 * part.length, 'both parts');
   t.ok(returned === true || drainsAfter === 1, `writeMany returned ${String(returned)}; onDrain ran ${drainsAfter} times after that`);
-  t.equal(returned, true, 'the kernel took both parts at once here, so there is nothing to wait for');
+  // epoll writes at once outside a turn; io_uring's send is a request, so false there is the rule (and onDrain follows).
+  if (reactor.stats.backend === 'epoll') t.equal(returned, true, 'the kernel took both parts at once here, so there is nothing to wait for');
   socket.destroy();
   await server.close();
   reactor.close();

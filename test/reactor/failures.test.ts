@@ -99,9 +99,12 @@ t.test('writing to a peer that reset surfaces EPIPE or ECONNRESET from the write
   binding.close(client); // closing with unread data sends a reset
   await sleep(10);
   for (let attempt = 0; attempt < 4 && target.isOpen; attempt += 1) target.write(new Uint8Array(1024));
+  // io_uring: a send is a request, its failure a completion that a turn reaps (the armed receive may meet the reset first).
+  const uring = reactor.stats.backend === 'io_uring';
+  for (let turn = 0; uring && turn < 50 && target.isOpen; turn += 1) reactor.runOnce(20);
   t.notOk(target.isOpen, 'destroyed by the failed write');
   t.ok(code === 'EPIPE' || code === 'ECONNRESET', `closed with ${code}`);
-  t.equal(syscall, 'write');
+  t.ok(uring ? syscall === 'send' || syscall === 'recv' : syscall === 'write', `from ${syscall}`);
   await server.close();
   reactor.close();
   fds.assertNone(t);

@@ -11,7 +11,10 @@ import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { BufferPool } from '../../packages/reactor/src/buffer-pool.js';
 import { BLOCKED, FLUSHED, WriteQueue } from '../../packages/reactor/src/write-queue.js';
-import type { Backend } from '../../packages/reactor/src/backend/backend.js';
+import type { Backend, SendTarget } from '../../packages/reactor/src/backend/backend.js';
+
+/** Where the fake backends below are asked to send: a number nobody opened. */
+const TARGET: SendTarget = { fd: 3, generation: 1 };
 import { trackFds } from '../helpers/fds.js';
 import { connect, receive, sha256 } from '../helpers/net-client.js';
 
@@ -60,12 +63,12 @@ t.test('a staged run the kernel takes only part of: the rest waits as a copy and
   const sent: Buffer[] = [];
   let take = 130; // the kernel takes 130 of the 500 bytes
   const backend = {
-    sendRange: (_fd: number, buffer: Uint8Array, offset: number, length: number): number => {
+    sendRange: (_target: unknown, buffer: Uint8Array, offset: number, length: number): number => {
       const count = Math.min(take, length);
       sent.push(Buffer.from(buffer.subarray(offset, offset + count)));
       return count;
     },
-    send: (_fd: number, buffers: readonly Uint8Array[], count: number): number => {
+    send: (_target: unknown, buffers: readonly Uint8Array[], count: number): number => {
       let total = 0;
       for (let index = 0; index < count; index += 1) {
         sent.push(Buffer.from(buffers[index]!));
@@ -74,14 +77,14 @@ t.test('a staged run the kernel takes only part of: the rest waits as a copy and
       return total;
     },
   } as unknown as Backend;
-  t.equal(queue.flush(backend, 3), BLOCKED);
+  t.equal(queue.flush(backend, TARGET), BLOCKED);
   t.equal(queue.bytes, SMALL * 5 - 130);
   t.equal(pool.stats.inUse, 0, 'blocked, the queue holds no pool chunk');
   for (const part of parts) part.fill(0); // the caller reuses its buffers: small writes were copied
   take = Infinity;
   queue.push(randomBytes(SMALL)); // a queue waiting for the kernel takes writes as they are
   t.equal(pool.stats.inUse, 0);
-  t.equal(queue.flush(backend, 3), FLUSHED);
+  t.equal(queue.flush(backend, TARGET), FLUSHED);
   t.equal(Buffer.concat(sent).subarray(0, SMALL * 5).equals(expected), true, 'the five parts as written, in order, across the two flushes');
   t.equal(queue.bytes, 0);
   t.ok(queue.isEmpty);
@@ -112,7 +115,7 @@ t.test('a sealed run the kernel took only part of: its rest waits as a copy, the
   const sent: Buffer[] = [];
   let take = 40; // the kernel takes 40 of the run's 100 bytes
   const backend = {
-    send: (_fd: number, buffers: readonly Uint8Array[], count: number): number => {
+    send: (_target: unknown, buffers: readonly Uint8Array[], count: number): number => {
       let left = take;
       let total = 0;
       for (let index = 0; index < count && left > 0; index += 1) {
@@ -124,10 +127,10 @@ t.test('a sealed run the kernel took only part of: its rest waits as a copy, the
       return total;
     },
   } as unknown as Backend;
-  t.equal(queue.flush(backend, 3), BLOCKED);
+  t.equal(queue.flush(backend, TARGET), BLOCKED);
   t.equal(pool.stats.inUse, 0, 'blocked inside the sealed run, the queue holds no pool chunk');
   take = Infinity;
-  t.equal(queue.flush(backend, 3), FLUSHED);
+  t.equal(queue.flush(backend, TARGET), FLUSHED);
   t.ok(Buffer.concat(sent).equals(Buffer.concat([small, large])), 'the run, then the large buffer, in order');
 });
 

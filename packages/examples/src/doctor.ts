@@ -63,7 +63,7 @@ export function checks(): Check[] {
   }, "sysctl -w net.ipv4.tcp_wmem='4096 16384 4194304'");
   const uring = ioUringSupport();
   result.push({
-    name: 'io_uring (for a completion backend; zepoll uses epoll today)',
+    name: "io_uring (the io_uring backend: new Reactor({ backend: 'io_uring' }))",
     current: uring.available ? 'available' : `unavailable (${String(uring.code)}): ${uring.reason}`,
     wanted: 'available (optional)',
     ok: uring.available ? true : null,

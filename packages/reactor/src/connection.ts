@@ -6,7 +6,7 @@
  * A view passed to `write()` must not change until written (as with Node's
  * socket.write); pooled views are held for you.
  */
-import { constants } from './native.js';
+import { constants, RING_OP } from './native.js';
 import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { ENOTCONN } from './errno.js';
 import { FileSegment } from './write-queue.js';
@@ -72,6 +72,26 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
    */
   inEvent: boolean;
   /**
+   * io_uring: a receive is armed (the backend's bookkeeping, Owner).
+   * @internal
+   */
+  ringReceiving: boolean;
+  /**
+   * io_uring: in the epoll set too (the backend's bookkeeping, Owner).
+   * @internal
+   */
+  ringInEpoll: boolean;
+  /**
+   * io_uring: a receive should be armed (the backend's bookkeeping, Owner).
+   * @internal
+   */
+  ringWanted: boolean;
+  /**
+   * io_uring: the armed receive is being cancelled (the backend's bookkeeping, Owner).
+   * @internal
+   */
+  ringCancelling: boolean;
+  /**
    * Waiting in the scheduler's carry-over queue (Carried).
    * @internal
    */
@@ -125,6 +145,10 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.generation = 0;
     this.interest = 0;
     this.inEvent = false;
+    this.ringReceiving = false;
+    this.ringInEpoll = false;
+    this.ringWanted = false;
+    this.ringCancelling = false;
     this.carried = false;
     this.lastActivity = core.now;
     this.bytesIn = 0;
@@ -228,6 +252,26 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     if (flags & EPOLLOUT && this.writer.onWritable()) this.writableHook?.();
     if (this.state !== CLOSED) this.reader.onEvent(flags);
     this.eventDone();
+  }
+
+  /**
+   * io_uring: receives come as completions unless a relay splices instead (Owner).
+   * @internal
+   */
+  get takesCompletions(): boolean {
+    return this.reader.hook === null;
+  }
+
+  /**
+   * io_uring: a receive or a send completed (the reactor's call, Owner).
+   * @internal
+   */
+  handleCompletion(op: number, result: number, flags: number): void {
+    if (op === RING_OP.recv) {
+      this.reader.completed(result, flags); // on a closed connection, its chunk goes back
+      return;
+    }
+    if (this.state !== CLOSED) this.writer.sendCompleted(result);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { BufferPool } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
 import type { Owner } from './backend/backend.js';
 import type { EpollBackend } from './backend/epoll.js';
+import type { UringBackend } from './backend/io-uring.js';
 
 /** The key of a reactor's Core: module-internal (not exported from the package). */
 export const CORE: unique symbol = Symbol('zepoll.core');
@@ -72,6 +73,10 @@ function logHandlerError(error: Error): void {
 export const CARRY_ROUNDS_TIME_MS = 1;
 /** ... and at most this many rounds. */
 export const CARRY_ROUNDS_MAX = 64;
+
+/** io_uring: reaps of the completion queue in one dispatch, at most (each takes up to the completions array's size). */
+export const COMPLETION_REAPS_MAX = 8;
+const COMPLETION_WORDS = 4;
 
 /** The reactor's onError itself failed: logged, never rethrown. */
 
@@ -256,6 +261,7 @@ export class Core {
     this.metrics.events += count;
     this.now = performance.now();
     this.inTurn = true;
+    this.backend.beginTurn();
     const mark = this.progressMark;
     const events = this.backend.events;
     let index = 0;
@@ -284,7 +290,42 @@ export class Core {
     this.flushCorked();
     this.inTurn = false;
     this.current = null;
+    this.backend.endTurn(); // a completion backend sends the turn's requests now, with one system call
     if (count > 0 && this.progressMark === mark) this.metrics.busySpins += 1;
+  }
+
+  /**
+   * io_uring: the completions waiting (the ring's eventfd was in this
+   * turn's batch), each to its owner as an event is: its writes flushed
+   * after it, a throw failing that owner only.
+   */
+  dispatchCompletions(): void {
+    const backend = this.backend as UringBackend;
+    const capacity = backend.completions.length / COMPLETION_WORDS;
+    for (let round = 0; round < COMPLETION_REAPS_MAX; round += 1) {
+      const count = backend.reap();
+      if (count === 0) break;
+      this.metrics.events += count;
+      const words = backend.completions;
+      let index = 0;
+      while (index < count) {
+        try {
+          for (; index < count; index += 1) {
+            const owner = backend.completionOwner(index);
+            if (owner === undefined) continue;
+            const flags = words[index * COMPLETION_WORDS + 2]!;
+            this.current = owner;
+            owner.handleCompletion!(flags & 0xff, words[index * COMPLETION_WORDS + 3]!, flags);
+            if (this.corkedCount > 0) this.flushCorked();
+          }
+        } catch (error) {
+          this.ownerFailed(error);
+          index += 1;
+        }
+      }
+      if (count < capacity) break;
+    }
+    backend.completionsDone();
   }
 
   private serveCarried(): void {

@@ -10,8 +10,8 @@ export { decodeAddress, formatIpv6, localAddress, peerAddress } from './address.
 export type { SocketAddress } from './address.js';
 export { DEFAULT_BACKLOG, DEFAULT_HOST, adoptFd, connectTcp, disownFd, listenTcp, pipe, resolveHost, setNoDelay, socketPair } from './sockets.js';
 export type { ListenOptions, Listener } from './sockets.js';
-export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT } from './reactor.js';
-export type { Mode, ReactorOptions, ReactorStats } from './reactor.js';
+export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT, BACKEND_VARIABLE } from './reactor.js';
+export type { BackendName, Mode, ReactorOptions, ReactorStats, RingStats } from './reactor.js';
 export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT, POISON_BYTE } from './buffer-pool.js';
 export type { BufferPoolOptions, BufferPoolStats } from './buffer-pool.js';
 export { Connection } from './connection.js';

@@ -144,7 +144,13 @@ export interface NativePoller {
    * Queues one send of buffers[0..count) (16 at most; more is a short
    * send): 0 or -EBUSY. The buffers must stay unchanged until its completion.
    */
-  ringSend(fd: number, buffers: readonly Uint8Array[], count: number): number;
+  ringSend(fd: number, generation: number, buffers: readonly Uint8Array[], count: number): number;
+  /**
+   * Queues one send of buffer[offset, offset + length): 0 or -EBUSY. The
+   * bytes must stay unchanged until its completion.
+   * @throws RangeError `ERR_OUT_OF_RANGE` when the range is empty or outside `buffer`.
+   */
+  ringSendRange(fd: number, generation: number, buffer: Uint8Array, offset: number, length: number): number;
   /** Queues the cancellation of `fd`'s request `op` (RING_OP): 0 or -EBUSY; the request completes with -ECANCELED. */
   ringCancel(fd: number, generation: number, op: number): number;
   /**
@@ -157,7 +163,7 @@ export interface NativePoller {
   ringSubmit(): number;
   /**
    * Submits, runs deferred work and copies completions into `out`, four
-   * words each (fd, generation or a send's slot, op | RING_MORE |
+   * words each (fd, generation, op | RING_MORE |
    * RING_BUFFER | buffer id << 16, result): how many, or -errno.
    * @throws RangeError `ERR_OUT_OF_RANGE` when `out.length` is not from 4 to 4096.
    */

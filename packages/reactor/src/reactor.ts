@@ -12,9 +12,17 @@ import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buff
 import { booleanOption, integerOption, integerOrInfinityOption, oneOfOption, optionalFunction, optionsObject } from './validate.js';
 import { MODES, POLICIES, type Mode } from './backend/policies.js';
 import { EpollBackend } from './backend/epoll.js';
+import { RING_POOL_CHUNKS_MAX, UringBackend, ioUringUnavailable, type RingStats } from './backend/io-uring.js';
+import { ioUringSupport } from './backend/io-uring-support.js';
+import { outOfRange } from './errors.js';
 import { Core, CORE } from './core.js';
 
+/** The kernel interfaces a reactor can use: the `backend` option. */
+export type BackendName = 'epoll' | 'io_uring';
+const BACKEND_CHOICES = ['epoll', 'io_uring', 'auto'] as const;
+
 export type { Mode } from './backend/policies.js';
+export type { RingStats } from './backend/io-uring.js';
 
 /**
  * Options of `new Reactor()`. Every one is optional and is checked by the
@@ -33,6 +41,22 @@ export interface ReactorOptions {
    *   (one epoll_ctl per event); for handing connections between threads.
    */
   readonly mode?: Mode;
+  /**
+   * The kernel interface (default 'epoll'):
+   * - 'epoll': readiness; connections registered as `mode` says.
+   * - 'io_uring': completions. Each connection has a multishot receive
+   *   armed into a ring of pool chunks (onData still gets pooled views) and
+   *   its sends are requests, all of a turn's going to the kernel with one
+   *   system call. Listeners, connects, a paused connection's FIN, sendFile
+   *   writability and relays use readiness beside it, level-triggered
+   *   (`mode` is 'lt'). Throws `ERR_ZEPOLL_IO_URING_UNAVAILABLE`, with the
+   *   reason, where io_uring cannot serve (an old kernel, a seccomp profile):
+   *   see `ioUringSupport()`.
+   * - 'auto': io_uring where it works, else epoll; `stats.backend` says which.
+   * Without this option (and without `mode`), the environment variable
+   * ZEPOLL_BACKEND may name one; else 'epoll'.
+   */
+  readonly backend?: BackendName | 'auto';
   /** Bytes read per connection per turn (default 64 KiB); Infinity reads until EAGAIN. */
   readonly readQuota?: number;
   /** Events taken per wait, the cap on events per turn (default 1024). */
@@ -74,8 +98,8 @@ export interface ReactorOptions {
 export interface ReactorStats {
   /** How connections are registered with epoll: the reactor's `mode` option. */
   readonly mode: Mode;
-  /** The kernel interface serving this reactor. */
-  readonly backend: 'epoll';
+  /** The kernel interface serving this reactor (the `backend` option, 'auto' resolved). */
+  readonly backend: BackendName;
   /** Connections open now (accepted or connected, not yet closed). */
   readonly connectionsOpen: number;
   /** Connections opened since the reactor began (accepted or connected). */
@@ -129,6 +153,23 @@ export interface ReactorStats {
   readonly syscalls: Record<CounterName, number>;
   /** The buffer pool's stats (shared with other reactors when the pool is). */
   readonly pool: BufferPoolStats;
+  /** The io_uring backend's counts (requests, completions, system calls, buffers in its ring); null with epoll. */
+  readonly ring: RingStats | null;
+}
+
+/** The environment variable that sets the backend of reactors made with neither `backend` nor `mode`. */
+export const BACKEND_VARIABLE = 'ZEPOLL_BACKEND';
+
+/**
+ * The backend when the option is absent: epoll, unless ZEPOLL_BACKEND says
+ * otherwise and no `mode` (an epoll option) was given. Runs a whole suite
+ * or service on io_uring without touching its code.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` when the variable names no backend.
+ */
+function defaultBackend(mode: Mode | undefined): BackendName | 'auto' {
+  const value = process.env[BACKEND_VARIABLE];
+  if (value === undefined || value === '' || mode !== undefined) return 'epoll';
+  return oneOfOption(`process.env.${BACKEND_VARIABLE}`, value as BackendName, 'epoll', BACKEND_CHOICES);
 }
 
 /** Bytes read per connection per turn unless `readQuota` says otherwise: 64 KiB. */
@@ -146,7 +187,7 @@ export { coreOf } from './core.js';
  * One reactor per thread; `close()` it when done.
  */
 export class Reactor {
-  /** How connections are registered with epoll (the `mode` option). */
+  /** How connections are registered with epoll (the `mode` option; 'lt' with the io_uring backend). */
   readonly mode: Mode;
   /** Bytes read per connection per turn (the `readQuota` option); Infinity reads until EAGAIN. */
   readonly readQuota: number;
@@ -180,9 +221,24 @@ export class Reactor {
     const attach = booleanOption('options.attach', options.attach, true);
     const ref = booleanOption('options.ref', options.ref, true);
     const onError = optionalFunction('options.onError', options.onError);
+    const backendChoice = oneOfOption('options.backend', options.backend, defaultBackend(options.mode), BACKEND_CHOICES);
     this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(optionsObject('options.pool', options.pool));
-    this.backend = new EpollBackend(POLICIES[this.mode], capacity);
-    this[CORE] = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
+    const uring = backendChoice === 'io_uring' || (backendChoice === 'auto' && ioUringSupport().available);
+    if (uring && this.pool.maxChunks > RING_POOL_CHUNKS_MAX) {
+      throw outOfRange('options.pool.maxChunks', `at most ${RING_POOL_CHUNKS_MAX} with the io_uring backend (buffer ids are 16 bits)`, this.pool.maxChunks);
+    }
+    if (uring) {
+      const support = ioUringSupport();
+      if (!support.available) throw ioUringUnavailable(support);
+      this.mode = 'lt';
+      let core: Core | null = null;
+      this.backend = new UringBackend(capacity, this.pool, () => core!.dispatchCompletions());
+      core = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
+      this[CORE] = core;
+    } else {
+      this.backend = new EpollBackend(POLICIES[this.mode], capacity);
+      this[CORE] = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
+    }
     if (attach) this.backend.start(this[CORE].onBatch);
     if (!ref) this.backend.unref();
   }
@@ -247,6 +303,7 @@ export class Reactor {
       debugWarnings: metrics.debugWarnings,
       syscalls: this.backend.counters.snapshot(),
       pool: this.pool.stats,
+      ring: this.backend instanceof UringBackend ? this.backend.ringStats() : null,
     };
   }
 

@@ -4,10 +4,10 @@
  * quota, the pause/resume state, waiting for the pool, and the peer's FIN.
  * The mode is never named here: the backend's policy says what to do.
  */
-import { constants } from './native.js';
+import { constants, RING_BUFFER } from './native.js';
 import { errnoError, invalidArgValue } from './errors.js';
 import { Lease } from './buffer-pool.js';
-import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
+import { EAGAIN, ECANCELED, EINTR, EINTR_RETRIES_MAX, ENOBUFS } from './errno.js';
 import type { Core } from './core.js';
 import type { Connection } from './connection.js';
 
@@ -62,6 +62,15 @@ export class Reader {
   private lastTurn: number;
   private readEmpty: boolean;
   private readonly onPoolAvailable: () => void;
+  /**
+   * io_uring: chunks received while paused or past the turn's quota, in
+   * order, as [chunk, length] pairs from `pendingHead` (length 0: the end of
+   * stream); and the bytes delivered in the turn `quotaTurn`.
+   */
+  private readonly pending: number[];
+  private pendingHead: number;
+  private quotaTurn: number;
+  private quotaUsed: number;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -78,6 +87,10 @@ export class Reader {
     this.discarding = false;
     this.lastTurn = -1;
     this.readEmpty = false;
+    this.pending = [];
+    this.pendingHead = 0;
+    this.quotaTurn = -1;
+    this.quotaUsed = 0;
     this.onPoolAvailable = (): void => {
       this.waitingForPool = false;
       if (this.connection.isOpen && !this.paused) this.resumed();
@@ -103,14 +116,31 @@ export class Reader {
     return this.ended;
   }
 
+  /** io_uring: receives come as completions (no read hook replaces them). */
+  get byCompletions(): boolean {
+    return this.hook === null && this.core.backend.name === 'io_uring';
+  }
+
   /** The readable part of an event: a read turn, or (paused) a hang-up to read or report. */
   onEvent(flags: number): void {
     if (flags & HANG_UP) this.hangUpSeen = true;
     if (!(flags & READABLE)) return;
+    if (this.byCompletions) {
+      // The receive's completions carry the bytes, the end and errors. Paused,
+      // no receive is armed: a hang-up or error is read as the LT backend
+      // reads it (the bytes kept from before the pause go first, on resume).
+      if (!this.wantsReading && flags & (EPOLLHUP | EPOLLERR) && this.pendingHead >= this.pending.length) this.turn();
+      this.reportHangUp(flags);
+      return;
+    }
     // Hang-up and error are read like data: the read returns 0 or the error.
     if (this.wantsReading) this.turn();
     else if (flags & (EPOLLHUP | EPOLLERR)) this.turn(); // else a paused LT socket spins on HUP
-    // A FIN that finds (or leaves) reading paused: told once, so a paused owner knows its peer left.
+    this.reportHangUp(flags);
+  }
+
+  /** A FIN that finds (or leaves) reading paused: told once, so a paused owner knows its peer left. */
+  private reportHangUp(flags: number): void {
     if (flags & EPOLLRDHUP && this.paused && !this.ended && !this.hangUpReported && this.connection.isOpen) {
       this.hangUpReported = true;
       this.sink.interestChanged();
@@ -118,9 +148,112 @@ export class Reader {
     }
   }
 
+  /**
+   * io_uring: a receive completed with `result` (bytes in the chunk its
+   * flags name, 0 at the end of stream, or -errno). Delivered now, or kept
+   * in order while paused or past the quota (the scheduler serves the rest).
+   */
+  completed(result: number, flags: number): void {
+    const connection = this.connection;
+    if (result > 0 && (flags & RING_BUFFER) !== 0) {
+      const chunk = flags >>> 16;
+      if (!connection.isOpen) {
+        this.core.pool.release(chunk);
+        return;
+      }
+      if (this.paused || this.pendingHead < this.pending.length || this.quotaLeft() <= 0) {
+        this.keep(chunk, result);
+        return;
+      }
+      this.deliver(chunk, result);
+      return;
+    }
+    if (result === 0) {
+      if (this.paused || this.pendingHead < this.pending.length) this.keep(-1, 0); // after the bytes before it
+      else this.endOfStream();
+      return;
+    }
+    // Cancelled (paused, or closing) or out of buffers: the backend re-arms when it should.
+    if (result === ECANCELED || result === ENOBUFS) return;
+    connection.destroy(errnoError(result, 'recv', connection.fd));
+  }
+
+  /** Bytes the quota still allows this turn. */
+  private quotaLeft(): number {
+    const core = this.core;
+    if (this.quotaTurn !== core.turns) {
+      this.quotaTurn = core.turns;
+      this.quotaUsed = 0;
+    }
+    return core.readQuota - this.quotaUsed;
+  }
+
+  private keep(chunk: number, length: number): void {
+    this.pending.push(chunk, length);
+    if (!this.paused) this.core.scheduler.carry(this.connection); // past the quota: next turn
+  }
+
+  /** The kept chunks, in order, while the quota allows and reading is not paused. */
+  private deliverPending(): void {
+    const pending = this.pending;
+    while (this.pendingHead < pending.length && !this.paused && this.connection.isOpen) {
+      if (this.quotaLeft() <= 0) {
+        this.core.scheduler.carry(this.connection);
+        return;
+      }
+      const chunk = pending[this.pendingHead]!;
+      const length = pending[this.pendingHead + 1]!;
+      this.pendingHead += 2;
+      if (length === 0) this.endOfStream();
+      else this.deliver(chunk, length);
+    }
+    if (this.pendingHead >= pending.length && pending.length > 0) {
+      pending.length = 0;
+      this.pendingHead = 0;
+    }
+  }
+
+  /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
+  private deliver(chunk: number, length: number): void {
+    const core = this.core;
+    const pool = core.pool;
+    const connection = this.connection;
+    connection.bytesIn += length;
+    core.metrics.bytesIn += length;
+    core.progress();
+    connection.lastActivity = core.now;
+    this.quotaUsed += length;
+    this.chunk = chunk;
+    try {
+      if (this.discarding) return;
+      const bytes = pool.bytes(chunk);
+      if (pool.poison || !this.sink.receivedBytes(bytes, length)) {
+        const view = bytes.subarray(0, length);
+        if (pool.poison) pool.markView(view, chunk);
+        this.sink.received(view);
+      }
+    } finally {
+      this.chunk = -1;
+      pool.release(chunk); // a lease or a queued write keeps its own reference
+    }
+  }
+
+  private endOfStream(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.paused = true; // nothing more to read
+    this.sink.interestChanged();
+    this.sink.peerEnded();
+  }
+
   /** The scheduler's turn for a carried-over connection. False when nothing was read. */
   serveCarried(): boolean {
     if (!this.connection.isOpen || !this.wantsReading) return false;
+    if (this.byCompletions) {
+      if (this.pendingHead >= this.pending.length) return false;
+      this.deliverPending();
+      return true;
+    }
     if (this.lastTurn === this.core.turns) {
       // Already read this turn (its own event came too, or it was paused
       // and resumed within it): one read turn per turn, the rest next turn.
@@ -167,18 +300,22 @@ export class Reader {
     return new Lease(pool, chunk, data);
   }
 
-  /** The connection closed: its chunk goes back to the pool. */
+  /** The connection closed: its chunk (and any kept ones) go back to the pool. */
   release(): void {
     if (this.chunk >= 0) {
       this.core.pool.release(this.chunk);
       this.chunk = -1;
     }
+    const pending = this.pending;
+    for (let index = this.pendingHead; index < pending.length; index += 2) if (pending[index + 1]! > 0) this.core.pool.release(pending[index]!);
+    pending.length = 0;
+    this.pendingHead = 0;
   }
 
   private resumed(): void {
     this.sink.interestChanged();
-    // Data may have arrived while paused: in ET no edge will report it.
-    if (this.core.backend.policy.carryOnResume) this.core.scheduler.carry(this.connection);
+    // Data may have arrived while paused: in ET no edge will report it; with io_uring kept chunks wait.
+    if (this.core.backend.policy.carryOnResume || this.pendingHead < this.pending.length) this.core.scheduler.carry(this.connection);
   }
 
   private turn(): void {

@@ -4,7 +4,7 @@
  * sendfile, never entering memory). `flush` moves as much as the kernel
  * takes: runs of buffers with one writev, files with sendfile.
  */
-import type { Backend } from './backend/backend.js';
+import { PENDING, type Backend, type SendTarget } from './backend/backend.js';
 import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollRangeError } from './errors.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
@@ -34,6 +34,11 @@ export class FileSegment {
 /** flush() outcomes besides -errno. */
 export const FLUSHED = 0;
 export const BLOCKED = 1;
+/** A completion backend holds the send: nothing more goes until sent() reports it. */
+export const IN_FLIGHT = 2;
+
+/** `inFlight` when the send in flight is the staging run alone. */
+const STAGED_IN_FLIGHT = -1;
 
 /** Marks a queue slot that holds a file segment, in the chunk column. */
 const FILE_SLOT = -2;
@@ -62,6 +67,13 @@ export class WriteQueue {
   /** Small writes copied together; `staged`: the queue's last entry is its run (STAGED). */
   private readonly staging: WriteStaging;
   private staged: boolean;
+  /**
+   * A send the backend holds (a completion backend): how many head entries
+   * it covers (STAGED_IN_FLIGHT: the staging run), 0 when none; and its
+   * length. Those entries stay as they are until sent().
+   */
+  private inFlight: number;
+  private inFlightLength: number;
 
   constructor(pool: BufferPool) {
     this.bytes = 0;
@@ -73,6 +85,8 @@ export class WriteQueue {
     this.pool = pool;
     this.staging = new WriteStaging(pool);
     this.staged = false;
+    this.inFlight = 0;
+    this.inFlightLength = 0;
   }
 
   get isEmpty(): boolean {
@@ -147,16 +161,21 @@ export class WriteQueue {
     this.staged = false; // the chunk stays held until the flush drops it; no run opens before (the queue is not empty)
   }
 
-  /** Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a failure (-errno). */
-  flush(backend: Backend, fd: number): number {
+  /**
+   * Writes until empty (FLUSHED), until the kernel is full (BLOCKED), or a
+   * failure (-errno); with a completion backend, until a send is in flight
+   * (IN_FLIGHT: sent() reports it).
+   */
+  flush(backend: Backend, target: SendTarget): number {
     this.written = 0;
+    if (this.inFlight !== 0) return IN_FLIGHT; // one send at a time per socket
     if (this.staged) {
-      if (this.size === 1) return this.flushStaged(backend, fd);
+      if (this.size === 1) return this.flushStaged(backend, target);
       this.seal();
     }
-    const rc = this.flushEntries(backend, fd);
+    const rc = this.flushEntries(backend, target);
     const staging = this.staging;
-    if (staging.chunk >= 0 && this.size > 0 && this.chunks[0] === staging.chunk) {
+    if (rc !== IN_FLIGHT && staging.chunk >= 0 && this.size > 0 && this.chunks[0] === staging.chunk) {
       // A sealed run the kernel took only part of (it is always the first
       // entry): its rest waits as a copy, so a reader that does not read
       // holds no pool chunk the readers need.
@@ -168,13 +187,54 @@ export class WriteQueue {
     return rc;
   }
 
+  /**
+   * The send in flight completed: `result` bytes went (or -errno). The
+   * queue moves past them; flush() may go on.
+   */
+  sent(result: number): number {
+    const covered = this.inFlight;
+    const length = this.inFlightLength;
+    this.inFlight = 0;
+    this.written = 0;
+    if (covered === 0) return FLUSHED; // the queue was cleared meanwhile
+    if (result < 0) {
+      this.failedSyscall = covered === STAGED_IN_FLIGHT || covered === 1 ? 'send' : 'writev';
+      if (covered === STAGED_IN_FLIGHT) this.staging.drop();
+      return result;
+    }
+    this.written = result;
+    if (covered !== STAGED_IN_FLIGHT) {
+      this.consume(result);
+      return FLUSHED;
+    }
+    const staging = this.staging;
+    staging.consumed(result);
+    this.bytes -= result;
+    if (result < length) {
+      // The rest waits as a copy: the chunk goes back now.
+      this.entries[0] = Buffer.from(staging.bytes!.subarray(staging.start, staging.start + length - result));
+      this.chunks[0] = NO_CHUNK;
+    } else {
+      this.removeHead(1);
+    }
+    staging.drop();
+    return FLUSHED;
+  }
+
   /** The queue is the staging run alone: one write(fd, chunk, offset, length). */
-  private flushStaged(backend: Backend, fd: number): number {
+  private flushStaged(backend: Backend, target: SendTarget): number {
     const staging = this.staging;
     let interrupted = 0;
     for (;;) {
       const length = staging.length;
-      const rc = backend.sendRange(fd, staging.bytes!, staging.start, length);
+      const rc = backend.sendRange(target, staging.bytes!, staging.start, length);
+      if (rc === PENDING) {
+        // Held by the kernel: the run takes no more (later writes queue behind it).
+        this.inFlight = STAGED_IN_FLIGHT;
+        this.inFlightLength = length;
+        this.staged = false;
+        return IN_FLIGHT;
+      }
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
         continue;
@@ -210,13 +270,13 @@ export class WriteQueue {
     staging.drop();
   }
 
-  private flushEntries(backend: Backend, fd: number): number {
+  private flushEntries(backend: Backend, target: SendTarget): number {
     let interrupted = 0;
     const entries = this.entries;
     while (this.size > 0) {
       const head = entries[0]!;
       if (head instanceof FileSegment) {
-        const rc = this.sendFile(backend, fd, head);
+        const rc = this.sendFile(backend, target.fd, head);
         if (rc !== FLUSHED) return rc;
         continue;
       }
@@ -228,7 +288,12 @@ export class WriteQueue {
         asked += entry.byteLength;
         count += 1;
       }
-      const rc = backend.send(fd, entries as Uint8Array[], count);
+      const rc = backend.send(target, entries as Uint8Array[], count);
+      if (rc === PENDING) {
+        this.inFlight = count;
+        this.inFlightLength = asked;
+        return IN_FLIGHT;
+      }
       if (rc < 0) {
         if (rc === EAGAIN) return BLOCKED;
         if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
@@ -249,6 +314,7 @@ export class WriteQueue {
   clear(error: Error): void {
     const size = this.size;
     this.size = 0; // first: a reject() callback that writes again finds an empty queue
+    this.inFlight = 0; // the backend holds a send's buffers itself until its completion
     for (let index = 0; index < size; index += 1) {
       const entry = this.entries[index]!;
       this.entries[index] = VACANT;

@@ -5,7 +5,7 @@
  * for writability. Reading is the Reader's; the lifecycle the Connection's.
  */
 import { ZepollError, errnoError } from './errors.js';
-import { BLOCKED, FileSegment, WriteQueue } from './write-queue.js';
+import { BLOCKED, FileSegment, IN_FLIGHT, WriteQueue } from './write-queue.js';
 import type { Core } from './core.js';
 import type { Connection } from './connection.js';
 
@@ -166,11 +166,32 @@ export class Writer {
   }
 
   private flush(): void {
+    const queue = this.queue;
+    const before = queue.bytes;
+    this.settle(queue.flush(this.core.backend, this.connection), before);
+  }
+
+  /**
+   * A completion backend's send finished: `result` bytes went (or -errno).
+   * What is left (and what was queued meanwhile) goes next.
+   */
+  sendCompleted(result: number): void {
+    const queue = this.queue;
+    const before = queue.bytes;
+    const rc = queue.sent(result);
+    if (rc < 0 || queue.isEmpty) {
+      this.settle(rc, before); // a failure, or all sent: drained and flushed
+      return;
+    }
+    this.account(before);
+    if (!this.corked) this.flush(); // else the corked flush at the event's end sends the rest
+  }
+
+  /** Counts what the last flush (or completion) moved. */
+  private account(before: number): void {
     const core = this.core;
     const connection = this.connection;
     const queue = this.queue;
-    const before = queue.bytes;
-    const rc = queue.flush(core.backend, connection.fd);
     core.metrics.queuedBytes -= before - queue.bytes;
     if (queue.written > 0) {
       connection.bytesOut += queue.written;
@@ -178,8 +199,14 @@ export class Writer {
       core.progress();
       connection.lastActivity = core.clock(); // flushes also run from timers, outside a turn
     }
+  }
+
+  /** After a flush: a failure destroys, a full kernel arms for writability, a send in flight waits for its completion, else drained and flushed. */
+  private settle(rc: number, before: number): void {
+    const connection = this.connection;
+    this.account(before);
     if (rc < 0) {
-      connection.destroy(errnoError(rc, queue.failedSyscall, connection.fd));
+      connection.destroy(errnoError(rc, this.queue.failedSyscall, connection.fd));
       return;
     }
     if (rc === BLOCKED) {
@@ -187,6 +214,7 @@ export class Writer {
       this.sink.interestChanged();
       return;
     }
+    if (rc === IN_FLIGHT) return; // its completion goes on from here (sendCompleted)
     // FLUSHED: everything is with the kernel.
     this.armed = false;
     this.sink.interestChanged();

@@ -4,7 +4,8 @@
  * Backend (the reactor gives theirs), never through the poller. Today the
  * epoll backend (epoll.ts) implements it; a completion backend (io_uring)
  * implements the same methods: `send` may then answer PENDING and keep the
- * buffers until their completion, `release` cancels before it closes.
+ * buffers until their completion, `release` cancels before it closes, and
+ * a stream's receives arrive as completions (io-uring.ts).
  */
 import type { ReadPolicy } from './policies.js';
 
@@ -21,6 +22,27 @@ export interface Owner {
   handleEvent(flags: number): void;
   /** A handler threw while this owner was served. */
   fail(error: unknown): void;
+  /**
+   * io_uring: receives come as completions (a stream with no read hook);
+   * absent for owners that only ever use readiness (listeners, connects).
+   */
+  readonly takesCompletions?: boolean;
+  /** io_uring: a multishot receive is armed for it, from its request to its last completion (the backend's bookkeeping). */
+  ringReceiving?: boolean;
+  /** io_uring: it should have one (reading, no hook); false while paused (the backend's bookkeeping). */
+  ringWanted?: boolean;
+  /** io_uring: the armed receive's cancellation was asked for (the backend's bookkeeping). */
+  ringCancelling?: boolean;
+  /** io_uring: in the epoll set too, for writability or a paused FIN (the backend's bookkeeping). */
+  ringInEpoll?: boolean;
+  /** io_uring: a completion for it: RING_OP op, the result (bytes or -errno), RING_* flags. */
+  handleCompletion?(op: number, result: number, flags: number): void;
+}
+
+/** Where a send goes: the fd and its owner's generation (a completion backend tags the request with it). */
+export interface SendTarget {
+  readonly fd: number;
+  readonly generation: number;
 }
 
 /** What an owner registers as: its first interest follows. */
@@ -30,7 +52,7 @@ export type OwnerKind = 'stream' | 'listener' | 'connecting';
 export const PENDING = -0x7fff_ffff;
 
 export interface Backend {
-  readonly name: 'epoll';
+  readonly name: 'epoll' | 'io_uring';
   /** How streams are registered, read and re-armed. */
   readonly policy: ReadPolicy;
   /** Registers `owner` and gives it a generation; throws a system error when the kernel refuses. */
@@ -49,14 +71,18 @@ export interface Backend {
   closeFd(fd: number): void;
   /** Reads into `buffer`: bytes, 0 at end of stream, or -errno (EAGAIN a value). */
   receive(fd: number, buffer: Uint8Array, offset: number, length: number): number;
-  /** Writes buffers[0..count): bytes written, -errno, or PENDING. */
-  send(fd: number, buffers: readonly Uint8Array[], count: number): number;
+  /** Writes buffers[0..count): bytes written, -errno, or PENDING (then the owner's handleCompletion says how many). */
+  send(target: SendTarget, buffers: readonly Uint8Array[], count: number): number;
   /** Writes buffer[offset..offset + length): bytes written, -errno, or PENDING. */
-  sendRange(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  sendRange(target: SendTarget, buffer: Uint8Array, offset: number, length: number): number;
   sendFile(fd: number, fileFd: number, offset: number, length: number): number;
   splice(fromFd: number, toFd: number, length: number, flags: number): number;
   /** Accepts up to out.length connections: how many, or -errno when none. */
   accept(listenFd: number, out: Int32Array): number;
   /** Shuts the write side down (a half-close): 0 or -errno. */
   shutdownWrite(fd: number): number;
+  /** A turn begins: requests may wait for its end (a completion backend sends them with one system call). */
+  beginTurn(): void;
+  /** The turn ended: what it asked of the kernel goes now. */
+  endTurn(): void;
 }

@@ -9,22 +9,22 @@ import { binding, constants, type NativePoller } from '../native.js';
 import { GENERATION_MAX } from '../limits.js';
 import { errnoError } from '../errors.js';
 import { openPoller, PollerCounters } from '../poller.js';
-import type { Backend, Owner, OwnerKind } from './backend.js';
+import type { Backend, Owner, OwnerKind, SendTarget } from './backend.js';
 import type { ReadPolicy } from './policies.js';
 
 const { EPOLLIN, EPOLLOUT } = constants;
 
 export class EpollBackend implements Backend {
-  readonly name = 'epoll' as const;
+  readonly name: 'epoll' | 'io_uring' = 'epoll';
   readonly policy: ReadPolicy;
   /** (fd, generation, flags) per ready event, written before each batch. */
   readonly events: Uint32Array;
   readonly counters: PollerCounters;
   staleEvents: number;
-  private readonly poller: NativePoller;
-  private readonly table: Map<number, Owner>;
+  protected readonly poller: NativePoller;
+  protected readonly table: Map<number, Owner>;
   private nextGeneration: number;
-  private closed: boolean;
+  protected closed: boolean;
 
   constructor(policy: ReadPolicy, capacity: number) {
     const opened = openPoller(capacity);
@@ -71,9 +71,14 @@ export class EpollBackend implements Backend {
     return [...this.table.values()];
   }
 
-  open(owner: Owner, kind: OwnerKind): void {
+  /** Gives `owner` the next generation (its token with the fd). */
+  protected assignGeneration(owner: Owner): void {
     owner.generation = this.nextGeneration;
     this.nextGeneration = this.nextGeneration >= GENERATION_MAX ? 1 : this.nextGeneration + 1;
+  }
+
+  open(owner: Owner, kind: OwnerKind): void {
+    this.assignGeneration(owner);
     const interest = kind === 'stream' ? this.policy.interest.read : kind === 'listener' ? EPOLLIN : EPOLLOUT;
     const rc = this.poller.add(owner.fd, interest, owner.generation);
     if (rc < 0) throw errnoError(rc, 'epoll_ctl', owner.fd);
@@ -117,16 +122,16 @@ export class EpollBackend implements Backend {
     return this.poller.read(fd, buffer, offset, length);
   }
 
-  send(fd: number, buffers: readonly Uint8Array[], count: number): number {
+  send(target: SendTarget, buffers: readonly Uint8Array[], count: number): number {
     if (count === 1) {
       const only = buffers[0]!;
-      return this.poller.write(fd, only, 0, only.byteLength);
+      return this.poller.write(target.fd, only, 0, only.byteLength);
     }
-    return this.poller.writev(fd, buffers, count);
+    return this.poller.writev(target.fd, buffers, count);
   }
 
-  sendRange(fd: number, buffer: Uint8Array, offset: number, length: number): number {
-    return this.poller.write(fd, buffer, offset, length);
+  sendRange(target: SendTarget, buffer: Uint8Array, offset: number, length: number): number {
+    return this.poller.write(target.fd, buffer, offset, length);
   }
 
   sendFile(fd: number, fileFd: number, offset: number, length: number): number {
@@ -144,6 +149,11 @@ export class EpollBackend implements Backend {
   shutdownWrite(fd: number): number {
     return binding.shutdown(fd, constants.SHUT_WR);
   }
+
+  /** Readiness backends send at once: nothing waits for a turn's end. */
+  beginTurn(): void {}
+
+  endTurn(): void {}
 
   /** Debug (ET): bytes waiting in a socket's receive queue (FIONREAD). */
   bytesWaiting(fd: number): number {
@@ -163,7 +173,7 @@ export class EpollBackend implements Backend {
     return writing ? interest.write : interest.none;
   }
 
-  private modify(owner: Owner, interest: number): void {
+  protected modify(owner: Owner, interest: number): void {
     owner.interest = interest;
     const rc = this.poller.modify(owner.fd, interest, owner.generation);
     if (rc < 0) throw errnoError(rc, 'epoll_ctl', owner.fd);

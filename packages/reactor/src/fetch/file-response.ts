@@ -47,7 +47,7 @@ function fileStream(body: FileBody): ReadableStream<Uint8Array> {
     async cancel() {
       await body.file.close();
     },
-  });
+  }, { highWaterMark: 0 }); // nothing is read until a reader asks: serve() sends the file with sendfile, and a pull would close it first
 }
 
 /**

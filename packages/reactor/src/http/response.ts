@@ -347,18 +347,23 @@ export class HttpResponse {
       throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `write() past the declared Content-Length of ${declared}`);
     }
     if (this.connection.writableEnded) return false;
+    let head: Buffer | null = null;
     if (!this.headersSent && hasNoContent(this.statusCode)) {
       this.connection.write(this.head(FRAMING_NONE)); // write('') on a 204/304: the head, nothing to stream
     } else if (!this.headersSent) {
       if (declared !== LENGTH_UNDECLARED) this.streaming = 'length';
       else this.streaming = this.versionMinor === 1 ? 'chunked' : 'close';
       const framing = this.streaming === 'length' ? declared : this.streaming === 'chunked' ? FRAMING_CHUNKED : FRAMING_NONE;
-      this.connection.write(this.head(framing));
+      head = this.head(framing);
     }
-    if (bytes.byteLength === 0 || this.headOnly) return this.connection.queuedBytes < this.connection.highWaterMark;
+    if (bytes.byteLength === 0 || this.headOnly) {
+      if (head !== null) this.connection.write(head);
+      return this.connection.queuedBytes < this.connection.highWaterMark;
+    }
     this.lengthSent += bytes.byteLength;
-    if (this.streaming === 'chunked') return this.sendChunks(null, bytes, false);
-    return this.connection.write(bytes);
+    // The head leaves with the first part, in one write: one system call (one send request with io_uring).
+    if (this.streaming === 'chunked') return this.sendChunks(head, bytes, false);
+    return head === null ? this.connection.write(bytes) : this.connection.writeMany([head, bytes]);
   }
 
   /** Runs `callback` once, when the connection's write queue has drained. */

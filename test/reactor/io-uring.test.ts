@@ -1,0 +1,283 @@
+/**
+ * The io_uring backend's own behaviour (the rest of the reactor, HTTP and
+ * reliability suites run on it too: `npm run test:uring`): receives as
+ * completions into pool chunks, sends as requests, the FIN a close sends
+ * with a receive armed, pause and resume with bytes kept in order, the read
+ * quota, a ring that runs out of buffers and is re-armed, a send in flight
+ * when its connection is destroyed, sendFile beside it, the backend option
+ * and its environment default, and nothing leaked.
+ */
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Reactor } from '../../packages/reactor/src/reactor.js';
+import { Server } from '../../packages/reactor/src/server.js';
+import { relay } from '../../packages/reactor/src/relay.js';
+import { binding } from '../../packages/reactor/src/native.js';
+import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
+import type { Connection } from '../../packages/reactor/src/connection.js';
+import type { Lease } from '../../packages/reactor/src/buffer-pool.js';
+import { trackFds } from '../helpers/fds.js';
+import { closed, connect as connectClient, receive, sha256 } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
+
+const support = ioUringSupport();
+const skip = support.available ? false : `io_uring unavailable here: ${support.reason}`;
+
+/** An echo server on a fresh io_uring reactor. */
+function echo(options: ConstructorParameters<typeof Reactor>[0] = {}): { reactor: Reactor; server: Server } {
+  const reactor = new Reactor({ backend: 'io_uring', ...options });
+  const server = new Server(reactor, { onData: (connection, data) => void connection.write(data) });
+  return { reactor, server };
+}
+
+t.test('echo: bytes in as completions, out as send requests, no read or write system call', { skip }, async (t) => {
+  const fds = trackFds();
+  const owned = binding.ownedCount();
+  const { reactor, server } = echo();
+  t.equal(reactor.stats.backend, 'io_uring');
+  t.equal(reactor.mode, 'lt', 'readiness beside the ring is level-triggered');
+  const payload = randomBytes(512 * 1024);
+  const socket = await connectClient(server.port);
+  const echoed = receive(socket, payload.length);
+  socket.write(payload);
+  t.equal(sha256(await echoed), sha256(payload), 'every byte back, in order');
+  const stats = reactor.stats;
+  t.equal(stats.syscalls.read + stats.syscalls.write + stats.syscalls.writev, 0, 'no read, write or writev');
+  t.ok(stats.ring !== null && stats.ring.cqes > 0 && stats.ring.sqes > 0 && stats.ring.enter > 0, `ring counts: ${JSON.stringify(stats.ring)}`);
+  t.ok(stats.ring!.buffers > 0, 'the buffer ring holds pool chunks');
+  socket.end();
+  await closed(socket);
+  await server.close();
+  reactor.close();
+  t.equal(reactor.stats.pool.inUse, 0, 'closed: the ring gave its chunks back');
+  t.equal(binding.ownedCount(), owned);
+  await fds.assertNoneSettled(t);
+});
+
+t.test('a connection closed with its receive armed: the peer sees the FIN', { skip }, async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ backend: 'io_uring' });
+  let held: Connection | null = null;
+  const server = new Server(reactor, { onOpen: (connection) => void (held = connection) });
+  const socket = await connectClient(server.port);
+  await until(() => held !== null, 'the server side');
+  const ended = new Promise<string>((resolve) => {
+    socket.on('end', () => resolve('end'));
+    socket.on('error', (error) => resolve(`error ${error.message}`));
+  });
+  held!.destroy(); // a receive is armed: a plain close(2) would leave the socket open
+  t.equal(await ended, 'end', 'the client read the end of stream');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('paused: bytes received before the pause wait in order; the FIN is told once; resume delivers the rest', { skip }, async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ backend: 'io_uring' });
+  const chunks: Buffer[] = [];
+  let hangUps = 0;
+  let conn: Connection | null = null;
+  const server = new Server(reactor, {
+    onOpen: (connection) => void (conn = connection),
+    onData: (connection, data) => {
+      chunks.push(Buffer.from(data));
+      connection.pause(); // after each part: what arrives meanwhile is kept
+    },
+    onHangUp: () => void (hangUps += 1),
+  });
+  const socket = await connectClient(server.port);
+  const payload = randomBytes(300 * 1024);
+  socket.end(payload);
+  await until(() => chunks.length > 0, 'the first part');
+  for (let round = 0; round < 10_000 && chunks.reduce((sum, part) => sum + part.length, 0) < payload.length; round += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    conn!.resume();
+  }
+  t.equal(sha256(Buffer.concat(chunks)), sha256(payload), 'every byte, in order, across pauses');
+  t.ok(hangUps <= 1, `the FIN told at most once while paused (${hangUps})`);
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('the read quota: a connection past it this turn is carried, its bytes kept in order', { skip }, async (t) => {
+  const fds = trackFds();
+  const { reactor, server } = echo({ readQuota: 4096, pool: { chunkSize: 4096 } });
+  const payload = randomBytes(2 * 1024 * 1024);
+  const socket = await connectClient(server.port);
+  const echoed = receive(socket, payload.length);
+  socket.write(payload);
+  t.equal(sha256(await echoed), sha256(payload));
+  t.ok(reactor.stats.carryOvers > 0, `carried over ${reactor.stats.carryOvers} times`);
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('a ring out of buffers: receives end with ENOBUFS and are re-armed once chunks come back', { skip }, async (t) => {
+  const fds = trackFds();
+  const leases: Lease[] = [];
+  const reactor = new Reactor({ backend: 'io_uring', pool: { chunkSize: 4096, chunksPerSlab: 2, maxChunks: 4 } });
+  const received = new Map<Connection, number>();
+  const server = new Server(reactor, {
+    onData: (connection, data) => {
+      received.set(connection, (received.get(connection) ?? 0) + data.length);
+      if (leases.length < 3) leases.push(connection.lease(data)); // chunks held: the ring runs dry
+    },
+  });
+  const sockets = await Promise.all(Array.from({ length: 4 }, () => connectClient(server.port)));
+  const PER_SOCKET = 64 * 1024;
+  for (const socket of sockets) socket.write(randomBytes(PER_SOCKET));
+  await until(() => (reactor.stats.ring?.enobufs ?? 0) > 0, 'a receive to run out of buffers');
+  for (const lease of leases.splice(0)) lease.release();
+  await until(() => [...received.values()].reduce((sum, bytes) => sum + bytes, 0) === 4 * PER_SOCKET, 'every byte, once buffers were back');
+  t.ok(reactor.stats.ring!.enobufs > 0, `ENOBUFS ${reactor.stats.ring!.enobufs} times, each re-armed`);
+  for (const socket of sockets) socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('sends: gathered writes, a large write continued after short sends, sendFile beside them, a send in flight when destroyed', { skip }, async (t) => {
+  const fds = trackFds();
+  const folder = mkdtempSync(join(tmpdir(), 'zepoll-uring-'));
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }));
+  const fileBytes = randomBytes(3 * 1024 * 1024);
+  writeFileSync(join(folder, 'data'), fileBytes);
+  const fileFd = openSync(join(folder, 'data'), 'r');
+  const big = randomBytes(8 * 1024 * 1024);
+  const reactor = new Reactor({ backend: 'io_uring' });
+  const server = new Server(reactor, {
+    onData: (connection) => {
+      connection.writeMany(['a', 'bc', Buffer.from('def')]);
+      connection.write(big);
+      void connection.sendFile(fileFd, 0, fileBytes.length).then(() => connection.end());
+    },
+  });
+  const socket = await connectClient(server.port);
+  socket.pause(); // the kernel's buffers fill: sends wait, sendFile waits for writability
+  const expected = Buffer.concat([Buffer.from('abcdef'), big, fileBytes]);
+  const got = receive(socket, expected.length);
+  socket.write('go');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  socket.resume();
+  t.equal(sha256(await got), sha256(expected), 'the parts, the large write and the file, in order');
+  await closed(socket);
+
+  // Destroyed with a large send in flight: its chunks stay held until its completion, then go back.
+  let victim: Connection | null = null;
+  const second = new Server(reactor, { onOpen: (connection) => void (victim = connection) });
+  const stalled = await connectClient(second.port);
+  stalled.pause();
+  await until(() => victim !== null, 'the second connection');
+  victim!.write(Buffer.alloc(16 * 1024 * 1024, 1));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  victim!.destroy();
+  stalled.destroy();
+  await until(() => reactor.stats.pool.inUse === reactor.stats.ring!.buffers, 'the pool back to the ring\'s own chunks');
+  t.pass('no chunk held once the cancelled send completed');
+  await Promise.all([server.close(), second.close()]);
+  reactor.close();
+  closeSync(fileFd);
+  await fds.assertNoneSettled(t);
+});
+
+t.test('a handler that throws costs its connection only; the reactor closing fails the rest', { skip }, async (t) => {
+  const fds = trackFds();
+  const errors: string[] = [];
+  const reactor = new Reactor({ backend: 'io_uring', onError: (error) => void errors.push(error.message) });
+  const server = new Server(reactor, {
+    onData: (connection, data) => {
+      if (data.toString() === 'boom') throw new Error('handler failed');
+      connection.write(data);
+    },
+  });
+  const bad = await connectClient(server.port);
+  const good = await connectClient(server.port);
+  const badClosed = closed(bad);
+  bad.write('boom');
+  await badClosed;
+  const echoed = receive(good, 2);
+  good.write('ok');
+  t.equal((await echoed).toString(), 'ok', 'the other connection goes on');
+  t.same(errors, ['handler failed']);
+  t.equal(reactor.stats.handlerErrors, 1);
+  const goodClosed = closed(good);
+  reactor.close(); // open connections fail with ERR_ZEPOLL_REACTOR_CLOSED
+  await goodClosed;
+  t.equal(reactor.stats.pool.inUse, 0);
+  await fds.assertNoneSettled(t);
+});
+
+t.test('the backend option: auto, the ZEPOLL_BACKEND default, refusals', { skip }, (t) => {
+  const fds = trackFds();
+  const auto = new Reactor({ backend: 'auto' });
+  t.equal(auto.stats.backend, 'io_uring', 'auto picks io_uring where it works');
+  auto.close();
+  const saved = process.env['ZEPOLL_BACKEND'];
+  t.teardown(() => {
+    if (saved === undefined) delete process.env['ZEPOLL_BACKEND'];
+    else process.env['ZEPOLL_BACKEND'] = saved;
+  });
+  process.env['ZEPOLL_BACKEND'] = 'io_uring';
+  const fromEnvironment = new Reactor();
+  t.equal(fromEnvironment.stats.backend, 'io_uring', 'ZEPOLL_BACKEND sets the default');
+  fromEnvironment.close();
+  const withMode = new Reactor({ mode: 'et' });
+  t.equal(withMode.stats.backend, 'epoll', 'a mode (an epoll option) keeps epoll');
+  withMode.close();
+  process.env['ZEPOLL_BACKEND'] = 'kqueue';
+  t.throws(() => new Reactor(), { code: 'ERR_INVALID_ARG_VALUE', message: /ZEPOLL_BACKEND/ });
+  delete process.env['ZEPOLL_BACKEND'];
+  const plain = new Reactor({ attach: false });
+  t.equal(plain.stats.backend, 'epoll', 'epoll by default');
+  plain.close();
+  t.throws(() => new Reactor({ backend: 'kqueue' as never }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.backend/ });
+  t.throws(() => new Reactor({ backend: 'io_uring', pool: { maxChunks: 70_000 } }), { code: 'ERR_OUT_OF_RANGE', message: /16 bits/ });
+  fds.assertNone(t);
+  t.end();
+});
+
+t.test('relay() is refused on io_uring with a clear error, for now', { skip }, async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ backend: 'io_uring' });
+  const sides: Connection[] = [];
+  const server = new Server(reactor, { onOpen: (connection) => void sides.push(connection) });
+  const clients = [await connectClient(server.port), await connectClient(server.port)];
+  await until(() => sides.length === 2, 'two connections');
+  t.throws(() => relay(sides[0]!, sides[1]!), { code: 'ERR_ZEPOLL_UNSUPPORTED', message: /io_uring/ });
+  for (const client of clients) client.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('clients that reset mid-stream cost their connections only', { skip }, async (t) => {
+  const fds = trackFds();
+  const { reactor, server } = echo();
+  const resetting = await Promise.all(Array.from({ length: 4 }, () => connectClient(server.port)));
+  const keeping = await Promise.all(Array.from({ length: 4 }, () => connectClient(server.port)));
+  for (const socket of resetting) {
+    socket.on('error', () => {});
+    socket.write(randomBytes(256 * 1024));
+    socket.resetAndDestroy();
+  }
+  const payload = randomBytes(64 * 1024);
+  const echoes = await Promise.all(keeping.map((socket) => {
+    const echoed = receive(socket, payload.length);
+    socket.write(payload);
+    return echoed;
+  }));
+  t.ok(echoes.every((echoed) => sha256(echoed) === sha256(payload)), 'the others are served, every byte');
+  for (const socket of keeping) socket.destroy();
+  await until(() => reactor.stats.connectionsOpen === 0, 'every connection closed');
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
