@@ -1,7 +1,7 @@
 /**
  * An echo server for bench/: `node bench/dist/echo-server.js <kind> [hold]`
  * with kind node (Node's net), lt, et, et-infinity (ET with readQuota
- * Infinity) or oneshot. Prints "port N" when listening; on SIGUSR2 prints
+ * Infinity), oneshot or uring (the io_uring backend). Prints "port N" when listening; on SIGUSR2 prints
  * one JSON line of the reactor's counters (system calls by kind, turns) and
  * the firehose figures; exits on SIGTERM.
  *
@@ -11,9 +11,9 @@
  * bytes in the kernel first, then measures while the server drains them).
  */
 import { createServer, type AddressInfo } from 'node:net';
-import { Reactor, Server, type Mode } from 'zepoll';
+import { Reactor, Server, type ReactorOptions } from 'zepoll';
 
-const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
+const KINDS: Record<string, ReactorOptions | 'node'> = {
   node: 'node',
   lt: { mode: 'lt' },
   et: { mode: 'et' },
@@ -21,7 +21,14 @@ const KINDS: Record<string, { mode: Mode; readQuota?: number } | 'node'> = {
   'lt-infinity': { mode: 'lt', readQuota: Infinity },
   'oneshot-infinity': { mode: 'oneshot', readQuota: Infinity },
   oneshot: { mode: 'oneshot' },
+  uring: { backend: 'io_uring' },
+  'uring-infinity': { backend: 'io_uring', readQuota: Infinity },
 };
+
+/** The io_uring backend's system calls beside the poller's: io_uring_enter (submissions and reaps) and the eventfd reads. */
+function ringSyscalls(ring: { readonly enter: number; readonly eventfdReads: number } | null): Record<string, number> {
+  return ring === null ? {} : { ioUringEnter: ring.enter, eventfdRead: ring.eventfdReads };
+}
 
 /** First byte of the fairness firehose's stream ('F'); see fairness-firehose.ts. */
 const FIREHOSE_MARK = 0x46;
@@ -84,7 +91,7 @@ if (config === 'node') {
   // arrived first would kill the process (its default action).
   process.on('SIGUSR2', () => {
     const stats = reactor.stats;
-    process.stdout.write(`${JSON.stringify({ ...stats.syscalls, turns: stats.turns, events: stats.events, carryRounds: stats.carryRounds, firehose })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...stats.syscalls, ...ringSyscalls(stats.ring), turns: stats.turns, events: stats.events, carryRounds: stats.carryRounds, firehose })}\n`);
   });
   process.stdout.write(`port ${server.port}\n`);
   process.once('SIGTERM', () => process.exit(0));

@@ -3,7 +3,7 @@
  * Infinity and one-shot, the same handler (write back what was read),
  * loaded by a C epoll client (bench/reference/echo-client.c).
  *
- *   node bench/dist/echo.js [--connections 50] [--size 64] [--seconds 5] [--repeats 3] [--kinds node,lt,et,et-infinity,oneshot]
+ *   node bench/dist/echo.js [--connections 50] [--size 64] [--seconds 5] [--repeats 3] [--kinds node,lt,et,et-infinity,oneshot,uring]
  *
  * Server and client are pinned to different CPUs with taskset when there
  * are two or more. Servers run interleaved (A B C A B C ...); each figure is
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '5' },
       repeats: { type: 'string', default: '3' },
-      kinds: { type: 'string', default: 'node,lt,et,et-infinity,oneshot' },
+      kinds: { type: 'string', default: 'node,lt,et,et-infinity,oneshot,uring' },
       json: { type: 'boolean', default: false },
     },
   });

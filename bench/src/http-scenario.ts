@@ -89,7 +89,7 @@ export async function runHttp(servers: readonly HttpServerKind[], configs: reado
   return tables;
 }
 
-const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', c: 'C epoll', uws: 'uWS.js', nginx: 'nginx', 'hono-zepoll': 'Hono zepoll', 'hono-node': 'Hono node' };
+const NAMES: Record<HttpServerKind, string> = { node: 'node http', lt: 'zepoll LT', et: 'zepoll ET', 'et-infinity': 'ET Infinity', oneshot: 'one-shot', uring: 'zepoll io_uring', c: 'C epoll', uws: 'uWS.js', nginx: 'nginx', 'hono-zepoll': 'Hono zepoll', 'hono-node': 'Hono node' };
 export const serverName = (server: HttpServerKind): string => NAMES[server];
 
 const integer = (value: number): string => (Number.isNaN(value) ? 'n/a' : Math.round(value).toLocaleString('en-US'));

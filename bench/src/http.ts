@@ -17,7 +17,7 @@ import { startNginx } from './nginx-server.js';
 import type { GcFigures } from './gc-watch.js';
 import { straceCounts } from './strace-count.js';
 
-export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'c', 'uws', 'nginx'] as const;
+export const HTTP_SERVERS = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'uring', 'c', 'uws', 'nginx'] as const;
 /** One Hono app (hono-app.ts) on zepoll/fetch and on @hono/node-server: the hono scenario. */
 export const HONO_SERVERS = ['hono-zepoll', 'hono-node'] as const;
 export type HttpServerKind = (typeof HTTP_SERVERS)[number] | (typeof HONO_SERVERS)[number];
@@ -76,7 +76,7 @@ async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
 }
 
 /** The zepoll servers: they keep counters of their own; the others' system calls are counted by strace. */
-const ZEPOLL_KINDS: ReadonlySet<HttpServerKind> = new Set(['lt', 'et', 'et-infinity', 'oneshot']);
+const ZEPOLL_KINDS: ReadonlySet<HttpServerKind> = new Set(['lt', 'et', 'et-infinity', 'oneshot', 'uring']);
 export const keepsCounters = (kind: HttpServerKind): boolean => ZEPOLL_KINDS.has(kind);
 
 /**

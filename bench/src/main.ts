@@ -49,7 +49,7 @@ const HONO_SECONDS_MAX = 2;
 
 const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
   --scenarios http,hono,echo,fairness,scaling,zerocopy,binding   which to run (default all)
-  --servers node,lt,et,et-infinity,oneshot,c,uws,nginx   http servers (default all; uws and nginx left out with a line when missing)
+  --servers node,lt,et,et-infinity,oneshot,uring,c,uws,nginx   http servers (default all; uws and nginx left out with a line when missing)
   --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
   --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
   --pipelining 1,16               http pipelining depths (default 1,16 at 100 connections)
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   // The same Hono app on zepoll/fetch and on @hono/node-server, wrk -c 100 (wrk, not autocannon: the client must not be the limit).
   const hono: HttpTable[] = scenarios.includes('hono') && ensureCommand('wrk', 'wrk') ? await runHttp([...HONO_SERVERS], [{ client: 'wrk', connections: 100, pipelining: 1 }], Math.min(seconds, HONO_SECONDS_MAX), repeats, progress) : [];
 
-  const echoKinds = ['node', 'lt', 'et', 'et-infinity', 'oneshot'];
+  const echoKinds = ['node', 'lt', 'et', 'et-infinity', 'oneshot', 'uring'];
   let echo: EchoRow[] = [];
   let echoLarge: EchoRow[] = [];
   if (scenarios.includes('echo')) {

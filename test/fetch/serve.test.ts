@@ -145,6 +145,8 @@ t.test('streamed and file bodies', async (t) => {
   for (let tick = 0; tick < 20; tick += 1) await new Promise((resolve) => setImmediate(resolve));
   t.ok(existsSync(`/proc/self/fd/${handleFd}`), 'nothing reads the file before a reader asks (a pull would close it before sendfile)');
   await unsent.body!.cancel();
+  const read = await fileResponse(await open(file), { offset: 5, length: 100_000 });
+  t.ok(Buffer.from(await read.arrayBuffer()).equals(content.subarray(5, 100_005)), 'read outside serve(), the body streams the range (and closes the handle)');
   t.pass('a file Response cancelled unsent closes its handle (the fd check below)');
   await t.rejects(fileResponse(await open(file), { offset: content.length + 1, length: 1 }), { code: 'ERR_OUT_OF_RANGE' }, 'a range past the end (the handle is closed: the fd check below)');
   await t.rejects(fileResponse(await open(file), { length: 'all' as never }), { code: 'ERR_INVALID_ARG_TYPE', message: /init\.length/ }, 'a bad option type (the handle is closed too)');

@@ -16,7 +16,9 @@ import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { relay } from '../../packages/reactor/src/relay.js';
 import { binding } from '../../packages/reactor/src/native.js';
-import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
+import { describeIoUringProbe, ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
+import { ioUringUnavailable } from '../../packages/reactor/src/backend/io-uring.js';
+import { constants } from 'node:os';
 import type { Connection } from '../../packages/reactor/src/connection.js';
 import type { Lease } from '../../packages/reactor/src/buffer-pool.js';
 import { trackFds } from '../helpers/fds.js';
@@ -241,6 +243,14 @@ t.test('the backend option: auto, the ZEPOLL_BACKEND default, refusals', { skip 
   t.throws(() => new Reactor({ backend: 'kqueue' as never }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.backend/ });
   t.throws(() => new Reactor({ backend: 'io_uring', pool: { maxChunks: 70_000 } }), { code: 'ERR_OUT_OF_RANGE', message: /16 bits/ });
   fds.assertNone(t);
+  t.end();
+});
+
+t.test('where io_uring cannot serve, the error names the reason', (t) => {
+  // This machine has io_uring: the refusal is built from a probe result as a kernel or a seccomp profile would give it.
+  const error = ioUringUnavailable(describeIoUringProbe(-constants.errno.EPERM));
+  t.equal(error.code, 'ERR_ZEPOLL_IO_URING_UNAVAILABLE');
+  t.match(error.message, /io_uring is unavailable \(EPERM\): .*seccomp/);
   t.end();
 });
 

@@ -47,8 +47,10 @@ interface InFlight {
 export interface RingStats {
   /** Pool chunks the buffer ring holds now, waiting for receives (counted in the pool's inUse). */
   readonly buffers: number;
-  /** io_uring_enter calls: submissions and reaps. */
+  /** io_uring_enter calls: submissions and reaps (system calls). */
   readonly enter: number;
+  /** Reads of the ring's eventfd, one per reap (system calls). */
+  readonly eventfdReads: number;
   /** Requests queued (submission-queue entries). */
   readonly sqes: number;
   /** Completions reaped. */
@@ -150,11 +152,6 @@ export class UringBackend extends EpollBackend {
     if (reading && !owner.takesCompletions) interest |= EPOLLIN | EPOLLRDHUP; // a relay's splicing: readiness
     else if (!reading && watchHangUp) interest |= EPOLLRDHUP; // paused: told of the FIN once
     this.setInterest(owner, interest);
-  }
-
-  override rearm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
-    owner.inEvent = false;
-    this.arm(owner, reading, writing, watchHangUp);
   }
 
   override release(owner: Owner): void {
@@ -278,6 +275,7 @@ export class UringBackend extends EpollBackend {
       cqes: counts[2]!,
       enobufs: counts[3]!,
       overflows: counts[4]!,
+      eventfdReads: counts[5]!,
     };
   }
 
