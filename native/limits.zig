@@ -58,6 +58,9 @@ pub const ring_send_slots_per_sqe: u32 = 4;
 pub const ring_no_slot: u32 = 0xff;
 /// Slabs pinned for the kernel per ring (a pool of 65536 one-chunk slabs).
 pub const ring_slabs_max: u32 = 65536;
+/// Reaping: enters in a row that bring no completion while deferred work
+/// keeps arriving, before the reaper yields to the loop (and wakes itself).
+pub const ring_empty_enters_max: u32 = 2;
 /// Teardown: cancel-and-wait rounds before the ring is freed regardless.
 pub const ring_drain_rounds_max: u32 = 1000;
 

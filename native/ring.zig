@@ -207,6 +207,7 @@ pub const RingState = struct {
         var written: usize = 0;
         self.ring.set_eventfd_enabled(false);
         var enabled = false;
+        var empty_enters: u32 = 0;
         while (written < capacity) {
             if (self.ring.overflowed()) self.counts[@intFromEnum(Count.overflows)] += 1;
             // Ring.reap enters the kernel only when nothing is ready in the queue.
@@ -222,6 +223,19 @@ pub const RingState = struct {
                 enabled = true;
                 continue; // once more: what came while the eventfd was quiet
             }
+            if (rc == 0) {
+                // Work keeps arriving (a busy peer): bounded, so one callback cannot
+                // spin. The eventfd is signalled by hand, so the loop comes back.
+                empty_enters += 1;
+                if (empty_enters >= limits.ring_empty_enters_max) {
+                    if (!enabled) self.ring.set_eventfd_enabled(true);
+                    const one: u64 = 1;
+                    _ = linux.write(self.event_fd, std.mem.asBytes(&one), @sizeOf(u64));
+                    return @intCast(written);
+                }
+                continue;
+            }
+            empty_enters = 0;
             for (self.staging[0..@intCast(rc)]) |cqe| {
                 const op = self.settle(cqe);
                 var result = cqe.res;

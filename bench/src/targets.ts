@@ -39,6 +39,59 @@ function honoTarget(hono: readonly HttpTable[]): TargetResult {
   return { target: name, measured: `${ratio.toFixed(2)}x (${onZepoll.serverCpuUsPerRequest.median.toFixed(2)} vs ${onNode.serverCpuUsPerRequest.median.toFixed(2)} µs; ${rates})`, met: ratio <= HONO_CPU_RATIO_MAX };
 }
 
+/** Issue 17: the io_uring backend against ET in the same run. */
+const URING_CPU_RATIO_MAX = 0.85;
+const URING_SYSCALLS_PER_REQUEST_MAX = 0.5;
+/** Counters that are not system calls (EAGAIN results, turns). */
+const NOT_SYSCALLS: ReadonlySet<string> = new Set(['eagain', 'turns', 'events', 'carryRounds']);
+
+/** The system calls per request of a row's counters, summed. */
+function syscallTotal(calls: Record<string, number>): number {
+  return Object.entries(calls).reduce((sum, [name, value]) => (NOT_SYSCALLS.has(name) ? sum : sum + value), 0);
+}
+
+function uringTargets(http: readonly HttpTable[], echo: readonly EchoRow[], client: string): TargetResult[] {
+  const results: TargetResult[] = [];
+  const echoEt = echo.find((one) => one.kind === 'et');
+  const echoUring = echo.find((one) => one.kind === 'uring');
+  const echoTarget = `echo, 50 connections: io_uring server CPU per round trip <= ${URING_CPU_RATIO_MAX}x ET's`;
+  if (echoEt !== undefined && echoUring !== undefined) {
+    const ratio = echoUring.serverCpuUsPerRoundTrip / echoEt.serverCpuUsPerRoundTrip;
+    results.push({ target: echoTarget, measured: `${ratio.toFixed(2)}x (${echoUring.serverCpuUsPerRoundTrip.toFixed(2)} vs ${echoEt.serverCpuUsPerRoundTrip.toFixed(2)} µs)${echoUring.clientSaturated ? ' (client-bound)' : ''}`, met: ratio <= URING_CPU_RATIO_MAX });
+  } else {
+    results.push(notMeasured(echoTarget, 'ET or io_uring not in the echo scenario of this run'));
+  }
+  const plain = table(http, client, 100, 1);
+  const et = row(plain, 'et');
+  const uring = row(plain, 'uring');
+  const httpTarget = `http -c 100: io_uring server CPU per request <= ${URING_CPU_RATIO_MAX}x ET's`;
+  if (et !== undefined && uring !== undefined) {
+    const ratio = uring.serverCpuUsPerRequest.median / et.serverCpuUsPerRequest.median;
+    results.push({ target: httpTarget, measured: `${ratio.toFixed(2)}x (${uring.serverCpuUsPerRequest.median.toFixed(2)} vs ${et.serverCpuUsPerRequest.median.toFixed(2)} µs; p99 ${uring.p99ms.toFixed(2)} vs ${et.p99ms.toFixed(2)} ms)`, met: ratio <= URING_CPU_RATIO_MAX });
+  } else {
+    results.push(notMeasured(httpTarget, 'ET or io_uring not in this run'));
+  }
+  const callsTarget = `http -c 100: io_uring system calls per request <= ${URING_SYSCALLS_PER_REQUEST_MAX}`;
+  if (uring?.syscallsPerRequest !== null && uring?.syscallsPerRequest !== undefined) {
+    const total = syscallTotal(uring.syscallsPerRequest);
+    const etTotal = et?.syscallsPerRequest != null ? syscallTotal(et.syscallsPerRequest) : Number.NaN;
+    results.push({ target: callsTarget, measured: `${total.toFixed(3)} (ET ${etTotal.toFixed(3)})`, met: total <= URING_SYSCALLS_PER_REQUEST_MAX });
+  } else {
+    results.push(notMeasured(callsTarget, 'io_uring not in this run'));
+  }
+  const piped = table(http, client, 100, 16);
+  const etPiped = row(piped, 'et');
+  const uringPiped = row(piped, 'uring');
+  const pipedTarget = 'pipelined x16: io_uring requests/s >= ET\'s';
+  if (etPiped !== undefined && uringPiped !== undefined) {
+    const ratio = uringPiped.requestsPerSecond.median / etPiped.requestsPerSecond.median;
+    results.push({ target: pipedTarget, measured: `${ratio.toFixed(2)}x (${Math.round(uringPiped.requestsPerSecond.median).toLocaleString('en-US')} vs ${Math.round(etPiped.requestsPerSecond.median).toLocaleString('en-US')} req/s)`, met: ratio >= 1 });
+  } else {
+    results.push(notMeasured(pipedTarget, 'not in this run'));
+  }
+  return results;
+}
+
 /**
  * Context for a latency target: the C reference's p99, and the mean latency
  * a closed-loop client must see (Little's law: `connections` requests are
@@ -99,6 +152,7 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
     results.push(notMeasured('pipelined x16: ET >= 6x Node', 'not in this run'));
   }
   results.push(...uwsTargets(http, client));
+  results.push(...uringTargets(http, echo, client));
   const echoNode = echo.find((one) => one.kind === 'node');
   const echoEt = echo.find((one) => one.kind === 'et');
   if (echoNode !== undefined && echoEt !== undefined) {

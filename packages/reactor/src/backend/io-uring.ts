@@ -39,9 +39,15 @@ export const RING_POOL_CHUNKS_MAX = 1 << 16;
 interface InFlight {
   /** The generation of the owner whose send it is: a late completion for a closed owner releases only its own. */
   generation: number;
+  /** chunks[0..chunkCount) and buffers[0..bufferCount): the arrays never shrink (length = 0 would allocate again). */
   chunks: number[];
+  chunkCount: number;
   buffers: Uint8Array[];
+  bufferCount: number;
 }
+
+/** What a released send slot holds: nothing the backend keeps alive. */
+const VACANT = new Uint8Array(0);
 
 /** The io_uring backend's counts (`reactor.stats.ring`). */
 export interface RingStats {
@@ -395,7 +401,7 @@ export class UringBackend extends EpollBackend {
   private inFlightOf(target: SendTarget): InFlight {
     let record = this.sending.get(target.fd);
     if (record === undefined) {
-      record = { generation: target.generation, chunks: [], buffers: [] };
+      record = { generation: target.generation, chunks: [], chunkCount: 0, buffers: [], bufferCount: 0 };
       this.sending.set(target.fd, record);
     }
     record.generation = target.generation;
@@ -404,19 +410,24 @@ export class UringBackend extends EpollBackend {
 
   /** Keeps `buffer` (and its pool chunk) until the send completes: a queue cleared meanwhile cannot free them. */
   private hold(record: InFlight, buffer: Uint8Array): void {
-    record.buffers.push(buffer);
+    if (record.bufferCount === record.buffers.length) record.buffers.push(buffer);
+    else record.buffers[record.bufferCount] = buffer;
+    record.bufferCount += 1;
     const chunk = this.pool.chunkOf(buffer);
     if (chunk >= 0) {
       this.pool.retain(chunk);
-      record.chunks.push(chunk);
+      if (record.chunkCount === record.chunks.length) record.chunks.push(chunk);
+      else record.chunks[record.chunkCount] = chunk;
+      record.chunkCount += 1;
     }
   }
 
   private releaseSend(fd: number, generation: number): void {
     const record = this.sending.get(fd);
     if (record === undefined || record.generation !== generation) return;
-    for (const chunk of record.chunks) this.pool.release(chunk);
-    record.chunks.length = 0;
-    record.buffers.length = 0;
+    for (let index = 0; index < record.chunkCount; index += 1) this.pool.release(record.chunks[index]!);
+    for (let index = 0; index < record.bufferCount; index += 1) record.buffers[index] = VACANT;
+    record.chunkCount = 0;
+    record.bufferCount = 0;
   }
 }
