@@ -26,6 +26,15 @@ t.test('SIGINT closes gracefully too; modes are accepted', async (t) => {
   }
 });
 
+t.test('--backend io_uring (and auto): the http example on the io_uring backend, with workers too', async (t) => {
+  for (const args of [['--backend', 'io_uring'], ['--backend', 'auto', '--workers', '2']]) {
+    const example = await startExample(['http', ...args]);
+    t.match(example.readyLine, /backend (io_uring|auto)/, example.readyLine);
+    for (let request = 0; request < 5; request += 1) t.equal(program('curl', ['-s', `http://127.0.0.1:${example.port}/`]).stdout, 'hello world', `${args.join(' ')}: answers`);
+    t.equal(await example.stop('SIGTERM'), 0, 'SIGTERM exits 0');
+  }
+});
+
 t.test('--workers 2 --pin: two reactors serve one port', async (t) => {
   const example = await startExample(['http', '--workers', '2', '--pin']);
   t.match(example.readyLine, /2 workers/);
@@ -51,6 +60,7 @@ t.test('--help prints the usage; bad options print what is wrong and the usage, 
     [['nope'], /unknown example "nope"/],
     [['echo', 'http'], /one example at a time/],
     [['echo', '--mode', 'edge'], /--mode must be lt, et or oneshot/],
+    [['echo', '--backend', 'kqueue'], /--backend must be epoll, io_uring or auto/],
     [['echo', '--port', '70000'], /--port must be an integer from 0 to 65535/],
     [['echo', '--port', 'abc'], /--port must be an integer/],
     [['echo', '--quota', '0'], /--quota must be an integer/],

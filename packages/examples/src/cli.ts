@@ -41,7 +41,7 @@ async function main(argv: readonly string[]): Promise<number | null> {
     close = () => running.close();
   }
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  process.stdout.write(`${options.name}: listening on ${scheme}://${host}:${port} (mode ${options.mode}${options.workers > 0 ? `, ${options.workers} workers` : ''})\n`);
+  process.stdout.write(`${options.name}: listening on ${scheme}://${host}:${port} (${options.backend === 'epoll' ? `mode ${options.mode}` : `backend ${options.backend}`}${options.workers > 0 ? `, ${options.workers} workers` : ''})\n`);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;

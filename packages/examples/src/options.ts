@@ -3,7 +3,7 @@
  * every example. A bad option is a UsageError (exit 2).
  */
 import { parseArgs } from 'node:util';
-import type { Mode } from 'zepoll';
+import type { BackendName, Mode } from 'zepoll';
 import { HEADERS_TIMEOUT_MS_DEFAULT } from 'zepoll/http';
 
 /** Timers hold at most a signed 32-bit count of milliseconds. */
@@ -17,6 +17,8 @@ export interface ExampleOptions {
   readonly host: string;
   readonly port: number;
   readonly mode: Mode;
+  /** The kernel interface: epoll (in `mode`) or io_uring; 'auto' takes io_uring where it works. */
+  readonly backend: BackendName | 'auto';
   readonly quota: number;
   readonly idleTimeoutMs: number;
   /** http and static: how long a request head may take to arrive. */
@@ -42,6 +44,7 @@ options:
   --host <address>       address to bind (default 127.0.0.1)
   --port <n>             port (default 0: a free port, printed when ready)
   --mode lt|et|oneshot   epoll dispatch (default et)
+  --backend epoll|io_uring|auto   the kernel interface (default epoll; io_uring ignores --mode)
   --quota <bytes>        read quota per connection per turn, or Infinity (default 65536)
   --idle-timeout <ms>    close connections idle this long (default 0: never)
   --headers-timeout <ms> http, static: answer 408 and close when a request head
@@ -80,6 +83,7 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '0' },
         mode: { type: 'string', default: 'et' },
+        backend: { type: 'string', default: 'epoll' },
         quota: { type: 'string', default: '65536' },
         'idle-timeout': { type: 'string', default: '0' },
         'headers-timeout': { type: 'string' },
@@ -99,6 +103,7 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
   const name = positionals[0] as ExampleName;
   if (!EXAMPLES.includes(name)) throw new UsageError(`unknown example ${JSON.stringify(positionals[0])}`);
   if (values.mode !== 'lt' && values.mode !== 'et' && values.mode !== 'oneshot') throw new UsageError(`--mode must be lt, et or oneshot, received ${JSON.stringify(values.mode)}`);
+  if (values.backend !== 'epoll' && values.backend !== 'io_uring' && values.backend !== 'auto') throw new UsageError(`--backend must be epoll, io_uring or auto, received ${JSON.stringify(values.backend)}`);
   const quota = values.quota === 'Infinity' ? Infinity : integer('quota', values.quota, 1, 2 ** 31);
   if (name === 'static' && values.root === undefined) throw new UsageError('static needs --root <dir>');
   if (name !== 'static' && values.root !== undefined) throw new UsageError('--root is for static only');
@@ -118,6 +123,7 @@ export function parseOptions(argv: readonly string[]): ExampleOptions | null {
     host: values.host,
     port: integer('port', values.port, 0, 65535),
     mode: values.mode,
+    backend: values.backend,
     quota,
     idleTimeoutMs: integer('idle-timeout', values['idle-timeout'], 0, TIMEOUT_MS_MAX),
     headersTimeoutMs: values['headers-timeout'] === undefined ? HEADERS_TIMEOUT_MS_DEFAULT : integer('headers-timeout', values['headers-timeout'], 0, TIMEOUT_MS_MAX),

@@ -19,7 +19,7 @@ export interface RunningExample {
 export const CLOSE_TIMEOUT_MS = 5000;
 
 export function startExample(options: ExampleOptions, reusePort: boolean): RunningExample {
-  const reactor = new Reactor({ mode: options.mode, readQuota: options.quota });
+  const reactor = options.backend === 'epoll' ? new Reactor({ mode: options.mode, readQuota: options.quota }) : new Reactor({ backend: options.backend, readQuota: options.quota });
   const serverOptions: Omit<ServerOptions, 'onError'> = { host: options.host, port: options.port, reusePort, ...(options.idleTimeoutMs > 0 ? { idleTimeoutMs: options.idleTimeoutMs } : {}) };
   let server: Server;
   let stop: () => void = () => {};

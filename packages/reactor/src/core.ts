@@ -323,9 +323,9 @@ export class Core {
           index += 1;
         }
       }
+      backend.completionsDone(); // buffers back in the ring before the next reap receives into them
       if (count < capacity) break;
     }
-    backend.completionsDone();
   }
 
   private serveCarried(): void {

@@ -12,7 +12,7 @@ import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buff
 import { booleanOption, integerOption, integerOrInfinityOption, oneOfOption, optionalFunction, optionsObject } from './validate.js';
 import { MODES, POLICIES, type Mode } from './backend/policies.js';
 import { EpollBackend } from './backend/epoll.js';
-import { RING_POOL_CHUNKS_MAX, UringBackend, ioUringUnavailable, type RingStats } from './backend/io-uring.js';
+import { RING_CHUNK_SIZE_DEFAULT, RING_POOL_CHUNKS_MAX, UringBackend, ioUringUnavailable, type RingStats } from './backend/io-uring.js';
 import { ioUringSupport } from './backend/io-uring-support.js';
 import { outOfRange } from './errors.js';
 import { Core, CORE } from './core.js';
@@ -222,8 +222,14 @@ export class Reactor {
     const ref = booleanOption('options.ref', options.ref, true);
     const onError = optionalFunction('options.onError', options.onError);
     const backendChoice = oneOfOption('options.backend', options.backend, defaultBackend(options.mode), BACKEND_CHOICES);
-    this.pool = options.pool instanceof BufferPool ? options.pool : new BufferPool(optionsObject('options.pool', options.pool));
     const uring = backendChoice === 'io_uring' || (backendChoice === 'auto' && ioUringSupport().available);
+    if (options.pool instanceof BufferPool) {
+      this.pool = options.pool;
+    } else {
+      const poolOptions = optionsObject('options.pool', options.pool);
+      // io_uring keeps chunks waiting in its ring: smaller ones by default (RING_CHUNK_SIZE_DEFAULT).
+      this.pool = new BufferPool(uring && poolOptions.chunkSize === undefined ? { ...poolOptions, chunkSize: RING_CHUNK_SIZE_DEFAULT } : poolOptions);
+    }
     if (uring && this.pool.maxChunks > RING_POOL_CHUNKS_MAX) {
       throw outOfRange('options.pool.maxChunks', `at most ${RING_POOL_CHUNKS_MAX} with the io_uring backend (buffer ids are 16 bits)`, this.pool.maxChunks);
     }
