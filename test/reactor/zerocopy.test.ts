@@ -150,7 +150,7 @@ t.test("a relayed connection keeps its owner's onTimeout and onServerClose (the 
   const fds = trackFds();
   const upstream = await upstreamEcho();
   const upstreamPort = (upstream.address() as net.AddressInfo).port;
-  const reactor = new Reactor({ backend: 'epoll' }); // relay() is epoll-only for now (see docs/io-uring.md)
+  const reactor = new Reactor();
   const told: string[] = [];
   class ProxyHandler {
     readonly name = 'proxy';

@@ -82,6 +82,11 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
    */
   ringInEpoll: boolean;
   /**
+   * Relayed by forwarding: the peer's FIN does not end this side (the relay passes it on).
+   * @internal
+   */
+  relayHalfOpen: boolean;
+  /**
    * io_uring: a receive should be armed (the backend's bookkeeping, Owner).
    * @internal
    */
@@ -149,6 +154,7 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
     this.ringInEpoll = false;
     this.ringWanted = false;
     this.ringCancelling = false;
+    this.relayHalfOpen = false;
     this.carried = false;
     this.lastActivity = core.now;
     this.bytesIn = 0;
@@ -520,7 +526,7 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
       this.destroy();
       return;
     }
-    if (!this.allowHalfOpen) this.end();
+    if (!this.allowHalfOpen && !this.relayHalfOpen) this.end();
   }
 
   /**

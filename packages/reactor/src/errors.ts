@@ -55,8 +55,6 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_ABORTED: 'the peer went away before the response was complete',
   /** Thrown by `new Reactor({ backend: 'io_uring' })` where io_uring cannot serve (an old kernel, a seccomp profile); the message says why. */
   ERR_ZEPOLL_IO_URING_UNAVAILABLE: 'the io_uring backend was asked for where io_uring cannot serve',
-  /** Thrown by a call the reactor's backend does not offer yet (relay() on the io_uring backend). */
-  ERR_ZEPOLL_UNSUPPORTED: "a call the reactor's backend does not offer yet",
   /** Thrown on import when the native addon cannot be loaded: not Linux, no addon for this architecture, or the load failed. */
   ERR_ZEPOLL_ADDON_LOAD: 'the native addon could not be loaded on this platform',
 } as const;

@@ -14,6 +14,7 @@ import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
+import { ForwardingHandler, type ForwardingRelay } from './relay-forward.js';
 
 const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
 
@@ -180,17 +181,23 @@ class RelayHandler implements ConnectionHandler {
  * Two connections joined through kernel pipes with splice (see relay()):
  * while it runs, the relay owns their reads, writes and ends; their
  * handlers are still told of errors, idle timeouts, the server's close and
- * the connection's close. Made by relay(a, b).
+ * the connection's close. Made by relay(a, b). On the io_uring backend the
+ * bytes are forwarded as pooled views instead (relay-forward.ts).
  */
-export class Relay {
+export class Relay implements ForwardingRelay {
   /** The first connection: its bytes go to `b`. */
   readonly a: Connection;
   /** The second connection: its bytes go to `a`. */
   readonly b: Connection;
   /** Resolves when the relay has closed both connections. */
   readonly closed: Promise<void>;
-  private readonly aToB: Direction;
-  private readonly bToA: Direction;
+  /** The two directions through pipes, or null when forwarding (io_uring). */
+  private readonly aToB: Direction | null;
+  private readonly bToA: Direction | null;
+  /** Forwarding: bytes moved each way, and the sides closed so far. */
+  private forwardedAToB: number;
+  private forwardedBToA: number;
+  private sidesClosed: number;
   private finished: boolean;
   private resolveClosed!: () => void;
   private readonly handlers: [ConnectionHandler, ConnectionHandler];
@@ -205,14 +212,26 @@ export class Relay {
   constructor(a: Connection, b: Connection) {
     if (!a.isOpen || !b.isOpen) throw new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', 'relay() needs two open connections');
     if (a.reactor !== b.reactor) throw new ZepollError('ERR_INVALID_ARG_VALUE', 'relay() needs two connections of one reactor');
-    if (coreOf(a.reactor).backend.name === 'io_uring') {
-      // Its receives would race the splices for the socket's bytes: not yet joined up (see docs/io-uring.md).
-      throw new ZepollError('ERR_ZEPOLL_UNSUPPORTED', 'relay() is not available on the io_uring backend yet: relay on a reactor with backend \'epoll\'');
-    }
     this.a = a;
     this.b = b;
     this.finished = false;
+    this.forwardedAToB = 0;
+    this.forwardedBToA = 0;
+    this.sidesClosed = 0;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.handlers = [a.handler, b.handler];
+    if (coreOf(a.reactor).backend.name === 'io_uring') {
+      // The ring's armed receive would race splices for the socket's bytes: forward what it receives.
+      this.aToB = null;
+      this.bToA = null;
+      a.relayHalfOpen = true;
+      b.relayHalfOpen = true;
+      a.handler = new ForwardingHandler(this, this.handlers[0], b);
+      b.handler = new ForwardingHandler(this, this.handlers[1], a);
+      a.resume();
+      b.resume();
+      return;
+    }
     const first = pipe();
     let second: [number, number];
     try {
@@ -222,26 +241,37 @@ export class Relay {
       binding.close(first[1]);
       throw error;
     }
-    this.aToB = new Direction(this, a, b, first);
-    this.bToA = new Direction(this, b, a, second);
-    this.handlers = [a.handler, b.handler];
+    const aToB = new Direction(this, a, b, first);
+    const bToA = new Direction(this, b, a, second);
+    this.aToB = aToB;
+    this.bToA = bToA;
     a.handler = this.wrap(this.handlers[0]);
     b.handler = this.wrap(this.handlers[1]);
-    a.reader.hook = () => this.aToB.pump();
-    b.reader.hook = () => this.bToA.pump();
-    a.writableHook = () => this.bToA.resume();
-    b.writableHook = () => this.aToB.resume();
+    a.reader.hook = () => aToB.pump();
+    b.reader.hook = () => bToA.pump();
+    a.writableHook = () => bToA.resume();
+    b.writableHook = () => aToB.resume();
     // An owner may have paused them until the relay was ready.
     a.resume();
     b.resume();
     // Bytes may be waiting already (in ET no new edge would tell).
-    this.aToB.pump();
-    if (!this.finished) this.bToA.pump();
+    aToB.pump();
+    if (!this.finished) bToA.pump();
   }
 
-  /** The bytes moved each way and the pipes' capacity, as of now (a new object each time). */
+  /** The bytes moved each way and the pipes' capacity (0 when forwarding), as of now (a new object each time). */
   get stats(): RelayStats {
+    if (this.aToB === null || this.bToA === null) return { bytesAToB: this.forwardedAToB, bytesBToA: this.forwardedBToA, pipeSize: 0 };
     return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved, pipeSize: Math.min(this.aToB.capacity, this.bToA.capacity) };
+  }
+
+  /**
+   * Forwarding: `bytes` from `source` were queued on the other side.
+   * @internal
+   */
+  moved(source: Connection, bytes: number): void {
+    if (source === this.a) this.forwardedAToB += bytes;
+    else this.forwardedBToA += bytes;
   }
 
   /** The owner's handler, told of errors and close; a close of either side ends the relay. */
@@ -254,7 +284,17 @@ export class Relay {
    * @internal
    */
   sideClosed(error: Error | undefined): void {
-    this.finish(error);
+    if (this.aToB !== null || error !== undefined) {
+      this.finish(error);
+      return;
+    }
+    // Forwarding, a side closed cleanly: the other flushes what it has, then ends too.
+    this.sidesClosed += 1;
+    if (this.sidesClosed === 2) {
+      this.finish();
+      return;
+    }
+    (this.a.isOpen ? this.a : this.b).closeGracefully();
   }
 
   /**
@@ -264,7 +304,9 @@ export class Relay {
   ended(direction: Direction, target: Connection): void {
     void direction;
     target.end();
-    if (this.aToB.ended && this.bToA.ended && this.aToB.pending === 0 && this.bToA.pending === 0) this.finish();
+    const aToB = this.aToB!;
+    const bToA = this.bToA!;
+    if (aToB.ended && bToA.ended && aToB.pending === 0 && bToA.pending === 0) this.finish();
   }
 
   /**
@@ -280,14 +322,16 @@ export class Relay {
     this.finished = true;
     this.a.destroy(error);
     this.b.destroy(error);
-    this.aToB.closePipe();
-    this.bToA.closePipe();
+    this.aToB?.closePipe();
+    this.bToA?.closePipe();
     this.resolveClosed();
   }
 }
 
 /**
- * Relays bytes both ways between `a` and `b` with splice until both ends close.
+ * Relays bytes both ways between `a` and `b` with splice until both ends
+ * close (on the io_uring backend, by forwarding the pooled chunks each side
+ * receives).
  * @throws as the Relay constructor: `ERR_ZEPOLL_CONNECTION_CLOSED`,
  *   `ERR_INVALID_ARG_VALUE` (two reactors), or a ZepollSystemError from pipe2.
  */
