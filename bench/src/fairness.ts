@@ -107,7 +107,7 @@ async function measure(kind: string, firehoses: number, seconds: number): Promis
 
 /** Runs the sweep; an empty result (with a line) when the firehoses cannot be queued here. */
 export async function runFairness(seconds: number, repeats: number, progress: (text: string) => void): Promise<FairnessRow[]> {
-  const modes = ['lt', 'et', 'oneshot', 'node'];
+  const modes = ['lt', 'et', 'oneshot', 'uring', 'node'];
   const quiet = new Map<string, Sample[]>(modes.map((mode) => [mode, []]));
   const loaded = new Map<string, { quota: Sample[]; noQuota: Sample[] }>();
   const key = (mode: string, firehoses: number): string => `${mode}/${firehoses}`;

@@ -6,14 +6,18 @@
  *   proxy splice PORT    a TCP proxy to 127.0.0.1:PORT relaying with splice
  *   proxy copy PORT      the same, copying each read into the other connection's queue
  *
+ * A mode ending in -uring runs on the io_uring backend (relay() forwards there).
+ *
  * Prints "port N"; exits on SIGTERM.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { connect, Reactor, relay, Server, type Connection } from 'zepoll';
 
-const [role = '', mode = '', target = ''] = process.argv.slice(2);
+const [role = '', given = '', target = ''] = process.argv.slice(2);
+const uring = given.endsWith('-uring');
+const mode = given.replace(/-uring$/, '');
 const CHUNK_SIZE = 256 * 1024;
-const reactor = new Reactor({ mode: 'et' });
+const reactor = new Reactor(uring ? { backend: 'io_uring' } : { mode: 'et' });
 let server: Server;
 
 if (role === 'file') {

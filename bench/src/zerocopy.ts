@@ -50,8 +50,8 @@ const fileServer = (mode: string, path: string): Promise<BenchServer> =>
   mode === 'c' ? startServer(buildReference('zerocopy-server'), ['file', path], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'file', mode, path], /port (\d+)/);
 const proxyServer = (mode: string, originPort: number): Promise<BenchServer> =>
   mode === 'c' ? startServer(buildReference('zerocopy-server'), ['proxy', String(originPort)], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'proxy', mode, String(originPort)], /port (\d+)/);
-const FILE_ROW: Record<string, string> = { sendfile: 'sendfile', copy: 'read + write in JS', c: 'sendfile, C reference' };
-const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', c: 'splice, C reference' };
+const FILE_ROW: Record<string, string> = { sendfile: 'sendfile', copy: 'read + write in JS', 'sendfile-uring': 'sendfile, io_uring backend', c: 'sendfile, C reference' };
+const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', 'splice-uring': 'relay on io_uring (forwarded)', c: 'splice, C reference' };
 
 export async function runZerocopy(seconds: number, repeats: number, progress: (text: string) => void): Promise<ZerocopyRow[]> {
   const directory = mkdtempSync(join(tmpdir(), 'zepoll-bench-'));
@@ -62,7 +62,7 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
     writeFileSync(files['64 MiB'], Buffer.alloc(64 * 2 ** 20, 7));
     for (let repeat = 1; repeat <= repeats; repeat += 1) {
       for (const [label, path] of Object.entries(files)) {
-        for (const mode of ['sendfile', 'copy', 'c']) {
+        for (const mode of ['sendfile', 'copy', 'sendfile-uring', 'c']) {
           progress(`zerocopy: ${label} file, ${mode} (${repeat}/${repeats})`);
           const server = await fileServer(mode, path);
           try {
@@ -74,7 +74,7 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
       }
       const origin = await fileServer('sendfile', files['64 MiB']);
       try {
-        for (const mode of ['splice', 'copy', 'c']) {
+        for (const mode of ['splice', 'copy', 'splice-uring', 'c']) {
           progress(`zerocopy: proxy, ${mode} (${repeat}/${repeats})`);
           const proxy = await proxyServer(mode, origin.port);
           try {

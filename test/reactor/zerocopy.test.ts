@@ -7,6 +7,8 @@
  * the reactor reads zero bytes into JavaScript (all splice).
  */
 import t from 'tap';
+import { until } from '../helpers/wait.js';
+import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
 import { RELAY_PIPE_SIZE } from '../../packages/reactor/src/relay.js';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -146,11 +148,14 @@ for (const mode of MODES) {
   });
 }
 
-t.test("a relayed connection keeps its owner's onTimeout and onServerClose (the handler object as given)", async (t) => {
+/** The backends relay() runs on here: io_uring forwards instead of splicing, and must keep the same contract. */
+const BACKENDS = ['epoll', ...(ioUringSupport().available ? ['io_uring' as const] : [])] as const;
+
+for (const backend of BACKENDS) t.test(`${backend}: a relayed connection keeps its owner's onTimeout, onServerClose and onError (the handler object as given)`, async (t) => {
   const fds = trackFds();
   const upstream = await upstreamEcho();
   const upstreamPort = (upstream.address() as net.AddressInfo).port;
-  const reactor = new Reactor();
+  const reactor = new Reactor({ backend });
   const told: string[] = [];
   class ProxyHandler {
     readonly name = 'proxy';
@@ -169,19 +174,28 @@ t.test("a relayed connection keeps its owner's onTimeout and onServerClose (the 
       told.push(`${this.name}: server closing`);
       client.destroy();
     }
+    onError(_client: Connection, error: Error): void {
+      told.push(`${this.name}: ${(error as { code?: string }).code ?? error.message}`);
+    }
   }
   const proxy = new Server(reactor, new ProxyHandler(), { idleTimeoutMs: 50 });
   const quiet = await connectClient(proxy.port);
   quiet.write('x');
   await receive(quiet, 1);
   await closed(quiet.on('error', () => {})); // idle: the owner's onTimeout closes it
+  const resetting = await connectClient(proxy.port);
+  resetting.write('z');
+  await receive(resetting, 1);
+  const before = told.length;
+  resetting.resetAndDestroy(); // the relayed side fails: the owner's onError hears of it
+  await until(() => told.length > before, 'the reset reported');
   const lingering = await connectClient(proxy.port);
   lingering.write('y');
   await receive(lingering, 1);
   const closing = proxy.close();
   await closed(lingering.on('error', () => {}));
   await closing;
-  t.same(told, ['proxy: timeout', 'proxy: server closing']);
+  t.same(told, ['proxy: timeout', 'proxy: ECONNRESET', 'proxy: server closing']);
   reactor.close();
   await new Promise((resolve) => upstream.close(resolve));
   await fds.assertNoneSettled(t);

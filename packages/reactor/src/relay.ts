@@ -14,7 +14,7 @@ import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
-import { ForwardingHandler, type ForwardingRelay } from './relay-forward.js';
+import { ForwardingHandler } from './relay-forward.js';
 
 const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
 
@@ -184,7 +184,7 @@ class RelayHandler implements ConnectionHandler {
  * the connection's close. Made by relay(a, b). On the io_uring backend the
  * bytes are forwarded as pooled views instead (relay-forward.ts).
  */
-export class Relay implements ForwardingRelay {
+export class Relay {
   /** The first connection: its bytes go to `b`. */
   readonly a: Connection;
   /** The second connection: its bytes go to `a`. */
