@@ -47,8 +47,8 @@ export interface ReactorOptions {
    * - 'io_uring': completions. Each connection has a multishot receive
    *   armed into a ring of pool chunks (onData still gets pooled views) and
    *   its sends are requests, all of a turn's going to the kernel with one
-   *   system call. Listeners, connects, a paused connection's FIN and
-   *   sendFile writability use readiness beside it, level-triggered
+   *   system call; listeners arm a multishot accept. Connects, a paused
+   *   connection's FIN and sendFile writability use readiness beside it, level-triggered
    *   (`mode` is 'lt'). Throws `ERR_ZEPOLL_IO_URING_UNAVAILABLE`, with the
    *   reason, where io_uring cannot serve (an old kernel, a seccomp profile):
    *   see `ioUringSupport()`.

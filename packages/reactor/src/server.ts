@@ -8,7 +8,7 @@ import { binding, constants } from './native.js';
 import { ACCEPT_BATCH_MAX } from './limits.js';
 import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { callSafely } from './safe-call.js';
-import { EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } from './errno.js';
+import { EAGAIN, ECANCELED, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } from './errno.js';
 import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
@@ -213,6 +213,34 @@ export class Server implements Owner {
     }
     this.core.progress();
     for (let index = 0; index < rc; index += 1) this.adopt(accepted[index]!);
+  }
+
+  /**
+   * io_uring: the multishot accept completed: `result` is a new connection's
+   * fd (owned, non-blocking) or the errno accept4 would have answered (the
+   * reactor's call, Owner).
+   * @internal
+   */
+  handleCompletion(_op: number, result: number): void {
+    if (result >= 0) {
+      if (!this.accepting) {
+        this.core.backend.closeFd(result); // accepted while backing off or closing
+        return;
+      }
+      this.core.progress();
+      this.adopt(result);
+      return;
+    }
+    if (result === ECANCELED) return; // stopped: a back-off or the close
+    if (result === EMFILE || result === ENFILE) {
+      if (this.accepting) this.backOff();
+      return;
+    }
+    if (ACCEPT_TRANSIENT.has(result)) {
+      this.acceptErrorCount += 1;
+      return; // armed again by the backend after this batch
+    }
+    throw errnoError(result, 'accept4', this.fd);
   }
 
   /**

@@ -27,7 +27,9 @@ export interface Owner {
    * absent for owners that only ever use readiness (listeners, connects).
    */
   readonly takesCompletions?: boolean;
-  /** io_uring: a multishot receive is armed for it, from its request to its last completion (the backend's bookkeeping). */
+  /** io_uring: a listener whose connections come from a multishot accept (the backend's bookkeeping). */
+  ringAccepts?: boolean;
+  /** io_uring: its multishot receive (or accept) is armed, from its request to its last completion (the backend's bookkeeping). */
   ringReceiving?: boolean;
   /** io_uring: it should have one (reading, no hook); false while paused (the backend's bookkeeping). */
   ringWanted?: boolean;

@@ -143,6 +143,19 @@ export class UringBackend extends EpollBackend {
   }
 
   override open(owner: Owner, kind: OwnerKind): void {
+    if (kind === 'listener' && owner.handleCompletion !== undefined) {
+      // A multishot accept: one completion per connection, the new fd in it.
+      this.assignGeneration(owner);
+      owner.interest = 0;
+      owner.ringInEpoll = false;
+      owner.ringAccepts = true;
+      owner.ringReceiving = false;
+      owner.ringCancelling = false;
+      owner.ringWanted = true;
+      this.table.set(owner.fd, owner);
+      this.armAccept(owner);
+      return;
+    }
     if (kind !== 'stream') {
       super.open(owner, kind);
       return;
@@ -173,8 +186,18 @@ export class UringBackend extends EpollBackend {
     this.setInterest(owner, interest);
   }
 
+  override setListening(owner: Owner, on: boolean): void {
+    if (owner.ringAccepts !== true) {
+      super.setListening(owner, on);
+      return;
+    }
+    owner.ringWanted = on;
+    if (on && owner.ringReceiving !== true) this.armAccept(owner);
+    else if (!on && owner.ringReceiving === true && owner.ringCancelling !== true) this.cancelArmed(owner, RING_OP.accept);
+  }
+
   override release(owner: Owner): void {
-    if (owner.takesCompletions === undefined) {
+    if (owner.takesCompletions === undefined && owner.ringAccepts !== true) {
       super.release(owner);
       return;
     }
@@ -249,7 +272,7 @@ export class UringBackend extends EpollBackend {
     const result = words[base + 3]!;
     const op = flags & 0xff;
     if (op === RING_OP.send) this.releaseSend(fd, generation);
-    if (op !== RING_OP.recv && op !== RING_OP.send) return undefined; // cancel, close: the backend's own
+    if (op === RING_OP.cancel || op === RING_OP.close) return undefined; // the backend's own
     if (op === RING_OP.recv && (flags & RING_BUFFER) !== 0) {
       const chunk = flags >>> 16;
       this.inRing[chunk] = 0;
@@ -259,7 +282,13 @@ export class UringBackend extends EpollBackend {
     if (owner === undefined || owner.generation !== generation) {
       this.staleEvents += 1;
       if (op === RING_OP.recv && (flags & RING_BUFFER) !== 0) this.pool.release(flags >>> 16);
+      if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
+    }
+    if (op === RING_OP.accept && (flags & RING_MORE) === 0) {
+      owner.ringReceiving = false;
+      owner.ringCancelling = false;
+      this.rearming.push(owner); // armed again after this batch if still wanted (a backing-off server is not)
     }
     if (op === RING_OP.recv && (flags & RING_MORE) === 0) {
       // Its last completion: the socket has no receive now. Wanted still (it ended by itself, or was
@@ -277,7 +306,9 @@ export class UringBackend extends EpollBackend {
     const rearming = this.rearming;
     for (let index = 0; index < rearming.length; index += 1) {
       const owner = rearming[index]!;
-      if (owner.ringWanted === true && owner.ringReceiving !== true && this.table.get(owner.fd) === owner) this.armReceive(owner);
+      if (owner.ringWanted !== true || owner.ringReceiving === true || this.table.get(owner.fd) !== owner) continue;
+      if (owner.ringAccepts === true) this.armAccept(owner);
+      else this.armReceive(owner);
     }
     rearming.length = 0;
     this.replenish();
@@ -325,14 +356,28 @@ export class UringBackend extends EpollBackend {
   }
 
   private cancelReceive(owner: Owner): void {
-    owner.ringCancelling = true;
     this.starved.delete(owner);
-    let rc = this.poller.ringCancel(owner.fd, owner.generation, RING_OP.recv);
+    this.cancelArmed(owner, RING_OP.recv);
+  }
+
+  private cancelArmed(owner: Owner, op: number): void {
+    owner.ringCancelling = true;
+    let rc = this.poller.ringCancel(owner.fd, owner.generation, op);
     if (rc === EBUSY) {
       this.submit(); // the submission queue was full
-      rc = this.poller.ringCancel(owner.fd, owner.generation, RING_OP.recv);
+      rc = this.poller.ringCancel(owner.fd, owner.generation, op);
     }
     this.queuedOne(rc, 'io_uring cancel');
+  }
+
+  private armAccept(owner: Owner): void {
+    owner.ringReceiving = true;
+    let rc = this.poller.ringAccept(owner.fd, owner.generation);
+    if (rc === EBUSY) {
+      this.submit(); // the submission queue was full
+      rc = this.poller.ringAccept(owner.fd, owner.generation);
+    }
+    this.queuedOne(rc, 'io_uring accept');
   }
 
   private setInterest(owner: Owner, interest: number): void {
