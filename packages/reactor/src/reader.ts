@@ -15,6 +15,11 @@ const { EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
 /** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
 const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+/**
+ * io_uring: chunks a connection may have waiting (past its quota) before
+ * its receive is stopped; it starts again once half are served.
+ */
+export const PENDING_CHUNKS_MAX = 8;
 
 /** What a read turn reports back to its connection. */
 export interface ReadSink {
@@ -64,11 +69,15 @@ export class Reader {
   private readonly onPoolAvailable: () => void;
   /**
    * io_uring: chunks received while paused or past the turn's quota, in
-   * order, as [chunk, length] pairs from `pendingHead` (length 0: the end of
+   * order, as [chunk, length] pairs in pending[pendingHead..pendingTail) (the
+   * array never shrinks: no garbage per chunk) (length 0: the end of
    * stream); and the bytes delivered in the turn `quotaTurn`.
    */
   private readonly pending: number[];
   private pendingHead: number;
+  private pendingTail: number;
+  /** io_uring: PENDING_CHUNKS_MAX chunks wait: the receive is stopped (TCP holds the rest back) until they are served. */
+  private backlogged: boolean;
   private quotaTurn: number;
   private quotaUsed: number;
 
@@ -89,6 +98,8 @@ export class Reader {
     this.readEmpty = false;
     this.pending = [];
     this.pendingHead = 0;
+    this.pendingTail = 0;
+    this.backlogged = false;
     this.quotaTurn = -1;
     this.quotaUsed = 0;
     this.onPoolAvailable = (): void => {
@@ -99,12 +110,13 @@ export class Reader {
 
   /** Epoll should report readability now. */
   get wantsReading(): boolean {
-    return !this.paused && !this.waitingForPool;
+    return !this.paused && !this.waitingForPool && !this.backlogged;
   }
 
   /** Paused, epoll should still report the peer's FIN (once). */
   get watchesHangUp(): boolean {
-    return !this.hangUpReported && !this.ended;
+    // Backlogged (io_uring), the FIN comes through the receive once it is armed again.
+    return !this.hangUpReported && !this.ended && !this.backlogged;
   }
 
   get isPaused(): boolean {
@@ -129,7 +141,7 @@ export class Reader {
       // The receive's completions carry the bytes, the end and errors. Paused,
       // no receive is armed: a hang-up or error is read as the LT backend
       // reads it (the bytes kept from before the pause go first, on resume).
-      if (!this.wantsReading && flags & (EPOLLHUP | EPOLLERR) && this.pendingHead >= this.pending.length) this.turn();
+      if (!this.wantsReading && flags & (EPOLLHUP | EPOLLERR) && this.pendingHead >= this.pendingTail) this.turn();
       this.reportHangUp(flags);
       return;
     }
@@ -161,7 +173,7 @@ export class Reader {
         this.core.pool.release(chunk);
         return;
       }
-      if (this.paused || this.pendingHead < this.pending.length || this.quotaLeft() <= 0) {
+      if (this.paused || this.pendingHead < this.pendingTail || this.quotaLeft() <= 0) {
         this.keep(chunk, result);
         return;
       }
@@ -169,7 +181,7 @@ export class Reader {
       return;
     }
     if (result === 0) {
-      if (this.paused || this.pendingHead < this.pending.length) this.keep(-1, 0); // after the bytes before it
+      if (this.paused || this.pendingHead < this.pendingTail) this.keep(-1, 0); // after the bytes before it
       else this.endOfStream();
       return;
     }
@@ -189,14 +201,26 @@ export class Reader {
   }
 
   private keep(chunk: number, length: number): void {
-    this.pending.push(chunk, length);
+    const pending = this.pending;
+    const tail = this.pendingTail;
+    if (tail === pending.length) pending.push(chunk, length);
+    else {
+      pending[tail] = chunk;
+      pending[tail + 1] = length;
+    }
+    this.pendingTail = tail + 2;
     if (!this.paused) this.core.scheduler.carry(this.connection); // past the quota: next turn
+    if (!this.backlogged && this.pendingTail - this.pendingHead >= PENDING_CHUNKS_MAX * 2) {
+      // A firehose past its quota would fill the ring with its chunks and starve the others' receives.
+      this.backlogged = true;
+      this.sink.interestChanged();
+    }
   }
 
   /** The kept chunks, in order, while the quota allows and reading is not paused. */
   private deliverPending(): void {
     const pending = this.pending;
-    while (this.pendingHead < pending.length && !this.paused && this.connection.isOpen) {
+    while (this.pendingHead < this.pendingTail && !this.paused && this.connection.isOpen) {
       if (this.quotaLeft() <= 0) {
         this.core.scheduler.carry(this.connection);
         return;
@@ -207,9 +231,13 @@ export class Reader {
       if (length === 0) this.endOfStream();
       else this.deliver(chunk, length);
     }
-    if (this.pendingHead >= pending.length && pending.length > 0) {
-      pending.length = 0;
+    if (this.pendingHead >= this.pendingTail) {
       this.pendingHead = 0;
+      this.pendingTail = 0;
+    }
+    if (this.backlogged && this.pendingTail - this.pendingHead < PENDING_CHUNKS_MAX && this.connection.isOpen) {
+      this.backlogged = false; // half served: receive again
+      this.sink.interestChanged();
     }
   }
 
@@ -248,12 +276,12 @@ export class Reader {
 
   /** The scheduler's turn for a carried-over connection. False when nothing was read. */
   serveCarried(): boolean {
-    if (!this.connection.isOpen || !this.wantsReading) return false;
     if (this.byCompletions) {
-      if (this.pendingHead >= this.pending.length) return false;
+      if (!this.connection.isOpen || this.paused || this.pendingHead >= this.pendingTail) return false;
       this.deliverPending();
       return true;
     }
+    if (!this.connection.isOpen || !this.wantsReading) return false;
     if (this.lastTurn === this.core.turns) {
       // Already read this turn (its own event came too, or it was paused
       // and resumed within it): one read turn per turn, the rest next turn.
@@ -307,15 +335,15 @@ export class Reader {
       this.chunk = -1;
     }
     const pending = this.pending;
-    for (let index = this.pendingHead; index < pending.length; index += 2) if (pending[index + 1]! > 0) this.core.pool.release(pending[index]!);
-    pending.length = 0;
+    for (let index = this.pendingHead; index < this.pendingTail; index += 2) if (pending[index + 1]! > 0) this.core.pool.release(pending[index]!);
     this.pendingHead = 0;
+    this.pendingTail = 0;
   }
 
   private resumed(): void {
     this.sink.interestChanged();
     // Data may have arrived while paused: in ET no edge will report it; with io_uring kept chunks wait.
-    if (this.core.backend.policy.carryOnResume || this.pendingHead < this.pending.length) this.core.scheduler.carry(this.connection);
+    if (this.core.backend.policy.carryOnResume || this.pendingHead < this.pendingTail) this.core.scheduler.carry(this.connection);
   }
 
   private turn(): void {
