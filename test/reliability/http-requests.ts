@@ -116,10 +116,13 @@ const HOSTILE = [
   'ffffffff\r\n', '0\r\n\r\n',
 ];
 
-type Mutation = { kind: 'replace' | 'insert' | 'delete' | 'hostile'; at: number; byte: number; length: number; hostile: number };
+type Mutation = { kind: 'replace' | 'insert' | 'delete' | 'hostile' | 'line' | 'version'; at: number; byte: number; length: number; hostile: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom<Mutation['kind']>('replace', 'insert', 'delete', 'hostile', 'hostile'),
+  // 'line': a hostile fragment right after a line's CRLF, where a header field starts; anywhere else most
+  // fragments only break the line they land in (a huge Content-Length would seldom be read as one: 413 went unseen).
+  // 'version': the request line's HTTP-version rewritten to another well-formed one (505 for majors other than 1).
+  kind: fc.constantFrom<Mutation['kind']>('replace', 'insert', 'delete', 'hostile', 'hostile', 'line', 'version'),
   at: fc.nat(),
   byte: fc.integer({ min: 0, max: 255 }),
   length: fc.integer({ min: 1, max: 8 }),
@@ -143,6 +146,17 @@ function mutate(bytes: Buffer, mutations: readonly Mutation[]): Buffer {
       case 'hostile':
         result = Buffer.concat([result.subarray(0, at), Buffer.from(HOSTILE[change.hostile]!, 'latin1'), result.subarray(at)]);
         break;
+      case 'version': {
+        const version = result.indexOf('HTTP/1.');
+        if (version >= 0) result = Buffer.concat([result.subarray(0, version), Buffer.from(`HTTP/${change.byte % 4}.${change.length % 10}`, 'latin1'), result.subarray(version + 8)]);
+        break;
+      }
+      case 'line': {
+        const lineEnd = result.indexOf('\r\n', at);
+        const start = lineEnd < 0 ? at : lineEnd + 2;
+        result = Buffer.concat([result.subarray(0, start), Buffer.from(HOSTILE[change.hostile]!, 'latin1'), result.subarray(start)]);
+        break;
+      }
     }
   }
   return result;
