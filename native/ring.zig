@@ -150,15 +150,22 @@ pub const RingState = struct {
 
     /// A free SQE, submitting what is queued first when the queue is full; null if even that fails.
     pub fn sqe(self: *RingState) ?*linux.io_uring_sqe {
-        if (self.ring.sqe()) |entry| return self.queued(entry);
-        _ = self.submit();
-        if (self.ring.sqe()) |entry| return self.queued(entry);
-        return null;
+        const one = self.sqes(1) orelse return null;
+        return one[0];
     }
 
-    fn queued(self: *RingState, entry: *linux.io_uring_sqe) *linux.io_uring_sqe {
-        self.counts[@intFromEnum(Count.sqes)] += 1;
-        return entry;
+    /// `count` free SQEs for one request (a linked pair), submitting what is
+    /// queued first when the queue lacks room for all of them: they are taken
+    /// together because a submit between them would send one unprepared.
+    /// Null when even a submit leaves too little room.
+    pub fn sqes(self: *RingState, comptime count: u32) ?[count]*linux.io_uring_sqe {
+        const io = &self.ring.io;
+        if (io.sq.sqes.len - io.sq_ready() < count) _ = self.submit();
+        if (io.sq.sqes.len - io.sq_ready() < count) return null;
+        var entries: [count]*linux.io_uring_sqe = undefined;
+        for (&entries) |*entry| entry.* = io.get_sqe() catch unreachable; // room checked above
+        self.counts[@intFromEnum(Count.sqes)] += count;
+        return entries;
     }
 
     /// Submits what is queued: the count taken, or -errno.

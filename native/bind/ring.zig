@@ -244,15 +244,9 @@ fn close(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "fd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const first = ring.sqe() orelse return napi.int(env, errno.negative(.BUSY));
-    const second = ring.sqe() orelse {
-        // The first is queued already: make it a no-op rather than a lone cancel.
-        linux.io_uring_prep_nop(first);
-        first.user_data = 0;
-        return napi.int(env, errno.negative(.BUSY));
-    };
+    const pair = ring.sqes(2) orelse return napi.int(env, errno.negative(.BUSY));
     _ = call.poller.instance.owned.disown(fd);
-    uring.prep_cancel_close(first, second, fd, ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot), ring_module.user_data(.close, fd, generation, limits.ring_no_slot));
+    uring.prep_cancel_close(pair[0], pair[1], fd, ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot), ring_module.user_data(.close, fd, generation, limits.ring_no_slot));
     ring.in_flight += 2;
     call.poller.counters.values[@intFromEnum(@import("../counters.zig").Kind.close)] += 1;
     return napi.int(env, 0);

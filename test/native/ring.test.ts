@@ -9,7 +9,7 @@
 import t from 'tap';
 import { binding, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../../packages/reactor/src/native.js';
 import { openPoller } from '../../packages/reactor/src/poller.js';
-import { connectTcp, listenTcp } from '../../packages/reactor/src/sockets.js';
+import { connectTcp, listenTcp, socketPair } from '../../packages/reactor/src/sockets.js';
 import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
 import { trackFds } from '../helpers/fds.js';
 
@@ -128,6 +128,33 @@ t.test('multishot accept and receive into provided buffers, sends, ENOBUFS and i
   poller.close(); // the multishot accept is still armed: cancelled and waited for
   binding.close(listener.fd);
   t.equal(binding.ownedCount(), owned, 'every fd zepoll owned is closed');
+  fds.assertNone(t);
+  t.end();
+});
+
+t.test('cancel-then-close takes its two requests together when the submission queue has one slot left', { skip: support.available ? false : `io_uring unavailable: ${support.reason}` }, (t) => {
+  const fds = trackFds();
+  const { native: poller } = openPoller(8);
+  t.ok(poller.ringOpen(2, 4) >= 0, 'a submission queue of 2');
+  const slab = new Uint8Array(4 * BUFFER_SIZE);
+  poller.ringPin(slab);
+  for (let id = 0; id < 4; id += 1) poller.ringProvide(0, id * BUFFER_SIZE, BUFFER_SIZE, id);
+  const [closing, closingPeer] = socketPair();
+  const [other, otherPeer] = socketPair();
+  t.equal(poller.ringRecv(closing, 1), 0);
+  t.equal(poller.ringSubmit(), 1, 'slot 0 used and taken by the kernel');
+  t.equal(poller.ringRecv(other, 2), 0, 'slot 1 queued, not submitted: one slot left');
+  t.equal(poller.ringClose(closing, 1), 0);
+  const completions = reapUntil(poller, 3);
+  // Taken one at a time, a submit between the two would have sent slot 0 unprepared: its stale receive on
+  // `closing` armed a second time, and the cancel would then have found two requests.
+  t.match(completions.find((completion) => completion.op === RING_OP.cancel), { fd: closing, result: 1 }, 'the cancel found the one receive');
+  t.match(completions.find((completion) => completion.op === RING_OP.close), { fd: closing, result: 0 });
+  t.equal(poller.read(closingPeer, new Uint8Array(8), 0, 8), 0, 'the peer reads the FIN');
+  t.equal(poller.write(otherPeer, Buffer.from('o'), 0, 1), 1);
+  t.match(reapUntil(poller, 1), [{ fd: other, tag: 2, op: RING_OP.recv, result: 1 }], 'the queued receive went too');
+  poller.close();
+  for (const fd of [closingPeer, other, otherPeer]) binding.close(fd);
   fds.assertNone(t);
   t.end();
 });
