@@ -13,7 +13,7 @@ import type { BufferPool } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
 import type { Owner } from './backend/backend.js';
 import type { EpollBackend } from './backend/epoll.js';
-import type { UringBackend } from './backend/io-uring.js';
+import { COMPLETION_WORDS, type UringBackend } from './backend/io-uring.js';
 
 /** The key of a reactor's Core: module-internal (not exported from the package). */
 export const CORE: unique symbol = Symbol('zepoll.core');
@@ -76,7 +76,6 @@ export const CARRY_ROUNDS_MAX = 64;
 
 /** io_uring: reaps of the completion queue in one dispatch, at most (each takes up to the completions array's size). */
 export const COMPLETION_REAPS_MAX = 8;
-const COMPLETION_WORDS = 4;
 
 /** The reactor's onError itself failed: logged, never rethrown. */
 

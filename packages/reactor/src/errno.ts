@@ -19,8 +19,6 @@ export const ECONNABORTED = -table.ECONNABORTED;
 export const EPROTO = -table.EPROTO;
 export const ENOBUFS = -table.ENOBUFS;
 export const ENOMEM = -table.ENOMEM;
-/** io_uring: the submission queue is full (submit, then queue again). */
-export const EBUSY = -table.EBUSY;
 /** io_uring: a request was cancelled (a paused or closed stream's receive). */
 export const ECANCELED = -table.ECANCELED;
 

@@ -243,6 +243,22 @@ export class Reader {
 
   /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
   private deliver(chunk: number, length: number): void {
+    const pool = this.core.pool;
+    this.quotaUsed += length;
+    this.chunk = chunk;
+    try {
+      this.hand(pool.bytes(chunk), length);
+    } finally {
+      this.chunk = -1;
+      pool.release(chunk); // a lease or a queued write keeps its own reference
+    }
+  }
+
+  /**
+   * Bytes read (bytes[0..length) of this.chunk) to the owner, counted: as
+   * the chunk and a length when it takes them so, else as a pooled view.
+   */
+  private hand(bytes: Buffer, length: number): void {
     const core = this.core;
     const pool = core.pool;
     const connection = this.connection;
@@ -250,26 +266,16 @@ export class Reader {
     core.metrics.bytesIn += length;
     core.progress();
     connection.lastActivity = core.now;
-    this.quotaUsed += length;
-    this.chunk = chunk;
-    try {
-      if (this.discarding) return;
-      const bytes = pool.bytes(chunk);
-      if (pool.poison || !this.sink.receivedBytes(bytes, length)) {
-        const view = bytes.subarray(0, length);
-        if (pool.poison) pool.markView(view, chunk);
-        this.sink.received(view);
-      }
-    } finally {
-      this.chunk = -1;
-      pool.release(chunk); // a lease or a queued write keeps its own reference
-    }
+    if (this.discarding || (!pool.poison && this.sink.receivedBytes(bytes, length))) return;
+    const view = bytes.subarray(0, length);
+    if (pool.poison) pool.markView(view, this.chunk);
+    this.sink.received(view);
   }
 
   private endOfStream(): void {
     if (this.ended) return;
     this.ended = true;
-    this.paused = true; // nothing more to read
+    this.paused = true; // nothing more to read; LT must stop asking
     this.sink.interestChanged();
     this.sink.peerEnded();
   }
@@ -391,15 +397,7 @@ export class Reader {
       const size = budget < bytes.length ? budget : bytes.length;
       const rc = backend.receive(fd, bytes, 0, size);
       if (rc > 0) {
-        connection.bytesIn += rc;
-        core.metrics.bytesIn += rc;
-        core.progress();
-        connection.lastActivity = core.now;
-        if (!this.discarding && (pool.poison || !this.sink.receivedBytes(bytes, rc))) {
-          const view = bytes.subarray(0, rc);
-          if (pool.poison) pool.markView(view, this.chunk);
-          this.sink.received(view);
-        }
+        this.hand(bytes, rc);
         if (!connection.isOpen) return;
         if (pool.referencesOf(this.chunk) > 1) {
           // Leased or queued for writing: hand it over, read into a fresh one.
@@ -427,11 +425,7 @@ export class Reader {
         continue;
       }
       if (rc === 0) {
-        if (this.ended) return;
-        this.ended = true;
-        this.paused = true; // nothing more to read; LT must stop asking
-        this.sink.interestChanged();
-        this.sink.peerEnded();
+        this.endOfStream();
         return;
       }
       connection.destroy(errnoError(rc, 'read', fd));

@@ -200,16 +200,8 @@ export class Server implements Owner {
     const accepted = this.acceptBuffer;
     const rc = this.core.backend.accept(this.fd, accepted);
     if (rc < 0) {
-      if (rc === EAGAIN) return;
-      if (rc === EMFILE || rc === ENFILE) {
-        this.backOff();
-        return;
-      }
-      if (ACCEPT_TRANSIENT.has(rc)) {
-        this.acceptErrorCount += 1;
-        return; // level-triggered listener: the rest of the backlog is reported again
-      }
-      throw errnoError(rc, 'accept4', this.fd);
+      if (rc !== EAGAIN) this.acceptFailed(rc); // level-triggered listener: the rest of the backlog is reported again
+      return;
     }
     this.core.progress();
     for (let index = 0; index < rc; index += 1) this.adopt(accepted[index]!);
@@ -232,15 +224,21 @@ export class Server implements Owner {
       return;
     }
     if (result === ECANCELED) return; // stopped: a back-off or the close
-    if (result === EMFILE || result === ENFILE) {
-      if (this.accepting) this.backOff();
+    if ((result === EMFILE || result === ENFILE) && !this.accepting) return; // backing off already
+    this.acceptFailed(result); // a transient error: the backend arms the accept again after this batch
+  }
+
+  /** accept4 failed (readiness or a completion): out of fds backs off, a transient error is counted, anything else throws. */
+  private acceptFailed(rc: number): void {
+    if (rc === EMFILE || rc === ENFILE) {
+      this.backOff();
       return;
     }
-    if (ACCEPT_TRANSIENT.has(result)) {
+    if (ACCEPT_TRANSIENT.has(rc)) {
       this.acceptErrorCount += 1;
-      return; // armed again by the backend after this batch
+      return;
     }
-    throw errnoError(result, 'accept4', this.fd);
+    throw errnoError(rc, 'accept4', this.fd);
   }
 
   /**

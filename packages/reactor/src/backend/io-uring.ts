@@ -16,7 +16,7 @@
  */
 import { binding, constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP } from '../native.js';
 import { ZepollError, errnoError } from '../errors.js';
-import { EBUSY, ENOBUFS } from '../errno.js';
+import { ENOBUFS } from '../errno.js';
 import type { BufferPool } from '../buffer-pool.js';
 import { EpollBackend } from './epoll.js';
 import { PENDING, type Owner, type OwnerKind, type SendTarget } from './backend.js';
@@ -43,7 +43,8 @@ export const RING_BUFFERS_DEFAULT = 2048;
 export const RING_CHUNK_SIZE_DEFAULT = 16 * 1024;
 /** Completions copied out per reap: the words array holds this many. */
 const COMPLETIONS_PER_REAP = 1024;
-const COMPLETION_WORDS = 4;
+/** Words per completion in `completions`: fd, generation, op | flags, result (native/limits.zig's completion_words). */
+export const COMPLETION_WORDS = 4;
 /** Buffer ids are 16 bits: a pool the ring takes chunks from has at most this many. */
 export const RING_POOL_CHUNKS_MAX = 1 << 16;
 
@@ -143,31 +144,22 @@ export class UringBackend extends EpollBackend {
   }
 
   override open(owner: Owner, kind: OwnerKind): void {
-    if (kind === 'listener' && owner.handleCompletion !== undefined) {
-      // A multishot accept: one completion per connection, the new fd in it.
-      this.assignGeneration(owner);
-      owner.interest = 0;
-      owner.ringInEpoll = false;
-      owner.ringAccepts = true;
-      owner.ringReceiving = false;
-      owner.ringCancelling = false;
-      owner.ringWanted = true;
-      this.table.set(owner.fd, owner);
-      this.armAccept(owner);
-      return;
-    }
-    if (kind !== 'stream') {
+    const accepts = kind === 'listener' && owner.handleCompletion !== undefined; // a multishot accept: one completion per connection
+    if (kind !== 'stream' && !accepts) {
       super.open(owner, kind);
       return;
     }
     this.assignGeneration(owner);
     owner.interest = 0;
     owner.ringInEpoll = false;
+    owner.ringAccepts = accepts;
     owner.ringReceiving = false;
     owner.ringCancelling = false;
-    owner.ringWanted = owner.takesCompletions === true;
+    owner.ringWanted = accepts || owner.takesCompletions === true;
     this.table.set(owner.fd, owner);
-    if (owner.ringWanted) this.armReceive(owner);
+    if (!owner.ringWanted) return;
+    if (accepts) this.armAccept(owner);
+    else this.armReceive(owner);
   }
 
   override arm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
@@ -210,33 +202,21 @@ export class UringBackend extends EpollBackend {
     if (owner.ringInEpoll === true) this.poller.remove(owner.fd);
     owner.ringInEpoll = false;
     owner.ringReceiving = false;
-    let rc = this.poller.ringClose(owner.fd, owner.generation);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringClose(owner.fd, owner.generation);
-    }
+    const rc = this.poller.ringClose(owner.fd, owner.generation);
     this.queuedOne(rc, 'io_uring close');
   }
 
   override send(target: SendTarget, buffers: readonly Uint8Array[], count: number): number {
     const record = this.inFlightOf(target);
     for (let index = 0; index < count; index += 1) this.hold(record, buffers[index]!);
-    let rc = this.poller.ringSend(target.fd, target.generation, buffers, count);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringSend(target.fd, target.generation, buffers, count);
-    }
+    const rc = this.poller.ringSend(target.fd, target.generation, buffers, count);
     this.queuedOne(rc, 'io_uring send');
     return PENDING;
   }
 
   override sendRange(target: SendTarget, buffer: Uint8Array, offset: number, length: number): number {
     this.hold(this.inFlightOf(target), buffer);
-    let rc = this.poller.ringSendRange(target.fd, target.generation, buffer, offset, length);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringSendRange(target.fd, target.generation, buffer, offset, length);
-    }
+    const rc = this.poller.ringSendRange(target.fd, target.generation, buffer, offset, length);
     this.queuedOne(rc, 'io_uring send');
     return PENDING;
   }
@@ -341,17 +321,12 @@ export class UringBackend extends EpollBackend {
   }
 
   private armReceive(owner: Owner): void {
-    owner.ringReceiving = true;
     if (this.provided === 0) {
-      owner.ringReceiving = false;
       this.starved.add(owner); // armed once the pool gives the ring a buffer
       return;
     }
-    let rc = this.poller.ringRecv(owner.fd, owner.generation);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringRecv(owner.fd, owner.generation);
-    }
+    owner.ringReceiving = true;
+    const rc = this.poller.ringRecv(owner.fd, owner.generation);
     this.queuedOne(rc, 'io_uring recv');
   }
 
@@ -362,21 +337,13 @@ export class UringBackend extends EpollBackend {
 
   private cancelArmed(owner: Owner, op: number): void {
     owner.ringCancelling = true;
-    let rc = this.poller.ringCancel(owner.fd, owner.generation, op);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringCancel(owner.fd, owner.generation, op);
-    }
+    const rc = this.poller.ringCancel(owner.fd, owner.generation, op);
     this.queuedOne(rc, 'io_uring cancel');
   }
 
   private armAccept(owner: Owner): void {
     owner.ringReceiving = true;
-    let rc = this.poller.ringAccept(owner.fd, owner.generation);
-    if (rc === EBUSY) {
-      this.submit(); // the submission queue was full
-      rc = this.poller.ringAccept(owner.fd, owner.generation);
-    }
+    const rc = this.poller.ringAccept(owner.fd, owner.generation);
     this.queuedOne(rc, 'io_uring accept');
   }
 
@@ -399,7 +366,11 @@ export class UringBackend extends EpollBackend {
     owner.interest = interest;
   }
 
-  /** One request queued (or the error that refused it); outside a turn it goes at once. */
+  /**
+   * One request queued, or the error that refused it (EBUSY: the queue was
+   * still full after the native side submitted what it held); outside a
+   * turn it goes at once.
+   */
   private queuedOne(rc: number, what: string): void {
     if (rc < 0) throw errnoError(rc, what);
     this.queued += 1;
