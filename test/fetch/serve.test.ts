@@ -199,6 +199,7 @@ t.test('a request body is pulled, not buffered: an unread upload pauses the clie
 });
 
 t.test('a streamed response waits for the connection to drain: a client that does not read stops the producer', async (t) => {
+  const fds = trackFds();
   const PARTS = 64;
   const PART = new Uint8Array(1024 * 1024);
   let pulled = 0;
@@ -228,9 +229,11 @@ t.test('a streamed response waits for the connection to drain: a client that doe
   t.equal(pulled, PARTS, 'then it produced the rest');
   t.ok(received > PARTS * PART.length, `every part arrived (${received} bytes with the head)`);
   await server.close();
+  await fds.assertNoneSettled(t);
 });
 
 t.test('a request body the handler cancels: the answer still goes out', async (t) => {
+  const fds = trackFds();
   const server = serve({
     port: 0,
     fetch: async (request) => {
@@ -241,6 +244,7 @@ t.test('a request body the handler cancels: the answer still goes out', async (t
   const answer = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'x'.repeat(100_000) });
   t.equal(await answer.text(), 'cancelled');
   await server.close();
+  await fds.assertNoneSettled(t);
 });
 
 t.test('errors: a throw, a rejection and a non-Response answer 500 and reach onError with the Request', async (t) => {

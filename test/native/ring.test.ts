@@ -179,6 +179,11 @@ t.test('bad arguments are refused before the kernel sees them', { skip: support.
   t.throws(() => poller.ringSend(listener.fd, 1, [], 0), { code: 'ERR_OUT_OF_RANGE' }, 'nothing to send');
   t.throws(() => poller.ringSend(listener.fd, 1, ['text' as never], 1), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => poller.ringCancel(listener.fd, 1, 9), { code: 'ERR_OUT_OF_RANGE' }, 'not an op that can be cancelled');
+  t.throws(() => poller.ringSendRange(listener.fd, 1, new Uint8Array(4), 2, 4), { code: 'ERR_OUT_OF_RANGE', message: /length/ }, 'a range past the buffer');
+  t.throws(() => poller.ringSendRange(listener.fd, 1, new Uint8Array(4), 0, 0), { code: 'ERR_OUT_OF_RANGE' }, 'an empty range');
+  t.throws(() => poller.ringSendRange(listener.fd, 1, 'text' as never, 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => poller.ringRecv(listener.fd, -1), { code: 'ERR_OUT_OF_RANGE', message: /generation/ }, 'a generation out of range');
+  t.throws(() => poller.ringAccept(listener.fd, 2 ** 32), { code: 'ERR_OUT_OF_RANGE', message: /generation/ });
   t.throws(() => poller.ringReap(new Int32Array(2)), { code: 'ERR_OUT_OF_RANGE' });
   binding.close(listener.fd);
   poller.close();
