@@ -1,5 +1,5 @@
 //! io_uring over std.os.linux: a ring for one thread (SINGLE_ISSUER |
-//! DEFER_TASKRUN), a provided-buffer ring, and the SQEs std's IO_Uring
+//! COOP_TASKRUN), a provided-buffer ring, and the SQEs std's IO_Uring
 //! lacks (multishot accept and recv, cancel by fd, cancel-then-close). No
 //! N-API here; the io_uring backend builds on this.
 //!
@@ -15,14 +15,23 @@ const errno = @import("errno.zig");
 
 /// The kernel runs completion work only for the one task that submits.
 pub const setup_single_issuer: u32 = 1 << 12;
-/// Completion work waits for io_uring_enter(GETEVENTS): no interrupts mid-turn.
+/// Completion work waits for io_uring_enter(GETEVENTS). Not used by the
+/// reactor: with it, the registered eventfd is signalled for that work late
+/// (measured on Linux 6.18: 12-20 ms after the peer's bytes, FIN or
+/// connection arrived, every time the ring was idle), so an idle reactor
+/// saw its first event a timer tick late. Kept named for the tests that
+/// show it (uring_test.zig).
 pub const setup_defer_taskrun: u32 = 1 << 13;
-/// IORING_SQ_TASKRUN is set while deferred work waits (read by the reaper).
+/// Completion work runs when the thread next leaves the kernel, without an
+/// interrupt: the thread asleep in epoll_wait is woken (EINTR, which libuv
+/// retries), the work posts its completions and the eventfd is signalled.
+pub const setup_coop_taskrun: u32 = linux.IORING_SETUP_COOP_TASKRUN;
+/// IORING_SQ_TASKRUN is set while completion work waits (read by the reaper).
 pub const setup_taskrun_flag: u32 = linux.IORING_SETUP_TASKRUN_FLAG;
 /// One bad SQE does not stop the rest of a submission.
 pub const setup_submit_all: u32 = linux.IORING_SETUP_SUBMIT_ALL;
 /// The flags a reactor's ring is made with.
-pub const reactor_setup_flags: u32 = setup_single_issuer | setup_defer_taskrun | setup_taskrun_flag | setup_submit_all | linux.IORING_SETUP_CQSIZE;
+pub const reactor_setup_flags: u32 = setup_single_issuer | setup_coop_taskrun | setup_taskrun_flag | setup_submit_all | linux.IORING_SETUP_CQSIZE;
 
 /// sqe.ioprio bits.
 pub const accept_multishot: u16 = 1 << 0;
@@ -94,7 +103,7 @@ pub const Ring = struct {
     pub fn reap(self: *Ring, cqes: []linux.io_uring_cqe) i32 {
         const ready = self.copy_ready(cqes);
         if (ready > 0) return @intCast(ready);
-        // DEFER_TASKRUN: completions are posted only inside io_uring_enter(GETEVENTS).
+        // GETEVENTS runs the completion work that waits (IORING_SQ_TASKRUN), posting its completions.
         const rc = errno.result(linux.io_uring_enter(self.io.fd, self.io.flush_sq(), 0, linux.IORING_ENTER_GETEVENTS, null));
         if (rc < 0 and rc != errno.negative(.INTR) and rc != errno.eagain) return rc;
         return @intCast(self.copy_ready(cqes));

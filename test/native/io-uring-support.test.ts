@@ -31,7 +31,7 @@ t.test('each refusal names its errno and what to do', (t) => {
   const cases: Array<[number, string, RegExp]> = [
     [-errno.ENOSYS, 'ENOSYS', /no io_uring/],
     [-errno.EPERM, 'EPERM', /seccomp.*io_uring_disabled.*epoll backend/],
-    [-errno.EINVAL, 'EINVAL', /SINGLE_ISSUER, DEFER_TASKRUN: Linux 6\.1/],
+    [-errno.EINVAL, 'EINVAL', /SINGLE_ISSUER, COOP_TASKRUN: Linux 6\.0/],
     [-errno.EOPNOTSUPP, 'EOPNOTSUPP', /provided-buffer rings/],
     [-errno.ENOMEM, 'ENOMEM', /ulimit -l/],
     [-errno.EMFILE, 'EMFILE', /file descriptor/],

@@ -115,7 +115,7 @@ export interface NativePoller {
    */
   splice(inFd: number, outFd: number, length: number, flags: number): number;
   /**
-   * Opens this poller's io_uring (SINGLE_ISSUER | DEFER_TASKRUN) with a
+   * Opens this poller's io_uring (SINGLE_ISSUER | COOP_TASKRUN) with a
    * provided-buffer ring of `bufferEntries`: the ring's eventfd, added to
    * this poller's epoll set with generation 0 (its readiness means
    * completions to reap), or -errno (see ioUringSupport()). Requests below
@@ -328,7 +328,7 @@ export interface Binding {
   nop(): number;
   /**
    * Whether the io_uring ring a reactor would make works here: set up with
-   * SINGLE_ISSUER | DEFER_TASKRUN, the opcodes it uses listed as supported,
+   * SINGLE_ISSUER | COOP_TASKRUN, the opcodes it uses listed as supported,
    * a provided-buffer ring registered. 0, or the -errno that refused it
    * (ENOSYS: no io_uring; EPERM: forbidden, e.g. a seccomp profile; EINVAL
    * or EOPNOTSUPP: a kernel without a flag or opcode). See ioUringSupport().

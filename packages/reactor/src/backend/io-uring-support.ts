@@ -3,7 +3,7 @@
  * cannot: a kernel without it (ENOSYS), a container whose seccomp profile
  * forbids it (EPERM: Docker's default since 25.0), or a kernel too old for
  * the flags and opcodes a reactor's ring needs (EINVAL, EOPNOTSUPP: Linux
- * 6.1 or later is needed for SINGLE_ISSUER | DEFER_TASKRUN with multishot
+ * 6.0 or later is needed for SINGLE_ISSUER | COOP_TASKRUN with multishot
  * receives into a provided-buffer ring). The probe sets up and tears down
  * one ring, once per process.
  */
@@ -26,7 +26,7 @@ const errno = constants.errno;
 const REASONS: Readonly<Record<string, string>> = {
   ENOSYS: 'this kernel has no io_uring (io_uring_setup is not a system call here)',
   EPERM: 'io_uring is forbidden to this process: a seccomp profile (Docker and Podman defaults block it) or the sysctl kernel.io_uring_disabled; allow io_uring_setup, io_uring_enter and io_uring_register, or use the epoll backend',
-  EINVAL: 'this kernel refuses a setup flag the reactor needs (SINGLE_ISSUER, DEFER_TASKRUN: Linux 6.1 or later)',
+  EINVAL: 'this kernel refuses a setup flag the reactor needs (SINGLE_ISSUER, COOP_TASKRUN: Linux 6.0 or later)',
   EOPNOTSUPP: 'this kernel lacks an io_uring operation or provided-buffer rings the reactor needs (Linux 6.1 or later)',
   ENOMEM: 'the ring could not be allocated (locked-memory limit, ulimit -l, or memory)',
   EMFILE: 'no file descriptor was left for the ring',
@@ -49,7 +49,7 @@ function errnoName(result: number): string {
  * @internal exported for the tests, which cannot make this kernel refuse.
  */
 export function describeIoUringProbe(result: number): IoUringSupport {
-  if (result === 0) return { available: true, code: null, reason: 'io_uring works here: SINGLE_ISSUER | DEFER_TASKRUN rings, multishot accept and receive, provided-buffer rings' };
+  if (result === 0) return { available: true, code: null, reason: 'io_uring works here: SINGLE_ISSUER | COOP_TASKRUN rings, multishot accept and receive, provided-buffer rings' };
   const code = errnoName(result);
   return { available: false, code, reason: REASONS[code] ?? `io_uring setup failed with ${code}` };
 }

@@ -29,8 +29,8 @@ const { EPOLLIN, EPOLLOUT, EPOLLRDHUP } = constants;
 export const RING_ENTRIES_DEFAULT = 1024;
 /**
  * Pool chunks kept in the buffer ring for receives (the ring itself is the
- * next power of two). With DEFER_TASKRUN the kernel receives during the
- * reactor's reap, one buffer per connection with bytes waiting: fewer
+ * next power of two). The kernel takes one buffer per connection with bytes
+ * waiting each time its completion work runs: fewer
  * buffers than busy connections end receives with ENOBUFS (measured at
  * -c 1000 with 512: half the completions were ENOBUFS, half the throughput).
  */
