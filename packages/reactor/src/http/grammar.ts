@@ -5,6 +5,8 @@
  * with a value; the parser decides the status. Tables are made once.
  */
 
+import { sameCaseless, skipOws } from './ows.js';
+
 const table = (test: (byte: number) => boolean): Uint8Array => {
   const result = new Uint8Array(256);
   for (let byte = 0; byte < 256; byte += 1) result[byte] = test(byte) ? 1 : 0;
@@ -45,8 +47,15 @@ const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const SP = 0x20;
-const HTAB = 0x09;
+/** The default ports of http and https (RFC 9110 4.2.1, 4.2.2): `a:80` is `a` to an http URI. */
+const DEFAULT_PORT_HTTP = '80';
+const DEFAULT_PORT_HTTPS = '443';
+/** "http" and "https": the byte after "http" tells them apart, and "://" comes before the authority. */
+const HTTP_SCHEME_SIZE = 4;
+const AUTHORITY_PREFIX_SIZE = 3;
+const DIGIT_ZERO = 0x30;
+/** The bit that separates an ASCII upper-case letter from its lower case. */
+const ASCII_CASE_BIT = 0x20;
 
 /** The forms of request-target (RFC 9112 §3.2), and INVALID. */
 export const TARGET_INVALID = 0;
@@ -80,7 +89,10 @@ function isOriginForm(bytes: Uint8Array, start: number, end: number): boolean {
  * uri-host [ ":" port ] (RFC 3986 §3.2.2): an IP-literal in brackets, or a
  * reg-name (IPv4 literals are reg-names by their characters), then an
  * optional port of digits. `userinfo@` is refused: RFC 9110 §4.2.4 forbids
- * it in http(s) URIs.
+ * it in http(s) URIs. An empty range is an authority (the empty Host of
+ * RFC 9112 §3.2), but a port without a host (`:80`) is not: it makes an
+ * http(s) URI with an empty host, which RFC 9110 §4.2.1 says a recipient
+ * MUST reject.
  */
 export function isAuthority(bytes: Uint8Array, start: number, end: number): boolean {
   let index = start;
@@ -102,7 +114,7 @@ export function isAuthority(bytes: Uint8Array, start: number, end: number): bool
     }
   }
   if (index === end) return true;
-  if (bytes[index] !== COLON) return false;
+  if (bytes[index] !== COLON || index === start) return false;
   for (index += 1; index < end; index += 1) if (!isDigit(bytes[index]!)) return false;
   return true;
 }
@@ -117,10 +129,14 @@ function httpSchemeLength(bytes: Uint8Array, start: number, end: number): number
   return index + 3 - start;
 }
 
+/** Slots of targetForm's `parts` for absolute-form: where the authority starts, and where the path starts (and the authority ends). */
+export const TARGET_AUTHORITY_START = 0;
+export const TARGET_PATH_START = 1;
+
 /**
  * The form of bytes[start..end) as a request-target. For absolute-form,
- * `parts` receives where its authority starts (parts[0]) and where its
- * path starts (parts[1], which is also where the authority ends).
+ * `parts` receives where its authority and its path start (the slots
+ * above).
  */
 export function targetForm(bytes: Uint8Array, start: number, end: number, parts: Int32Array): number {
   if (end - start === 1 && bytes[start] === 0x2a) return TARGET_ASTERISK;
@@ -133,8 +149,8 @@ export function targetForm(bytes: Uint8Array, start: number, end: number, parts:
     if (pathStart === authorityStart || !isAuthority(bytes, authorityStart, pathStart)) return TARGET_INVALID;
     // path-abempty [ "?" query ]
     if (!pathChars(bytes, pathStart, end, PATH_OR_QUERY)) return TARGET_INVALID;
-    parts[0] = authorityStart;
-    parts[1] = pathStart;
+    parts[TARGET_AUTHORITY_START] = authorityStart;
+    parts[TARGET_PATH_START] = pathStart;
     return TARGET_ABSOLUTE;
   }
   const colon = bytes.indexOf(COLON, start);
@@ -177,11 +193,6 @@ function extensionValue(bytes: Uint8Array, index: number, end: number): number {
   return index === tokenStart ? -1 : index;
 }
 
-function skipWhitespace(bytes: Uint8Array, index: number, end: number): number {
-  while (index < end && (bytes[index] === SP || bytes[index] === HTAB)) index += 1;
-  return index;
-}
-
 /**
  * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
  * over bytes[start..end), the part of a chunk line after its size.
@@ -191,15 +202,15 @@ function skipWhitespace(bytes: Uint8Array, index: number, end: number): number {
 export function isChunkExtensions(bytes: Uint8Array, start: number, end: number): boolean {
   let index = start;
   while (index < end) {
-    index = skipWhitespace(bytes, index, end);
+    index = skipOws(bytes, index, end);
     if (index >= end || bytes[index] !== SEMICOLON) return false;
-    index = skipWhitespace(bytes, index + 1, end);
+    index = skipOws(bytes, index + 1, end);
     const nameStart = index;
     while (index < end && TOKEN[bytes[index]!] === 1) index += 1;
     if (index === nameStart) return false;
-    const afterName = skipWhitespace(bytes, index, end);
+    const afterName = skipOws(bytes, index, end);
     if (afterName < end && bytes[afterName] === EQUALS) {
-      index = extensionValue(bytes, skipWhitespace(bytes, afterName + 1, end), end);
+      index = extensionValue(bytes, skipOws(bytes, afterName + 1, end), end);
       if (index === -1) return false;
     }
     // The next extension starts with BWS ";"; anything else is checked by the loop.
@@ -207,7 +218,50 @@ export function isChunkExtensions(bytes: Uint8Array, start: number, end: number)
   return true;
 }
 
-/** Whether a Host value names the same authority as a target's (both already valid; host names compare case-insensitively). */
-export function sameAuthority(authority: string, host: string): boolean {
-  return authority.length === host.length && authority.toLowerCase() === host.toLowerCase();
+/** Where the host of an authority (valid, from `start`) ends: after an IP-literal's bracket, else at its port's colon or the end. */
+function hostEnd(authority: string, start: number): number {
+  const mark = authority.indexOf(authority.charCodeAt(start) === OPEN_BRACKET ? ']' : ':', start);
+  if (mark === -1) return authority.length;
+  return authority.charCodeAt(mark) === CLOSE_BRACKET ? mark + 1 : mark;
+}
+
+/**
+ * Where the port of an authority whose host ends at `end` starts, its
+ * leading zeros skipped (`080` is port 80); `authority.length` when it has
+ * none, an empty one (`a:`, RFC 3986 §6.2.3) or `defaultPort`.
+ */
+function portStart(authority: string, end: number, defaultPort: string): number {
+  if (end === authority.length) return end;
+  let start = end + 1; // after the colon
+  while (start < authority.length - 1 && authority.charCodeAt(start) === DIGIT_ZERO) start += 1;
+  return start === authority.length || sameCaseless(authority, start, authority.length, defaultPort) ? authority.length : start;
+}
+
+/** Whether a[aStart..aEnd) and b[bStart..bEnd) are the same, ASCII letters in any case. */
+function sameFolded(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let index = 0; index < aEnd - aStart; index += 1) {
+    const left = a.charCodeAt(aStart + index);
+    const right = b.charCodeAt(bStart + index);
+    if (left !== right && (!isAlpha(left) || (left | ASCII_CASE_BIT) !== (right | ASCII_CASE_BIT))) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a Host value names the same authority as an absolute-form
+ * target (`target`: its scheme and authority, `http://a:80`; both already
+ * valid). Host names compare ASCII case-insensitively, and a port equal to
+ * the scheme's default is the same as none (RFC 9110 §4.2.3).
+ */
+export function sameAuthority(target: string, host: string): boolean {
+  const secure = target.charCodeAt(HTTP_SCHEME_SIZE) !== COLON;
+  const start = HTTP_SCHEME_SIZE + (secure ? 1 : 0) + AUTHORITY_PREFIX_SIZE;
+  const defaultPort = secure ? DEFAULT_PORT_HTTPS : DEFAULT_PORT_HTTP;
+  const targetHostEnd = hostEnd(target, start);
+  const hostHostEnd = hostEnd(host, 0);
+  if (!sameFolded(target, start, targetHostEnd, host, 0, hostHostEnd)) return false;
+  const targetPort = portStart(target, targetHostEnd, defaultPort);
+  const hostPort = portStart(host, hostHostEnd, defaultPort);
+  return sameFolded(target, targetPort, target.length, host, hostPort, host.length);
 }

@@ -6,14 +6,15 @@
  */
 import { HttpParseError } from './parse-error.js';
 import { isChunkExtensions, targetForm, TARGET_ASTERISK, TARGET_AUTHORITY, TARGET_INVALID, TOKEN } from './grammar.js';
-import { COLON, HEX, HTAB, SP, VALUE, sameText } from './bytes.js';
+import { COLON, HEX, SP, VALUE, sameText } from './bytes.js';
+import { isOws, owsEnd, skipOws } from './ows.js';
 
 /** Slots of readRequestLine's output: the two spaces, the target's form, the minor version. */
 export const FIRST_SPACE = 0;
 export const SECOND_SPACE = 1;
 export const FORM = 2;
 export const VERSION_MINOR = 3;
-/** Slots of readFieldLine's output: the colon and the value's bounds (whitespace trimmed). */
+/** Slots of readFieldLine's output: the colon and the value's bounds (OWS removed: SP and HTAB). */
 export const FIELD_COLON = 0;
 export const VALUE_START = 1;
 export const VALUE_END = 2;
@@ -48,17 +49,15 @@ export function readRequestLine(line: Buffer, start: number, end: number, out: I
 
 /** field-name ":" OWS field-value OWS in line[start..end): no folding, token names, no control bytes in values. */
 export function readFieldLine(line: Buffer, start: number, end: number, out: Int32Array): void {
-  const first = line[start]!;
-  if (first === SP || first === HTAB) throw new HttpParseError(400, 'obsolete line folding');
+  if (isOws(line[start]!)) throw new HttpParseError(400, 'obsolete line folding');
   const colon = line.indexOf(COLON, start);
   if (colon <= start || colon >= end) throw new HttpParseError(400, 'header line without a name and colon');
   for (let index = start; index < colon; index += 1) {
-    if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, line[index] === SP || line[index] === HTAB ? 'whitespace before a header colon' : 'header name has a character outside token');
+    if (TOKEN[line[index]!] === 0) throw new HttpParseError(400, isOws(line[index]!) ? 'whitespace before a header colon' : 'header name has a character outside token');
   }
-  let valueStart = colon + 1;
-  let valueEnd = end;
-  while (valueStart < valueEnd && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart += 1;
-  while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd -= 1;
+  // OWS is SP and HTAB only: 0x0B, 0x0C (refused below as controls), 0x85 and 0xA0 (obs-text) stay in the value.
+  const valueStart = skipOws(line, colon + 1, end);
+  const valueEnd = owsEnd(line, valueStart, end);
   for (let index = valueStart; index < valueEnd; index += 1) if (VALUE[line[index]!] === 0) throw new HttpParseError(400, 'header value has a control character');
   out[FIELD_COLON] = colon;
   out[VALUE_START] = valueStart;

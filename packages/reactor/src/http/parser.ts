@@ -7,12 +7,13 @@
  * Strict on purpose (RFC 9112): CRLF line ends only (a bare LF is 400),
  * no whitespace before a header colon, no obsolete line folding, token
  * characters in methods and field names, no control characters in values,
- * Content-Length digits only and at most once, never Content-Length with
- * Transfer-Encoding, chunked the only transfer coding, Host required in 1.1
- * and a valid uri-host [":" port], request-targets in origin-, absolute- or
- * (for OPTIONS) asterisk-form with RFC 3986 characters only, chunk lines of
- * exactly chunk-size [chunk-ext], CONNECT refused with 501 (no tunnels), a
- * request line over its limit answered 414 (grammar.ts holds the ABNF).
+ * OWS of SP and HTAB only (ows.ts), Content-Length digits only and at most
+ * once, never Content-Length with Transfer-Encoding, chunked the only
+ * transfer coding, Host at most once (required in 1.1) and a valid uri-host
+ * [":" port], request-targets in origin-, absolute- or (for OPTIONS)
+ * asterisk-form with RFC 3986 characters only, chunk lines of exactly
+ * chunk-size [chunk-ext], CONNECT refused with 501 (no tunnels), a request
+ * line over its limit answered 414 (grammar.ts holds the ABNF).
  */
 import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
 import { HttpRequest } from './request.js';
@@ -21,7 +22,7 @@ import type { ParserCallbacks } from './parser-callbacks.js';
 export type { ParserCallbacks } from './parser-callbacks.js';
 import { HeadFacts, readHead } from './framing.js';
 import { HttpParseError } from './parse-error.js';
-import { TARGET_ABSOLUTE } from './grammar.js';
+import { TARGET_ABSOLUTE, TARGET_PATH_START } from './grammar.js';
 import { FIELD_COLON, FIRST_SPACE, FORM, LINE_PARTS, readChunkSize, readFieldLine, readRequestLine, SECOND_SPACE, VALUE_END, VALUE_START, VERSION_MINOR } from './lines.js';
 
 export { HttpParseError } from './parse-error.js';
@@ -69,7 +70,7 @@ export class RequestParser {
   private bodySize: number;
   private paused: boolean;
   private saved: Buffer | null;
-  /** The authority of an absolute-form target (checked against Host), or null. */
+  /** An absolute-form target's scheme and authority (`http://a:80`, checked against Host), or null. */
   private authority: string | null;
   /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
   private readonly targetParts: Int32Array;
@@ -285,8 +286,8 @@ export class RequestParser {
     this.method = latin1(line, start, first, this.method);
     if (parts[FORM] === TARGET_ABSOLUTE) {
       // RFC 9112 3.2.2: the authority comes from the target; handlers see the path and query as origin-form.
-      const [authorityStart, pathStart] = this.targetParts as unknown as [number, number];
-      this.authority = line.toString('latin1', authorityStart, pathStart);
+      const pathStart = this.targetParts[TARGET_PATH_START]!; // the scheme stays with the authority: it decides the default port
+      this.authority = line.toString('latin1', first + 1, pathStart);
       this.target = pathStart === second ? '/' : pathStart < second && line[pathStart] === 0x3f ? `/${line.toString('latin1', pathStart, second)}` : line.toString('latin1', pathStart, second);
     } else {
       this.authority = null;
@@ -334,7 +335,7 @@ export class RequestParser {
     if (headers.length !== this.headerCount) headers.length = this.headerCount; // a reused array that held more
     const facts = this.facts;
     readHead(headers, this.versionMinor, this.authority, facts);
-    const { contentLength, transferEncoding } = facts;
+    const { contentLength, chunked } = facts;
     let request = this.spare;
     if (request === null) {
       request = new HttpRequest(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
@@ -347,12 +348,8 @@ export class RequestParser {
     this.bodySize = 0;
     // Streaming: the handler gets the head now; a body follows as it arrives.
     const streaming = this.callbacks.onBodyData !== undefined;
-    if (streaming) request.hasBody = transferEncoding !== null || contentLength > 0;
-    if (transferEncoding !== null) {
-      const codings = transferEncoding.toLowerCase().split(',').map((coding) => coding.trim());
-      if (codings[codings.length - 1] !== 'chunked') throw new HttpParseError(400, 'Transfer-Encoding does not end in chunked');
-      if (codings.length > 1) throw new HttpParseError(501, `transfer codings other than chunked are not supported: ${transferEncoding}`);
-      if (this.versionMinor === 0) throw new HttpParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (streaming) request.hasBody = chunked || contentLength > 0;
+    if (chunked) {
       this.expectBody(request);
       this.state = State.ChunkSize;
       return;

@@ -7,10 +7,12 @@
  * by accident, and no CR/LF can reach the wire.
  */
 import { invalidArgType, invalidArgValue } from '../errors.js';
+import { sameCaseless, trimOws } from './ows.js';
 
 /** Header names and values a response may carry: no CR/LF (response splitting). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const CONTENT_LENGTH = /^\d{1,15}$/;
 /**
  * Names (mapped to their lower case) and values that passed the checks
  * above: handlers set the same constants on every response, and a Map or
@@ -169,16 +171,18 @@ export class ResponseHeaders {
   private setFraming(lower: string, name: string, value: HeaderValue): boolean {
     if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') return false;
     if (Array.isArray(value)) throw invalidArgValue(`value of header "${name}"`, 'must be a single value (it frames the message)', value.join(', '));
-    const text = checkedValue(name, value).trim().toLowerCase();
+    // OWS around the value is SP and HTAB only, as on requests: `chunked\xA0` is not chunked (ows.ts).
+    const text = trimOws(checkedValue(name, value));
     if (lower === 'content-length') {
-      if (!/^\d{1,15}$/.test(text)) throw invalidArgValue('value of header "Content-Length"', 'must be a non-negative integer', value);
+      if (!CONTENT_LENGTH.test(text)) throw invalidArgValue('value of header "Content-Length"', 'must be a non-negative integer', value);
       this.declaredLength = Number(text);
     } else if (lower === 'transfer-encoding') {
-      if (text !== 'chunked') throw invalidArgValue('value of header "Transfer-Encoding"', "must be 'chunked' (the only coding this layer frames)", value);
+      if (!sameCaseless(text, 0, text.length, 'chunked')) throw invalidArgValue('value of header "Transfer-Encoding"', "must be 'chunked' (the only coding this layer frames)", value);
       this.chunked = true;
     } else {
-      if (text !== 'close' && text !== 'keep-alive') throw invalidArgValue('value of header "Connection"', "must be 'close' or 'keep-alive'", value);
-      this.close = text === 'close';
+      const close = sameCaseless(text, 0, text.length, 'close');
+      if (!close && !sameCaseless(text, 0, text.length, 'keep-alive')) throw invalidArgValue('value of header "Connection"', "must be 'close' or 'keep-alive'", value);
+      this.close = close;
     }
     return true;
   }
