@@ -223,9 +223,10 @@ export class Core {
     process.emitWarning(`ET connection fd ${fd} ended its turn with ${bytes} bytes unread and nothing carried over: no edge will report them`, 'ZepollDebug');
   }
 
-  trackIdle(owner: IdleTracked): void {
+  /** Checks `owner` in the idle sweep, which runs at least every quarter of `shortestTimeoutMs` (default: the owner's timeout now). */
+  trackIdle(owner: IdleTracked, shortestTimeoutMs: number = owner.idleTimeoutMs): void {
     this.idle.add(owner);
-    const sweep = Math.max(IDLE_SWEEP_MS_MIN, Math.floor(owner.idleTimeoutMs / 4));
+    const sweep = Math.max(IDLE_SWEEP_MS_MIN, Math.floor(shortestTimeoutMs / 4));
     if (sweep < this.idleSweepMs || this.idleTimer === null) {
       this.idleSweepMs = Math.min(sweep, this.idleSweepMs);
       if (this.idleTimer !== null) clearInterval(this.idleTimer);

@@ -58,6 +58,12 @@ export interface ServerStats {
    * could not skip (reported to onError; the server then backs off).
    */
   readonly acceptErrors: number;
+  /**
+   * Connections `close()` destroyed at its timeout, with whatever they were
+   * still doing (each also got ERR_ZEPOLL_SERVER_CLOSED): what a graceful
+   * close could not finish in time.
+   */
+  readonly closeCut: number;
 }
 
 /** The default `acceptBackoffMs`: 100 ms without accepting after EMFILE/ENFILE. */
@@ -118,6 +124,7 @@ export class Server implements Owner {
   private rejectedCount: number;
   private backoffCount: number;
   private acceptErrorCount: number;
+  private closeCutCount: number;
   private readonly onConnectionClosed: (connection: Connection) => void;
   private readonly connectionFailed: (error: Error, connection: Connection) => void;
 
@@ -163,6 +170,7 @@ export class Server implements Owner {
     this.rejectedCount = 0;
     this.backoffCount = 0;
     this.acceptErrorCount = 0;
+    this.closeCutCount = 0;
     // The server sees every close (after the handler's onClose), to keep
     // its set and finish a graceful close; the handler is used as given.
     this.onConnectionClosed = (connection): void => {
@@ -188,7 +196,7 @@ export class Server implements Owner {
 
   /** A snapshot of the server's counters (a new object per read). */
   get stats(): ServerStats {
-    return { accepted: this.acceptedCount, rejected: this.rejectedCount, acceptBackoffs: this.backoffCount, acceptErrors: this.acceptErrorCount };
+    return { accepted: this.acceptedCount, rejected: this.rejectedCount, acceptBackoffs: this.backoffCount, acceptErrors: this.acceptErrorCount, closeCut: this.closeCutCount };
   }
 
   /**
@@ -275,6 +283,7 @@ export class Server implements Owner {
     this.closing = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const connection of [...this.connections]) {
+          this.closeCutCount += 1;
           connection.destroy(new ZepollError('ERR_ZEPOLL_SERVER_CLOSED', `still open ${timeoutMs} ms after close()`));
         }
       }, timeoutMs);

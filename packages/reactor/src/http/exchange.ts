@@ -9,6 +9,14 @@
  * is destroyed; the error reaches the server's onError (else the
  * reactor's) and is counted. A peer that goes away before its response is
  * complete aborts the request's signal and closes the connection at once.
+ *
+ * Clocks: a new connection has the headers timeout from its first turn (as
+ * Node's http), a request the headers and request timeouts from its first
+ * byte, and a connection idle between requests the keep-alive timeout.
+ * Closing (a closing response, a rejected request, a body left unread):
+ * the response goes out, the write side shuts, and what the client still
+ * sends is read and dropped for at most LINGER_MS (RFC 9112 9.6), so the
+ * client reads the response instead of a reset.
  */
 import { STATUS_CODES } from 'node:http';
 import { coreOf, type IdleTracked } from '../core.js';
@@ -31,12 +39,21 @@ export interface ExchangeSettings {
   /** Infinity when off. */
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** Infinity when off: milliseconds a connection may wait for its next request. */
+  readonly keepAliveTimeoutMs: number;
   readonly streamBodies: boolean;
   readonly allowHalfOpen: boolean;
   readonly onError: ((error: Error, request: HttpRequest) => void) | undefined;
 }
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
+/**
+ * Milliseconds a closing connection keeps reading (and dropping) what the
+ * client still sends after the response, before it is closed anyway: a
+ * client still sending a body it was refused would otherwise be reset
+ * before it reads the refusal (RFC 9112 9.6, "lingering close").
+ */
+export const LINGER_MS = 2000;
 
 
 export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
@@ -59,13 +76,26 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
   private readonly settings: ExchangeSettings;
-  /** When the request now arriving began; Infinity when none is arriving (never expires). */
+  /** When the clock that idleTimeoutMs bounds began (a request's first byte, or the idle wait's start); Infinity: no clock. */
   lastActivity: number;
+  /** The connection waits between requests: the keep-alive timeout applies. */
+  private keepAliveIdle: boolean;
+  /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
+  private lastRequest: boolean;
+  /** Bounds a lingering close (null: not lingering). */
+  private lingerTimer: NodeJS.Timeout | null;
+  /** A response completed with its request's body unfinished: what is received now may finish it, else close. */
+  private bodyAbandoned: boolean;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
-    this.lastActivity = Infinity;
+    // A new connection: the headers timeout runs from now, as Node's does (a client that never sends is not kept).
+    this.lastActivity = coreOf(connection.reactor).clock();
+    this.keepAliveIdle = false;
+    this.lastRequest = false;
+    this.lingerTimer = null;
+    this.bodyAbandoned = false;
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
@@ -115,9 +145,26 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       if (outer) this.feeding = false;
     }
     if (outer) {
+      if (this.bodyAbandoned) this.closeIfAbandoned();
       this.watchRequest();
       this.endIfDone();
     }
+  }
+
+  /**
+   * A response completed before its request's body and the bytes received
+   * since did not finish it: a client may never finish it, so the
+   * connection closes (lingering), as node-server's and Node's http do.
+   */
+  private closeIfAbandoned(): void {
+    this.bodyAbandoned = false;
+    if (this.body === null || this.stopped) return;
+    this.closing = true;
+    this.stopped = true;
+    this.stopClock();
+    this.parser.pause();
+    this.resumeReading();
+    this.linger();
   }
 
   /**
@@ -126,20 +173,58 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
    * the request timeout, if shorter), the request timeout during the body.
    */
   get idleTimeoutMs(): number {
-    const { headersTimeoutMs, requestTimeoutMs } = this.settings;
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.settings;
+    if (this.keepAliveIdle) return keepAliveTimeoutMs;
     return this.parser.inHead || this.parser.idle ? Math.min(headersTimeoutMs, requestTimeoutMs) : requestTimeoutMs;
   }
 
-  /** Starts the request clock when a request begins, stops it when none is arriving. */
+  /**
+   * The clocks after the parser ran: a request arriving keeps (or starts)
+   * its clock; a connection with nothing in progress starts the keep-alive
+   * clock; anything else (a response pending, a body the handler is behind
+   * on, a closing connection) has none.
+   */
   private watchRequest(): void {
-    if (!this.parser.inRequest || this.stopped || this.pausedForBody) this.lastActivity = Infinity;
-    else if (this.lastActivity === Infinity) this.lastActivity = coreOf(this.connection.reactor).clock(); // a late response resumes the parser outside a turn
+    if (this.stopped || this.pausedForBody) {
+      this.stopClock();
+      return;
+    }
+    if (this.parser.inRequest) {
+      if (this.keepAliveIdle || this.lastActivity === Infinity) this.startClock(false); // a late response resumes the parser outside a turn
+      return;
+    }
+    if (this.current === null && !this.closing && this.parser.idle) {
+      if (!this.keepAliveIdle) this.startClock(true);
+      return;
+    }
+    this.stopClock();
   }
 
-  /** The reactor's sweep: the head or the whole request took too long. */
+  private startClock(keepAliveIdle: boolean): void {
+    this.keepAliveIdle = keepAliveIdle;
+    this.lastActivity = coreOf(this.connection.reactor).clock();
+  }
+
+  private stopClock(): void {
+    this.keepAliveIdle = false;
+    this.lastActivity = Infinity;
+  }
+
+  /** The reactor's sweep: the head or the whole request took too long, or the connection waited too long for one. */
   idleExpired(): void {
-    if (this.stopped || this.closing || !this.parser.inRequest) return;
-    const inHead = this.parser.inHead && this.settings.headersTimeoutMs <= this.settings.requestTimeoutMs;
+    if (this.stopped || this.closing) return;
+    if (this.keepAliveIdle) {
+      // Nothing in progress: closed quietly (a FIN, no response), as Node's keepAliveTimeout does.
+      this.closing = true;
+      this.stopped = true;
+      this.stopClock();
+      this.parser.pause();
+      this.linger();
+      return;
+    }
+    // A request arriving, or a new connection that has sent nothing (its clock runs from its first turn, as Node's).
+    if (this.lastActivity === Infinity) return;
+    const inHead = (this.parser.inHead || this.parser.idle) && this.settings.headersTimeoutMs <= this.settings.requestTimeoutMs;
     this.reject(408, inHead ? `request head not complete within ${this.settings.headersTimeoutMs} ms` : `request not complete within ${this.settings.requestTimeoutMs} ms`);
   }
 
@@ -158,16 +243,22 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     this.current = null;
     this.currentRequest = null;
     response.closed();
-    // Answered before its body was read: the rest is parsed and dropped, so the next request can follow.
-    this.body?.discard();
+    // Answered before its body was read: the rest is parsed and dropped, so
+    // the next request can follow. What has not arrived by the end of this
+    // run is not waited for (run() closes then: bodyAbandoned).
+    if (this.body !== null) {
+      this.bodyAbandoned = true;
+      this.body.discard();
+    }
     if (!keepAlive) {
       // Connection: close (or HTTP/1.0): nothing after this request is
       // parsed. Reading goes on (and is dropped) so the peer's FIN is seen.
       this.closing = true;
       this.stopped = true;
+      this.stopClock();
       this.parser.pause();
       this.resumeReading();
-      this.connection.end();
+      this.linger();
       return;
     }
     if (!this.closing) this.resumeReading();
@@ -185,6 +276,22 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     if (!this.pausedForResponse) return;
     this.pausedForResponse = false;
     this.connection.resume();
+  }
+
+  /**
+   * Ends the connection (after what is queued) and keeps reading, dropping
+   * what arrives, until the client's FIN or LINGER_MS: a client still
+   * sending reads the response instead of a reset.
+   */
+  private linger(): void {
+    if (this.pausedForBody) {
+      this.pausedForBody = false;
+      this.connection.resume();
+    }
+    this.connection.end();
+    if (this.lingerTimer !== null || !this.connection.isOpen) return;
+    this.lingerTimer = setTimeout(() => this.connection.destroy(), LINGER_MS);
+    this.lingerTimer.unref();
   }
 
   /** BodyProducer: the handler is behind on the body; stop reading until it catches up. */
@@ -225,6 +332,8 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
 
   /** The connection closed: a response not complete by now was aborted. */
   connectionClosed(): void {
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -234,11 +343,19 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   }
 
   /**
-   * The server is closing: read nothing more, answer every request already
-   * read (including pipelined ones the parser holds), then end.
+   * The server is closing: answer every request already read (including
+   * pipelined ones the parser holds), then end. A request whose head has
+   * come is read to its end first (its body may still be arriving); a
+   * connection with nothing in progress ends now.
    */
   serverClosing(): void {
     this.closing = true;
+    if (this.body !== null || (this.parser.inRequest && !this.parser.inHead)) {
+      // The rest of this request is read and it is answered; nothing after it (onRequest, bodyEnded).
+      this.lastRequest = true;
+      this.current?.closeAfter();
+      return;
+    }
     // Bytes that still reach feed() (a hang-up is read even when paused) are
     // ignored, and the request clock stops: the close has its own timeout.
     this.stopped = true;
@@ -248,24 +365,36 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   }
 
   private endIfDone(): void {
-    if (this.closing && !this.feeding && this.current === null && this.connection.isOpen) this.connection.end();
+    if (this.closing && !this.feeding && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
+  }
+
+  /** The request that was in progress when the server began closing is in: nothing more is read. */
+  private lastRequestIn(): void {
+    if (!this.lastRequest) return;
+    this.lastRequest = false;
+    this.stopped = true;
+    this.connection.pause();
   }
 
   private onRequest(request: HttpRequest): void {
     // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
     this.lastActivity = Infinity;
+    // The last request before the server's close (it was arriving then): its answer says so (Connection: close).
+    const keepAlive = request.keepAlive && !this.lastRequest;
     let response = this.spareResponse;
     if (response === null) {
-      response = new HttpResponse(this, this.connection, request.versionMinor, request.keepAlive, request.method === 'HEAD');
+      response = new HttpResponse(this, this.connection, request.versionMinor, keepAlive, request.method === 'HEAD');
     } else {
       this.spareResponse = null;
-      response.reuse(request.versionMinor, request.keepAlive, request.method === 'HEAD');
+      response.reuse(request.versionMinor, keepAlive, request.method === 'HEAD');
     }
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
       this.body = new BodyStream(this);
       request.stream = this.body;
+    } else {
+      this.lastRequestIn();
     }
     let result: unknown;
     try {
@@ -292,6 +421,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private bodyEnded(): void {
     const body = this.body;
     this.body = null;
+    this.lastRequestIn();
     body?.end();
     if (this.current !== null && !this.current.finished) this.waitForResponse();
   }
@@ -336,15 +466,18 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     this.body?.fail(new HttpParseError(status, message));
     this.closing = true;
     this.stopped = true;
-    this.lastActivity = Infinity;
+    this.lastRequest = false;
+    this.stopClock();
     this.parser.pause();
     const connection = this.connection;
     if (connection.writableEnded) return;
-    if (this.current === null || !this.current.sent) {
+    // A request already answered whose body is still parsed (and dropped) gets no second answer.
+    if (!this.bodyAbandoned && (this.current === null || !this.current.sent)) {
       const reason = STATUS_CODES[status] ?? 'Bad Request';
       const body = `${status} ${reason}: ${message}\n`;
       connection.write(Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
     }
-    connection.end();
+    this.resumeReading();
+    this.linger();
   }
 }

@@ -355,7 +355,9 @@ export class RequestParser {
       return;
     }
     if (contentLength > 0) {
-      if (contentLength > this.limits.bodySizeMax) throw new HttpParseError(413, `body of ${contentLength} bytes over ${this.limits.bodySizeMax}`);
+      // Streaming, the handler sees the head and may answer (as node-server lets an app): the limit then
+      // fails the body when it is crossed. Asked to confirm first (100-continue), 413 now spares the upload.
+      if (contentLength > this.limits.bodySizeMax && (!streaming || request.expectContinue)) throw new HttpParseError(413, `body of ${contentLength} bytes over ${this.limits.bodySizeMax}`);
       this.expectBody(request);
       this.remaining = contentLength;
       this.state = State.Body;
@@ -378,6 +380,7 @@ export class RequestParser {
 
   private bodyStep(bytes: Buffer, offset: number): number {
     const take = Math.min(this.remaining, this.end - offset);
+    if (this.bodySize + take > this.limits.bodySizeMax) throw new HttpParseError(413, `body over ${this.limits.bodySizeMax} bytes`);
     this.bodyPart(bytes, offset, offset + take);
     this.bodySize += take;
     this.remaining -= take;

@@ -157,6 +157,15 @@ export class HttpResponse {
   }
 
   /**
+   * The connection ends after this response (the server is closing): its
+   * head, if not sent yet, says `Connection: close`.
+   * @internal
+   */
+  closeAfter(): void {
+    (this as { keepAlive: boolean }).keepAlive = false; // read-only to handlers
+  }
+
+  /**
    * No callback was ever given (onDrain, onClose): nothing can reach this
    * object later. A callback already run may still report a rejection, or
    * an onClose given after the close runs in a microtask: either would find

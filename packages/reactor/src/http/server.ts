@@ -37,6 +37,14 @@ export interface HttpServerOptions extends Omit<ServerOptions, 'onError' | 'allo
    */
   readonly requestTimeoutMs?: number;
   /**
+   * Milliseconds a connection may wait for its next request after a
+   * response (default 5000, as Node's keepAliveTimeout; 0: no limit). Over
+   * it the connection is closed quietly (a FIN, no response), so idle
+   * keep-alive clients do not hold fds forever. A new connection's wait
+   * for its first request is bounded by `headersTimeoutMs` instead.
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /**
    * Called when a handler throws or its promise rejects, with the request
    * it was handling, and counted in `stats.handlerErrors`. The client gets
    * a 500 (and the connection closes) when nothing was sent yet, else the
@@ -61,8 +69,12 @@ export interface HttpServerOptions extends Omit<ServerOptions, 'onError' | 'allo
   readonly allowHalfOpen?: boolean;
 }
 
+/** The default `headersTimeoutMs`, as Node's `server.headersTimeout`. */
 export const HEADERS_TIMEOUT_MS_DEFAULT = 60_000;
+/** The default `requestTimeoutMs`, as Node's `server.requestTimeout`. */
 export const REQUEST_TIMEOUT_MS_DEFAULT = 300_000;
+/** The default `keepAliveTimeoutMs`, as Node's `server.keepAliveTimeout`. */
+export const KEEP_ALIVE_TIMEOUT_MS_DEFAULT = 5000;
 
 function timeoutOption(name: string, value: number | undefined, fallback: number): number {
   const checked = integerOption(name, value, fallback, 0, TIMEOUT_MS_MAX);
@@ -84,17 +96,20 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
     limits: resolveLimits(options),
     headersTimeoutMs: timeoutOption('options.headersTimeoutMs', options.headersTimeoutMs, HEADERS_TIMEOUT_MS_DEFAULT),
     requestTimeoutMs: timeoutOption('options.requestTimeoutMs', options.requestTimeoutMs, REQUEST_TIMEOUT_MS_DEFAULT),
+    keepAliveTimeoutMs: timeoutOption('options.keepAliveTimeoutMs', options.keepAliveTimeoutMs, KEEP_ALIVE_TIMEOUT_MS_DEFAULT),
     streamBodies: booleanOption('options.streamBodies', options.streamBodies, false),
     allowHalfOpen: booleanOption('options.allowHalfOpen', options.allowHalfOpen, false),
     onError: optionalFunction('options.onError', options.onError),
   };
-  const timed = settings.headersTimeoutMs !== Infinity || settings.requestTimeoutMs !== Infinity;
+  // The idle sweep runs as often as the shortest of the three asks (a timeout fires at its floor, at most a quarter late).
+  const shortestTimeoutMs = Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs, settings.keepAliveTimeoutMs);
+  const timed = shortestTimeoutMs !== Infinity;
   const core = coreOf(reactor);
   const connectionHandler: ConnectionHandler & BytesReceiver = {
     onOpen: (connection) => {
       const exchange = new HttpExchange(connection, settings);
       connection.context = exchange;
-      if (timed) core.trackIdle(exchange);
+      if (timed) core.trackIdle(exchange, shortestTimeoutMs);
     },
     onClose: (connection) => {
       const exchange = connection.context as HttpExchange;
