@@ -16,6 +16,7 @@ import { route } from '../../packages/examples/src/servers/http-routes.js';
 import { trackFds } from '../helpers/fds.js';
 import { closed, sha256 } from '../helpers/net-client.js';
 import { captureUncaught } from '../helpers/uncaught.js';
+import { until } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -141,7 +142,7 @@ t.test('headers and body of a small response leave in one write (copied together
   const before = reactor.stats.syscalls;
   for (let request = 1; request <= 20; request += 1) {
     socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    for (let wait = 0; wait < 200 && text.split('hello world').length - 1 < request; wait += 1) await sleep(1);
+    await until(() => text.split('hello world').length - 1 >= request, `response ${request}`);
   }
   const after = reactor.stats.syscalls;
   t.equal(text.split('hello world').length - 1, 20, '20 responses');
@@ -165,9 +166,9 @@ t.test('server.close() answers every request already received, pipelined ones in
   socket.on('data', (part: string) => (text += part));
   const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   // A slow first answer holds four pipelined requests in the parser.
-  socket.write(`GET /late?0 HTTP/1.1\r\nHost: a\r\n\r\n${Array.from({ length: 4 }, (_, index) => `GET /?${index + 1} HTTP/1.1\r\nHost: a\r\n\r\n`).join('')}`);
-  for (let wait = 0; wait < 200 && reactor.stats.bytesIn === 0; wait += 1) await sleep(1);
-  await sleep(5);
+  const pipelined = `GET /late?0 HTTP/1.1\r\nHost: a\r\n\r\n${Array.from({ length: 4 }, (_, index) => `GET /?${index + 1} HTTP/1.1\r\nHost: a\r\n\r\n`).join('')}`;
+  socket.write(pipelined);
+  await until(() => reactor.stats.bytesIn === pipelined.length, 'the server to read all five requests');
   await server.close(2000);
   await ended;
   t.equal(text.split('HTTP/1.1 200 OK').length - 1, 5, 'all five answered');
@@ -245,6 +246,7 @@ t.test('response API misuse throws with a code; a client gone before the answer 
   const fds = trackFds();
   const reactor = new Reactor();
   const outcomes: string[] = [];
+  const pending: { answerGone: (() => void) | null } = { answerGone: null };
   const server = createHttpServer(reactor, (request, response) => {
     if (request.path === '/misuse') {
       outcomes.push(`sent before end: ${response.sent}`);
@@ -270,21 +272,22 @@ t.test('response API misuse throws with a code; a client gone before the answer 
       }
       return;
     }
-    // /gone: answered after the client left.
-    setTimeout(() => {
+    // /gone: answered by the test, once the server has seen the client leave.
+    pending.answerGone = () => {
       response.write('x');
       response.end('y');
       outcomes.push(`gone answered, open ${response.connection.isOpen}`);
-    }, 50);
+    };
   });
   await raw(server.port, 'GET /misuse HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
   const socket = net.connect(server.port, '127.0.0.1', () => socket.end('GET /gone HTTP/1.1\r\nHost: a\r\n\r\n'));
   socket.on('error', () => {});
   socket.destroy = socket.destroy.bind(socket);
-  await sleep(10);
+  await until(() => pending.answerGone !== null, 'the /gone request at its handler');
   socket.destroy();
   await closed(socket);
-  await sleep(80);
+  await until(() => reactor.stats.connectionsOpen === 0, 'the server to close the connection of the client gone');
+  pending.answerGone!();
   t.same(outcomes, [
     'sent before end: false',
     'ERR_INVALID_ARG_VALUE',
@@ -313,6 +316,8 @@ t.test('headers timeout: a head still arriving after headersTimeoutMs gets 408 a
   await new Promise((resolve) => socket.once('connect', resolve));
   // A whole request first: the clock starts only when a head begins.
   socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await until(() => text.endsWith('hello world'), 'the response to the whole request');
+  // Time is what is tested: an idle connection outlives twice the headers timeout.
   await sleep(timeoutMs * 2);
   t.match(text, /^HTTP\/1\.1 200 OK/, 'an idle keep-alive connection between requests is not timed out');
   t.notMatch(text, /408/, 'no 408 between requests');
@@ -353,9 +358,9 @@ t.test('headers timeout 0: never; a response under way is not cut by the head cl
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(`GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: ${timeoutMs * 4}\r\n\r\nGET / HTTP/1.1\r\nHo`);
-  while (!text.includes('delayed')) await sleep(5);
+  await until(() => text.includes('delayed'), 'the late response');
   socket.write('st: a\r\n\r\n');
-  while (!text.endsWith('hello world') && !socket.destroyed) await sleep(5);
+  await until(() => text.endsWith('hello world') || socket.destroyed, 'the second response or a close');
   t.equal(text.match(/HTTP\/1\.1 200 OK/g)?.length, 2, 'both answered');
   t.notMatch(text, /408/, 'no 408 for the head that waited behind the late response');
   socket.destroy();
@@ -373,11 +378,13 @@ t.test('a server closing while a head trickles in: the headers clock stops, noth
   let text = '';
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write('GET / HTTP/1.1\r\nHo');
-  await sleep(10);
+  const head = 'GET / HTTP/1.1\r\nHo';
+  socket.write(head);
+  await until(() => reactor.stats.bytesIn === head.length, 'the server to read the start of the head');
   const uncaught = await captureUncaught(async () => {
     const closing = server.close(300);
     socket.write('s'); // after the FIN: ignored
+    // Time is what is tested: the headers timeout (40 ms) passes during the close, and must not act.
     await sleep(150); // past the headers timeout, inside the close timeout
     await closing;
   });
@@ -392,23 +399,33 @@ t.test('a server closing while a head trickles in: the headers clock stops, noth
 t.test('a response answered later stops reading: a client cannot pile bytes up behind it', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();
-  const server = createHttpServer(reactor, routes);
+  const HOLD_MS = 300;
+  let readWhileWaiting = -1;
+  const server = createHttpServer(reactor, (request, response) => {
+    if (request.path !== '/hold') return routes(request, response);
+    const before = reactor.stats.bytesIn;
+    // The response is late by design: for HOLD_MS the flood is offered to a
+    // server that must not read it. Counted at end(), the last moment it is pending.
+    setTimeout(() => {
+      readWhileWaiting = reactor.stats.bytesIn - before;
+      response.end('delayed');
+    }, HOLD_MS);
+  });
   const socket = net.connect(server.port, '127.0.0.1');
   socket.on('error', () => {});
   let text = '';
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write('GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: 300\r\n\r\n');
-  await sleep(20);
-  const before = reactor.stats.bytesIn;
+  const hold = 'GET /hold HTTP/1.1\r\nHost: a\r\n\r\n';
+  socket.write(hold);
+  await until(() => reactor.stats.bytesIn === hold.length, 'the server to read the held request');
   const flood = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(16 * 1024)); // 512 KiB of pipelined requests
   for (let index = 0; index < 16; index += 1) socket.write(flood); // 8 MiB offered
-  await sleep(200);
-  const readWhileWaiting = reactor.stats.bytesIn - before;
+  await until(() => readWhileWaiting >= 0, 'the late response');
   t.ok(readWhileWaiting < 1024 * 1024, `${readWhileWaiting} bytes read while the response was pending, of 8 MiB offered`);
-  while (!text.includes('delayed')) await sleep(5);
+  await until(() => text.includes('delayed'), 'the late response at the client');
   // Then reading resumes and the pipelined requests are answered in order.
-  while ((text.match(/hello world/g)?.length ?? 0) < 100) await sleep(5);
+  await until(() => (text.match(/hello world/g)?.length ?? 0) >= 100, '100 pipelined responses');
   t.pass('reading resumed after the late response');
   socket.destroy();
   await server.close();
@@ -515,7 +532,7 @@ t.test('a pipelined handler that throws when a late answer frees it: only its co
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   const gone = new Promise((resolve) => socket.on('close', resolve));
   socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\nGET /throws HTTP/1.1\r\nHost: a\r\n\r\n');
-  while (late === null) await sleep(5);
+  await until(() => late !== null, 'the held request at its handler');
   const errorsBefore = reactor.stats.handlerErrors;
   t.doesNotThrow(() => (late as HttpResponse | null)!.end('held'), 'the late end() does not throw the next handler\'s error');
   await gone;
@@ -537,14 +554,15 @@ t.test('pipelined requests cut across reads: the request clock restarts for each
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   await new Promise((resolve) => socket.once('connect', resolve));
   // Each write ends one head and starts the next; each head takes ~70 ms, the whole run ~350 ms.
+  // Time is what is tested: the sleeps make each head shorter than the timeout and the run longer.
   socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHo');
   for (let step = 0; step < 4; step += 1) {
-    await sleep(70);
+    await sleep(70); // time: one head's span, under the timeout
     socket.write('st: a\r\n\r\nGET / HTTP/1.1\r\nHo');
   }
-  await sleep(70);
+  await sleep(70); // time: the last head's span; the run now exceeds the timeout
   socket.write('st: a\r\n\r\n');
-  for (let wait = 0; wait < 200 && (text.match(/hello world/g)?.length ?? 0) < 6; wait += 1) await sleep(5);
+  await until(() => (text.match(/hello world/g)?.length ?? 0) >= 6 || socket.destroyed, 'all 6 responses or a close');
   t.equal(text.match(/hello world/g)?.length, 6, 'all 6 answered');
   t.notMatch(text, /408/, 'no 408');
   socket.destroy();
@@ -564,12 +582,13 @@ t.test('Connection: close answered later: the peer\'s FIN is still read, so the 
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   const gone = new Promise((resolve) => socket.on('close', resolve));
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write('GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: 50\r\nConnection: close\r\n\r\n');
-  await sleep(10);
+  const request = 'GET /delay HTTP/1.1\r\nHost: a\r\nX-Delay: 50\r\nConnection: close\r\n\r\n';
+  socket.write(request);
+  await until(() => reactor.stats.bytesIn === request.length, 'the server to read the request and pause');
   socket.end(Buffer.alloc(64 * 1024, 0x61)); // more than a few read quotas after the pause, then FIN
   await gone;
   t.match(text, /delayed$/, 'answered');
-  for (let wait = 0; wait < 200 && reactor.stats.connectionsOpen > 0; wait += 1) await sleep(5);
+  await until(() => reactor.stats.connectionsOpen === 0, 'the server to close the connection');
   t.equal(reactor.stats.connectionsOpen, 0, 'closed on the server too');
   await server.close();
   reactor.close();

@@ -12,6 +12,7 @@ import { connect, ConnectionPool } from '../../packages/reactor/src/connect.js';
 import type { Connection, ConnectionHandler } from '../../packages/reactor/src/connection.js';
 import { listenTcp, connectTcp } from '../../packages/reactor/src/sockets.js';
 import { trackFds } from '../helpers/fds.js';
+import { until } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const text = (data: Uint8Array): string => Buffer.from(data).toString();
@@ -22,7 +23,7 @@ function collector(): { handler: ConnectionHandler; received: () => string; wait
     handler: { onData: (_connection, data) => void (received += text(data)) },
     received: () => received,
     async waitFor(value: string) {
-      for (let wait = 0; wait < 400 && received !== value; wait += 1) await sleep(5);
+      await until(() => received === value, `"${value}" received`);
     },
   };
 }
@@ -59,7 +60,7 @@ t.test('connect rejects with ECONNREFUSED, and with a timeout when the backlog n
     return (scratch[2]! << 8) | scratch[3]!;
   })();
   const fillers = Array.from({ length: 4 }, () => connectTcp('127.0.0.1', port));
-  await sleep(50);
+  await until(() => binding.poll(Int32Array.of(stuck, binding.constants.POLLIN), 1, 0) === 1, 'a handshake queued at the listener: its backlog of 0 is full');
   await t.rejects(connect(reactor, {}, { port, timeoutMs: 200 }), { code: 'ERR_ZEPOLL_CONNECT_TIMEOUT' });
   t.throws(() => connect(reactor, {}, { port, timeoutMs: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   for (const fd of [...fillers, stuck]) binding.close(fd);
@@ -96,17 +97,17 @@ t.test('the pool reuses idle connections and drops extra, old and broken ones', 
   // Broken while idle: the upstream sends unasked bytes, or closes; the pool drops it.
   const talkative = serverSide.find((connection) => connection.isOpen && connection.remoteAddress().port === again.localAddress().port);
   talkative?.write(new TextEncoder().encode('unasked'));
-  for (let wait = 0; wait < 200 && pool.stats.idle > 0; wait += 1) await sleep(5);
+  await until(() => pool.stats.idle === 0, 'the idle connection that received bytes to leave the pool');
   t.equal(pool.stats.idle, 0, 'an idle connection that received bytes left the pool');
   const e = await pool.get(collector().handler);
   pool.release(e);
   for (const connection of serverSide) if (connection.isOpen) connection.end();
-  for (let wait = 0; wait < 200 && pool.stats.idle > 0; wait += 1) await sleep(5);
+  await until(() => pool.stats.idle === 0, 'the connection closed by the upstream to leave the pool');
   t.equal(pool.stats.idle, 0, 'a connection closed by the upstream left the pool');
   // Old: past maxLifetimeMs it is not handed out again.
   const c = await pool.get(collector().handler);
   pool.release(c);
-  await sleep(200);
+  await sleep(200); // time is what is tested: past maxLifetimeMs (150), with no event to wait for
   const d = await pool.get(collector().handler);
   t.not(d, c, 'an expired connection was replaced');
   pool.release(d);

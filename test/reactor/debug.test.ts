@@ -12,8 +12,7 @@ import { coreOf } from '../../packages/reactor/src/core.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { connect, roundTrip, sha256 } from '../helpers/net-client.js';
 import { trackFds } from '../helpers/fds.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { until } from '../helpers/wait.js';
 
 t.test('ET debug: the reactor’s own reads leave nothing behind', async (t) => {
   const fds = trackFds();
@@ -50,9 +49,9 @@ t.test('ET debug: a read hook that stops early is reported', async (t) => {
   });
   const socket = await connect(server.port);
   socket.write('more than four bytes');
-  for (let wait = 0; wait < 100 && reactor.stats.debugWarnings === 0; wait += 1) await sleep(5);
+  await until(() => reactor.stats.debugWarnings >= 1, 'the debug warning counted');
   t.ok(reactor.stats.debugWarnings >= 1, 'reported');
-  await sleep(5);
+  await until(() => warnings.length >= 1, 'the process warning (emitted on a later tick)');
   t.match(warnings[0], /ended its turn with 16 bytes unread and nothing carried over/);
   const levelTriggered = new Reactor({ mode: 'lt', debug: true });
   t.equal(levelTriggered.debug, false, 'LT re-reports by itself: the option is ET-only');

@@ -19,8 +19,8 @@ import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { closed, connect as connectClient, receive, sha256, upstreamEcho } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const codeOf = (error: unknown): string | undefined => (error as { code?: string } | undefined)?.code;
 
 t.test('a handler error with no onError goes to the reactor\'s onError, never to the process, and the connection closes', async (t) => {
@@ -95,9 +95,11 @@ t.test('writing to a peer that reset surfaces EPIPE or ECONNRESET from the write
   for (let turn = 0; turn < 50 && server.connections.size === 0; turn += 1) reactor.runOnce(20);
   const target = [...server.connections][0]!;
   target.write(new Uint8Array(16)); // the client never reads these
-  await sleep(10);
+  await until(() => binding.bytesReadable(client) === 16, 'the 16 bytes in the client\'s receive queue');
   binding.close(client); // closing with unread data sends a reset
-  await sleep(10);
+  // poll(2) reports the reset (POLLERR, POLLHUP: never asked for) and, unlike SO_ERROR, leaves the socket's error for the write.
+  const pollfd = Int32Array.of(target.fd, 0);
+  await until(() => binding.poll(pollfd, 1, 0) === 1, 'the reset at the server\'s socket');
   for (let attempt = 0; attempt < 4 && target.isOpen; attempt += 1) target.write(new Uint8Array(1024));
   // io_uring: a send is a request, its failure a completion that a turn reaps (the armed receive may meet the reset first).
   const uring = reactor.stats.backend === 'io_uring';
@@ -151,7 +153,8 @@ for (const mode of ['lt', 'et', 'oneshot'] as const) {
     socket.pause();
     const payload = randomBytes(16 * 1024 * 1024);
     socket.write(payload);
-    await sleep(200); // the echo fills the client's buffers: the relay must wait
+    // The echo fills the client's buffers: the relay holds back, its upstream side paused.
+    await until(() => relays.length > 0 && relays[0]!.b.reader.isPaused, 'the relay to stop reading the upstream');
     const receiving = receive(socket, payload.length);
     socket.resume();
     t.equal(sha256(await receiving), sha256(payload));
@@ -173,7 +176,7 @@ t.test('a reset in the middle of a relay closes both sides; bad relays are refus
   socket.write(randomBytes(1024 * 1024));
   await receive(socket, 1024);
   socket.resetAndDestroy();
-  for (let wait = 0; wait < 200 && relays.length === 0; wait += 1) await sleep(2);
+  await until(() => relays.length > 0, 'the relay');
   await Promise.all(relays.map((one) => one.closed));
   t.equal(reactor.stats.connectionsOpen, 0, 'both sides closed');
   // Refused relays.
@@ -182,7 +185,7 @@ t.test('a reset in the middle of a relay closes both sides; bad relays are refus
   const a = new Server(reactor, { onOpen: (connection) => void pair.push(connection) });
   const b = new Server(other, { onOpen: (connection) => void pair.push(connection) });
   const clients = [await connectClient(a.port), await connectClient(b.port)];
-  for (let wait = 0; wait < 200 && pair.length < 2; wait += 1) await sleep(2);
+  await until(() => pair.length === 2, 'both connections accepted');
   t.throws(() => relay(pair[0]!, pair[1]!), { code: 'ERR_INVALID_ARG_VALUE' }, 'two reactors');
   pair[0]!.destroy();
   t.throws(() => relay(pair[0]!, pair[1]!), { code: 'ERR_ZEPOLL_CONNECTION_CLOSED' }, 'a closed connection');

@@ -19,13 +19,13 @@ import { Server } from '../../packages/reactor/src/server.js';
 import type { Connection } from '../../packages/reactor/src/connection.js';
 import { connectTcp } from '../../packages/reactor/src/sockets.js';
 import { trackFds } from '../helpers/fds.js';
+import { until } from '../helpers/wait.js';
 
 const QUOTA = 16 * 1024;
 const SMALL = 20;
 const ROUNDS = 5;
 const SEND_BUFFER = 4 * 1024 * 1024;
 const EAGAIN = -11;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Run {
   /** Per round: firehose bytes read, in the turn that served the small requests, before the first of them. */
@@ -58,12 +58,14 @@ async function run(readQuota: number): Promise<Run> {
     return record;
   };
   let smallTotal = 0;
+  let firehoseRead = 0;
   const reply = new Uint8Array([1]);
   const server = new Server(reactor, {
     onData: (connection: Connection, data: Uint8Array) => {
       const record = recordOf();
       if (connection.context === 'firehose') {
         record.firehose += data.length;
+        firehoseRead += data.length;
         if (record.small === 0) record.ahead += data.length;
         return;
       }
@@ -84,13 +86,22 @@ async function run(readQuota: number): Promise<Run> {
   const request = new Uint8Array([7]);
   const answers = new Uint8Array(64);
   const result: Run = { aheadOfSmall: [], firehosePerTurn: [], smallServed: [], carryOvers: 0 };
+  let firehoseWritten = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
+    // The last round's firehose is read dry first (by the scheduler's carried
+    // turns, and by turns run here for bytes that arrived after a read ran
+    // dry): no carried turn is left, and the firehose's readiness in the
+    // measured batch is a fresh edge.
+    await until(() => {
+      if (firehoseRead < firehoseWritten) reactor.runOnce(0);
+      return firehoseRead === firehoseWritten;
+    }, 'the server to read the firehose dry');
     // Firehose first, so its readiness leads the next batch.
-    for (let step = 0; step < 1000; step += 1) if (pollerWrite(firehose, stream) === EAGAIN) break;
-    await sleep(10);
-    // Topped up again: while this side slept the reactor may have drained the firehose dry
-    // (a quota per scheduler round adds up on a fast machine), and a dry firehose proves nothing.
-    for (let step = 0; step < 1000; step += 1) if (pollerWrite(firehose, stream) === EAGAIN) break;
+    for (let step = 0; step < 1000; step += 1) {
+      const written = pollerWrite(firehose, stream);
+      if (written === EAGAIN) break;
+      if (written > 0) firehoseWritten += written;
+    }
     turns.clear();
     smallTotal = 0;
     for (const fd of small) pollerWrite(fd, request);
@@ -103,8 +114,12 @@ async function run(readQuota: number): Promise<Run> {
     result.smallServed.push(serving.length === 1 ? serving[0]!.small : -serving.length); // all in one turn, or how many turns it took
     result.aheadOfSmall.push(serving[0]?.ahead ?? -1);
     result.firehosePerTurn.push(serving[0]?.firehose ?? -1);
-    await sleep(5);
-    for (const fd of small) pollerRead(fd, answers);
+    // Each small client takes its answer, so the next round starts from empty queues.
+    let answered = 0;
+    await until(() => {
+      for (const fd of small) if (pollerRead(fd, answers) > 0) answered += 1;
+      return answered >= smallTotal;
+    }, 'the answers at the small clients');
   }
   result.carryOvers = reactor.stats.carryOvers;
   for (const fd of [firehose, ...small]) binding.close(fd);

@@ -7,13 +7,13 @@
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import { binding } from '../../packages/reactor/src/native.js';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { closed, connect, receive, roundTrip, sha256 } from '../helpers/net-client.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { until } from '../helpers/wait.js';
 
 t.test('reactor options are validated; ref and unref are accepted', (t) => {
   const reactor = new Reactor({ ref: false });
@@ -93,7 +93,7 @@ t.test('graceful close under load loses no queued response', async (t) => {
   // Clients do not read yet: the echoes pile up in the server's queues.
   for (const socket of sockets) socket.pause();
   sockets.forEach((socket, index) => socket.write(payloads[index]!));
-  for (let wait = 0; wait < 1000 && reactor.stats.bytesIn < CLIENTS * SIZE; wait += 1) await sleep(5);
+  await until(() => reactor.stats.bytesIn >= CLIENTS * SIZE, 'the server to read every request byte');
   t.equal(reactor.stats.bytesIn, CLIENTS * SIZE, 'the server has read every request byte');
   t.ok(reactor.stats.queuedBytes > 0, 'and holds queued responses');
   const closing = server.close(10_000);
@@ -114,7 +114,7 @@ t.test('close() after its timeout force-closes connections that stay open', asyn
   const codes: Array<string | undefined> = [];
   const server = new Server(reactor, { onError: () => {}, onClose: (_c, error) => codes.push((error as (Error & { code?: string }) | undefined)?.code) }, { allowHalfOpen: true });
   const socket = await connect(server.port, { allowHalfOpen: true });
-  await sleep(20);
+  await until(() => server.connections.size === 1, 'the server to accept the connection');
   await server.close(50); // the client never ends: the timeout decides
   t.same(codes, ['ERR_ZEPOLL_SERVER_CLOSED']);
   t.equal(await server.close(), undefined, 'close() again returns the same settled promise');
@@ -168,7 +168,8 @@ t.test('a connection destroyed in a batch gets no callback from the rest of it; 
   t.equal(server.connections.size, 2, 'both accepted by runOnce');
   a.write('a');
   b.write('b');
-  await sleep(30); // both payloads are in the kernel: one batch holds both events
+  // Both payloads in the kernel: one batch holds both events.
+  await until(() => [...server.connections].every((connection) => binding.bytesReadable(connection.fd) === 1), 'both payloads in the server\'s receive queues');
   t.equal(reactor.runOnce(100), 2, 'one batch, two events');
   t.equal(seen.length, 1, 'the destroyed connection got no onData from the same batch');
   const survivor = [...server.connections][0]!;
@@ -208,17 +209,26 @@ t.test('pause() stops reading, resume() delivers what arrived meanwhile; reactor
       onClose: (_connection, error) => closes.push((error as (Error & { code?: string }) | undefined)?.code),
       onError: () => {},
     });
+    // A second server on the same reactor: its marker shows a turn ran after the held bytes arrived.
+    let marked = '';
+    const markerServer = new Server(reactor, { onData: (_connection, data) => void (marked += Buffer.from(data).toString()), onError: () => {} });
+    const markerSocket = await connect(markerServer.port);
     const socket = await connect(server.port);
     socket.write('held');
-    await sleep(30);
+    await until(() => paused !== undefined && binding.bytesReadable(paused.fd) === 'held'.length, `${mode}: the held bytes in the server's receive queue`);
+    // Ordering, not time: the marker is sent after the held bytes arrived, so
+    // the turn that delivers it has seen their readiness too.
+    markerSocket.write('marker');
+    await until(() => marked === 'marker', `${mode}: the marker on the other connection`);
     t.equal(received, '', `${mode}: nothing delivered while paused`);
     paused!.resume();
     paused!.resume(); // no-op
-    for (let wait = 0; wait < 100 && received === ''; wait += 1) await sleep(2);
+    await until(() => received !== '', `${mode}: delivery after resume`);
     t.equal(received, 'held', `${mode}: delivered after resume`);
     reactor.close();
     t.same(closes, ['ERR_ZEPOLL_REACTOR_CLOSED'], `${mode}: closing the reactor closes its connections`);
     await closed(socket.on('error', () => {}));
+    await closed(markerSocket.on('error', () => {}));
     void server;
   }
   fds.assertNone(t);

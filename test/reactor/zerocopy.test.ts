@@ -32,7 +32,8 @@ writeFileSync(path, content);
 t.teardown(() => rmSync(directory, { recursive: true, force: true }));
 const MODES: Mode[] = ['lt', 'et', 'oneshot'];
 const encoder = new TextEncoder();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** The kernel refused bytes and the connection waits for writability (its writer's flag, internal). */
+const waitsForWritable = (connection: Connection): boolean => (connection as unknown as { writer: { armed: boolean } }).writer.armed;
 
 for (const mode of MODES) {
   t.test(`${mode}: sendFile goes out in order with writes, exactly, with backpressure`, async (t) => {
@@ -54,7 +55,13 @@ for (const mode of MODES) {
     });
     const socket = await connectClient(server.port);
     socket.pause();
-    await sleep(100);
+    // Backpressure end to end: the paused reader has stopped taking bytes
+    // (Node reads up to its high-water mark, then stops) and the server waits
+    // for writability; nothing more can go until the reader reads.
+    await until(
+      () => settledAt !== -1 || (socket.readableLength >= socket.readableHighWaterMark && [...server.connections].some(waitsForWritable)),
+      'the reader stopped and the server waiting for writability (or a settled send, which fails below)',
+    );
     t.equal(settledAt, -1, 'not settled while the reader has not read (the file is larger than the socket buffers)');
     const resumedAt = performance.now();
     const receiving = receive(socket, 4 + FILE_SIZE - 100 + 4);
@@ -103,7 +110,7 @@ t.test('sendFile throws at once on a closed connection or a bad argument, reject
   const socket = await connectClient(server.port);
   socket.resume();
   await closed(socket);
-  for (let wait = 0; wait < 100 && outcomes.length < 4; wait += 1) await sleep(5);
+  await until(() => outcomes.length >= 4, 'the four outcomes');
   t.same(outcomes.sort(), ['closed: ERR_ZEPOLL_CONNECTION_CLOSED', 'empty: 0', 'negative offset: ERR_OUT_OF_RANGE RangeError', 'short file: ERR_OUT_OF_RANGE']);
   await server.close();
   closeSync(file);

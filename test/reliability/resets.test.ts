@@ -14,11 +14,10 @@ import { route } from '../../packages/examples/src/servers/http-routes.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 import { exchangeOn } from '../helpers/net-client.js';
+import { until } from '../helpers/wait.js';
 
 const CLIENTS_PER_CASE = 40;
 const LARGE_RESPONSE = 8 * 1024 * 1024;
-const SETTLE_MS_MAX = 5000;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Case = (port: number) => Promise<string>;
 
@@ -85,7 +84,7 @@ for (const mode of ['lt', 'et', 'oneshot'] as Mode[]) {
       );
       // Until every client was accepted and every connection closed (a client can be gone before its accept).
       const clients = Object.keys(CASES).length * CLIENTS_PER_CASE;
-      for (let waited = 0; waited < SETTLE_MS_MAX && (reactor.stats.connectionsTotal < clients || reactor.stats.connectionsOpen > 0); waited += 10) await sleep(10);
+      await until(() => reactor.stats.connectionsTotal >= clients && reactor.stats.connectionsOpen === 0, 'every client accepted and every connection closed');
     });
     t.same(uncaught, [], 'no exception escaped');
     t.equal(reactor.stats.handlerErrors, 0, 'no handler failed');

@@ -7,14 +7,16 @@
  */
 import t from 'tap';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { procSample } from '../../bench/src/proc.js';
 import { startExample } from '../helpers/example.js';
 import { trackFds } from '../helpers/fds.js';
 import { bytesRouteSha256, ResponseReader } from '../helpers/http-responses.js';
+import { until } from '../helpers/wait.js';
 
 const READERS = 200;
 const RESPONSE_BYTES = 4 * 1024 * 1024;
-/** How long the clients do not read. */
+/** How long the clients do not read, once every one of them has bytes of its response waiting. */
 const STALL_MS = 1500;
 /**
  * Allowed RSS growth while stalled. Held on purpose: per connection the
@@ -27,6 +29,22 @@ const RSS_GROWTH_MAX_MIB = 128;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const expectedHash = bytesRouteSha256(RESPONSE_BYTES);
+
+/**
+ * Whether every socket to `port` has bytes in its kernel receive queue: the
+ * rx_queue column of /proc/net/tcp (hex `tx:rx`; addresses hex `ip:port`).
+ */
+function everyOneHasBytesWaiting(sockets: readonly net.Socket[], port: number): boolean {
+  const waiting = new Set<number>();
+  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const fields = line.split(' ').filter((field) => field !== '');
+    if (fields.length < 5) continue;
+    const localPort = parseInt(fields[1]!.split(':')[1]!, 16);
+    const remotePort = parseInt(fields[2]!.split(':')[1]!, 16);
+    if (remotePort === port && parseInt(fields[4]!.split(':')[1]!, 16) > 0) waiting.add(localPort);
+  }
+  return sockets.every((socket) => socket.localPort !== undefined && waiting.has(socket.localPort));
+}
 
 t.test(`${READERS} clients ask for ${RESPONSE_BYTES / 2 ** 20} MiB each and do not read: memory bounded, bodies complete later`, async (t) => {
   const fds = trackFds();
@@ -46,9 +64,17 @@ t.test(`${READERS} clients ask for ${RESPONSE_BYTES / 2 ** 20} MiB each and do n
     return socket;
   });
   let peakKiB = baseKiB;
+  const sample = (): void => void (peakKiB = Math.max(peakKiB, procSample(pid).rssKiB));
+  // An event first: the server answers every reader (its bytes wait in each reader's kernel queue).
+  const answeredAll = (): boolean => {
+    sample();
+    return everyOneHasBytesWaiting(readers, example.port);
+  };
+  await until(answeredAll, `bytes waiting at all ${READERS} readers`, { pollMs: 100 });
+  // Then time is what is tested: the readers stall STALL_MS more, RSS sampled every 100 ms.
   for (let waited = 0; waited < STALL_MS; waited += 100) {
     await sleep(100);
-    peakKiB = Math.max(peakKiB, procSample(pid).rssKiB);
+    sample();
   }
   const growthMiB = (peakKiB - baseKiB) / 1024;
   t.ok(growthMiB <= RSS_GROWTH_MAX_MIB, `server RSS ${(baseKiB / 1024).toFixed(1)} MiB, peak ${(peakKiB / 1024).toFixed(1)} MiB while ${READERS} readers stall: +${growthMiB.toFixed(1)} MiB (bound ${RSS_GROWTH_MAX_MIB} MiB; ${((READERS * RESPONSE_BYTES) / 2 ** 20).toFixed(0)} MiB were asked for)`);
