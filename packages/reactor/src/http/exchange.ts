@@ -10,16 +10,15 @@
  * reactor's) and is counted. A peer that goes away before its response is
  * complete aborts the request's signal and closes the connection at once.
  *
- * Clocks: a new connection has the headers timeout from its first turn (as
- * Node's http), a request the headers and request timeouts from its first
- * byte, and a connection idle between requests the keep-alive timeout.
+ * Clocks (request-clock.ts): the headers, request and keep-alive timeouts,
+ * as Node's http keeps them.
  * Closing (a closing response, a rejected request, a body left unread):
  * the response goes out, the write side shuts, and what the client still
  * sends is read and dropped for at most LINGER_MS (RFC 9112 9.6), so the
  * client reads the response instead of a reset.
  */
 import { STATUS_CODES } from 'node:http';
-import { coreOf, type IdleTracked } from '../core.js';
+import { coreOf } from '../core.js';
 import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
 import { callSafely, isThenable } from '../safe-call.js';
@@ -28,19 +27,15 @@ import { HttpParseError, RequestParser } from './parser.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
 import { BodyStream, type BodyProducer } from './body-stream.js';
+import { CLOCK_REQUEST, CLOCK_STOPPED, CLOCK_WAITING, RequestClock, type ClockOwner, type ClockSettings } from './request-clock.js';
 
 /** What a request handler is: it answers through `response`, now or later (a returned promise is watched). */
 export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void | Promise<void>;
 
 /** What every exchange of one server shares. */
-export interface ExchangeSettings {
+export interface ExchangeSettings extends ClockSettings {
   readonly handler: HttpHandler;
   readonly limits: ResolvedHttpLimits;
-  /** Infinity when off. */
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  /** Infinity when off: milliseconds a connection may wait for its next request. */
-  readonly keepAliveTimeoutMs: number;
   readonly streamBodies: boolean;
   readonly allowHalfOpen: boolean;
   readonly onError: ((error: Error, request: HttpRequest) => void) | undefined;
@@ -56,8 +51,10 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 export const LINGER_MS = 2000;
 
 
-export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
+export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   readonly parser: RequestParser;
+  /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
+  readonly clock: RequestClock;
   current: HttpResponse | null;
   /** The request `current` answers. */
   private currentRequest: HttpRequest | null;
@@ -76,10 +73,6 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
   private readonly settings: ExchangeSettings;
-  /** When the clock that idleTimeoutMs bounds began (a request's first byte, or the idle wait's start); Infinity: no clock. */
-  lastActivity: number;
-  /** The connection waits between requests: the keep-alive timeout applies. */
-  private keepAliveIdle: boolean;
   /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
   private lastRequest: boolean;
   /** Bounds a lingering close (null: not lingering). */
@@ -90,9 +83,6 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
-    // A new connection: the headers timeout runs from now, as Node's does (a client that never sends is not kept).
-    this.lastActivity = coreOf(connection.reactor).clock();
-    this.keepAliveIdle = false;
     this.lastRequest = false;
     this.lingerTimer = null;
     this.bodyAbandoned = false;
@@ -119,6 +109,24 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
           },
       settings.limits,
     );
+    this.clock = new RequestClock(settings, this);
+  }
+
+  /** ClockOwner: the reactor's clock (a late response resumes the parser outside a turn). */
+  now(): number {
+    return coreOf(this.connection.reactor).clock();
+  }
+
+  /** ClockOwner: a head is arriving, or no request has begun. */
+  get inHead(): boolean {
+    return this.parser.inHead || this.parser.idle;
+  }
+
+  /** ClockOwner: a timeout passed: a waiting connection closes quietly (a FIN, as Node's keepAliveTimeout), a request gets 408. */
+  clockExpired(waiting: boolean, message: string): void {
+    if (this.stopped || this.closing) return;
+    if (waiting) this.shutDown();
+    else this.reject(408, message);
   }
 
   /** Bytes from the client: data[0..length). */
@@ -158,74 +166,30 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
    */
   private closeIfAbandoned(): void {
     this.bodyAbandoned = false;
-    if (this.body === null || this.stopped) return;
+    if (this.body !== null && !this.stopped) this.shutDown();
+  }
+
+  /** After the parser ran: what the clock should time now. */
+  private watchRequest(): void {
+    const parser = this.parser;
+    if (this.stopped || this.pausedForBody) this.clock.watch(CLOCK_STOPPED);
+    else if (parser.inRequest) this.clock.watch(CLOCK_REQUEST);
+    else if (this.current === null && !this.closing && parser.idle) this.clock.watch(CLOCK_WAITING);
+    else this.clock.watch(CLOCK_STOPPED);
+  }
+
+  /**
+   * Nothing more is parsed: the connection ends after what is queued and
+   * lingers (reading and dropping) so the peer's FIN is seen and a client
+   * still sending reads the response rather than a reset.
+   */
+  private shutDown(): void {
     this.closing = true;
     this.stopped = true;
-    this.stopClock();
+    this.clock.stop();
     this.parser.pause();
     this.resumeReading();
     this.linger();
-  }
-
-  /**
-   * The deadline the reactor's idle sweep checks against lastActivity (the
-   * request's first byte): the headers timeout while the head arrives (or
-   * the request timeout, if shorter), the request timeout during the body.
-   */
-  get idleTimeoutMs(): number {
-    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.settings;
-    if (this.keepAliveIdle) return keepAliveTimeoutMs;
-    return this.parser.inHead || this.parser.idle ? Math.min(headersTimeoutMs, requestTimeoutMs) : requestTimeoutMs;
-  }
-
-  /**
-   * The clocks after the parser ran: a request arriving keeps (or starts)
-   * its clock; a connection with nothing in progress starts the keep-alive
-   * clock; anything else (a response pending, a body the handler is behind
-   * on, a closing connection) has none.
-   */
-  private watchRequest(): void {
-    if (this.stopped || this.pausedForBody) {
-      this.stopClock();
-      return;
-    }
-    if (this.parser.inRequest) {
-      if (this.keepAliveIdle || this.lastActivity === Infinity) this.startClock(false); // a late response resumes the parser outside a turn
-      return;
-    }
-    if (this.current === null && !this.closing && this.parser.idle) {
-      if (!this.keepAliveIdle) this.startClock(true);
-      return;
-    }
-    this.stopClock();
-  }
-
-  private startClock(keepAliveIdle: boolean): void {
-    this.keepAliveIdle = keepAliveIdle;
-    this.lastActivity = coreOf(this.connection.reactor).clock();
-  }
-
-  private stopClock(): void {
-    this.keepAliveIdle = false;
-    this.lastActivity = Infinity;
-  }
-
-  /** The reactor's sweep: the head or the whole request took too long, or the connection waited too long for one. */
-  idleExpired(): void {
-    if (this.stopped || this.closing) return;
-    if (this.keepAliveIdle) {
-      // Nothing in progress: closed quietly (a FIN, no response), as Node's keepAliveTimeout does.
-      this.closing = true;
-      this.stopped = true;
-      this.stopClock();
-      this.parser.pause();
-      this.linger();
-      return;
-    }
-    // A request arriving, or a new connection that has sent nothing (its clock runs from its first turn, as Node's).
-    if (this.lastActivity === Infinity) return;
-    const inHead = (this.parser.inHead || this.parser.idle) && this.settings.headersTimeoutMs <= this.settings.requestTimeoutMs;
-    this.reject(408, inHead ? `request head not complete within ${this.settings.headersTimeoutMs} ms` : `request not complete within ${this.settings.requestTimeoutMs} ms`);
   }
 
   /** A callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
@@ -251,14 +215,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
       this.body.discard();
     }
     if (!keepAlive) {
-      // Connection: close (or HTTP/1.0): nothing after this request is
-      // parsed. Reading goes on (and is dropped) so the peer's FIN is seen.
-      this.closing = true;
-      this.stopped = true;
-      this.stopClock();
-      this.parser.pause();
-      this.resumeReading();
-      this.linger();
+      this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
       return;
     }
     if (!this.closing) this.resumeReading();
@@ -359,7 +316,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
     // Bytes that still reach feed() (a hang-up is read even when paused) are
     // ignored, and the request clock stops: the close has its own timeout.
     this.stopped = true;
-    this.lastActivity = Infinity;
+    this.clock.stop();
     this.connection.pause();
     this.endIfDone();
   }
@@ -378,7 +335,7 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
 
   private onRequest(request: HttpRequest): void {
     // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
-    this.lastActivity = Infinity;
+    this.clock.stop();
     // The last request before the server's close (it was arriving then): its answer says so (Connection: close).
     const keepAlive = request.keepAlive && !this.lastRequest;
     let response = this.spareResponse;
@@ -464,20 +421,21 @@ export class HttpExchange implements ResponseOwner, IdleTracked, BodyProducer {
   private reject(status: number, message: string): void {
     // A handler reading a streamed body learns why it ends: the parse error, not a departed client.
     this.body?.fail(new HttpParseError(status, message));
-    this.closing = true;
-    this.stopped = true;
     this.lastRequest = false;
-    this.stopClock();
-    this.parser.pause();
     const connection = this.connection;
-    if (connection.writableEnded) return;
+    if (connection.writableEnded) {
+      this.closing = true;
+      this.stopped = true;
+      this.clock.stop();
+      this.parser.pause();
+      return;
+    }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
     if (!this.bodyAbandoned && (this.current === null || !this.current.sent)) {
       const reason = STATUS_CODES[status] ?? 'Bad Request';
       const body = `${status} ${reason}: ${message}\n`;
       connection.write(Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
     }
-    this.resumeReading();
-    this.linger();
+    this.shutDown();
   }
 }

@@ -1,5 +1,5 @@
 /** zepoll/http: a strict HTTP/1.1 layer on the reactor. */
-export { createHttpServer, HEADERS_TIMEOUT_MS_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT } from './server.js';
+export { createHttpServer, HEADERS_TIMEOUT_MS_DEFAULT, KEEP_ALIVE_TIMEOUT_MS_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT } from './server.js';
 export type { HttpHandler, HttpServerOptions } from './server.js';
 export { HttpRequest } from './request.js';
 export { HttpResponse } from './response.js';

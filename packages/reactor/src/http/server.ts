@@ -13,6 +13,7 @@ import { booleanOption, integerOption, optionalFunction, optionsObject } from '.
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
 import { HttpExchange, type ExchangeSettings, type HttpHandler } from './exchange.js';
+import { RequestClock } from './request-clock.js';
 
 export type { HttpHandler } from './exchange.js';
 
@@ -102,18 +103,18 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
     onError: optionalFunction('options.onError', options.onError),
   };
   // The idle sweep runs as often as the shortest of the three asks (a timeout fires at its floor, at most a quarter late).
-  const shortestTimeoutMs = Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs, settings.keepAliveTimeoutMs);
+  const shortestTimeoutMs = RequestClock.shortest(settings);
   const timed = shortestTimeoutMs !== Infinity;
   const core = coreOf(reactor);
   const connectionHandler: ConnectionHandler & BytesReceiver = {
     onOpen: (connection) => {
       const exchange = new HttpExchange(connection, settings);
       connection.context = exchange;
-      if (timed) core.trackIdle(exchange, shortestTimeoutMs);
+      if (timed) core.trackIdle(exchange.clock, shortestTimeoutMs);
     },
     onClose: (connection) => {
       const exchange = connection.context as HttpExchange;
-      if (timed) core.untrackIdle(exchange);
+      if (timed) core.untrackIdle(exchange.clock);
       exchange.connectionClosed();
     },
     onData: (connection, data) => (connection.context as HttpExchange).feed(data),
