@@ -38,7 +38,11 @@ const CLOSED = 3;
  * it. The `data` onData gets is a pooled view, valid until the handler
  * returns unless leased (lease()) or copied.
  */
-export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink, WriteSink {
+// No `implements` clause: Owner, Carried, Corked, IdleTracked, ReadSink and
+// WriteSink are internal (stripped from the published types with their
+// members), so a published clause would name members users cannot see. The
+// structure is checked where the reactor takes it (satisfies, below).
+export class Connection {
   /** The socket's fd, owned by zepoll and closed with the connection. */
   readonly fd: number;
   /** The reactor the connection is registered with. */
@@ -577,3 +581,6 @@ export class Connection implements Owner, Carried, Corked, IdleTracked, ReadSink
 }
 
 function noop(): void {}
+
+// The internal roles a Connection plays, checked here since the class cannot name them (a compile error if one is missing).
+void (true satisfies Connection extends Owner & Carried & Corked & IdleTracked & ReadSink & WriteSink ? true : never);

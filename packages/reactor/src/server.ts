@@ -79,7 +79,9 @@ export const CLOSE_TIMEOUT_MS_DEFAULT = 5000;
  * `maxConnections` at once, backs off when the process runs out of fds, and
  * closes gracefully with `close()`.
  */
-export class Server implements Owner {
+// No `implements Owner`: Owner is internal (stripped from the published
+// types with its members); the structure is checked below instead.
+export class Server {
   /** The reactor the server is registered with. */
   readonly reactor: Reactor;
   /** The handler every accepted connection is given (one object, shared by all). */
@@ -355,3 +357,6 @@ export class Server implements Owner {
     this.core.backend.release(this);
   }
 }
+
+// Server plays the Owner role for its backend: checked here, since the class cannot name an internal interface.
+void (true satisfies Server extends Owner ? true : never);
