@@ -68,7 +68,7 @@ t.test('the Request: a platform Request by prototype, lazily complete', async (t
   ]);
   const http10 = await raw(server.port, 'GET /old HTTP/1.0\r\n\r\n');
   t.match(http10, /^HTTP\/1\.[01] 200 OK/, 'an HTTP/1.0 request without Host gets the server address as its URL');
-  t.equal(seen.at(-1)?.['url'], `http://127.0.0.1:${server.port}/old`);
+  t.equal(seen.at(-1)?.['url'], `http://[::]:${server.port}/old`);
   const badHost = await raw(server.port, 'GET / HTTP/1.1\r\nHost: a%2Fb\r\nConnection: close\r\n\r\n');
   t.match(badHost, /^HTTP\/1\.1 400 /, 'a Host the URL parser refuses is a 400, and the handler never runs');
   t.equal(seen.length, 3);

@@ -1,0 +1,106 @@
+/**
+ * The URL a fetch handler's Request carries, built as @hono/node-server
+ * builds it: a WHATWG URL, so the path is normalised (`/a/../b` is `/b`,
+ * `%2e%2e` is `..`), the host is in lower case and a default port is
+ * dropped (`LOCALHOST:80` is `localhost`). Apps route on `new
+ * URL(request.url).pathname`; an un-normalised one would let `/static/../x`
+ * reach a route that `/x` does not, or miss one it should.
+ *
+ * The URL parser is the slow part, so it runs once per distinct Host (the
+ * last one is kept: a keep-alive client sends the same Host every time),
+ * and on the target only when it holds a `%` or a dot segment; any other
+ * origin-form target (the HTTP layer has checked its grammar) is what the
+ * parser would give back unchanged.
+ */
+import type { HttpRequest } from '../http/request.js';
+import { sameCaseless } from '../http/ows.js';
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const QUESTION = 0x3f;
+const PERCENT = 0x25;
+const COLON = 0x3a;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** The last Host seen and the origin it gave (null: the URL parser refused it, or changed its name). */
+let lastHost = '';
+let lastOrigin: string | null = null;
+
+/** Where the name of a Host value ends: after an IP-literal's bracket, else at the port's colon. */
+function nameEnd(host: string): number {
+  if (host.charCodeAt(0) === OPEN_BRACKET) {
+    const close = host.indexOf(String.fromCharCode(CLOSE_BRACKET));
+    return close === -1 ? host.length : close + 1;
+  }
+  const colon = host.indexOf(String.fromCharCode(COLON));
+  return colon === -1 ? host.length : colon;
+}
+
+/**
+ * `http://` and the URL parser's host (lower case, default port dropped),
+ * or null when it refuses the Host (a port past 65535) or would rewrite
+ * its name into another one (`127.1` into `127.0.0.1`, `a%41` into `aa`):
+ * the request names a host other than the one it wrote, so, as
+ * @hono/node-server, it is refused.
+ */
+function originOfHost(host: string): string | null {
+  if (host === lastHost) return lastOrigin;
+  let origin: string | null = null;
+  try {
+    const parsed = new URL(`http://${host}`);
+    if (sameCaseless(host, 0, nameEnd(host), parsed.hostname)) origin = `http://${parsed.host}`;
+  } catch {
+    origin = null; // an invalid URL: the caller answers 400
+  }
+  lastHost = host;
+  lastOrigin = origin;
+  return origin;
+}
+
+/**
+ * Whether the URL parser would keep this origin-form target as it is: no
+ * pct-encoding (it decodes `%2e` into a dot) and no `.` or `..` segment in
+ * the path. The query is not looked at: the parser leaves its dots alone.
+ */
+function plainTarget(target: string): boolean {
+  for (let index = 0; index < target.length; index += 1) {
+    const code = target.charCodeAt(index);
+    if (code === PERCENT) return false;
+    if (code === QUESTION) return true;
+    if (code === SLASH && target.charCodeAt(index + 1) === DOT) {
+      let after = index + 2;
+      if (target.charCodeAt(after) === DOT) after += 1;
+      const next = target.charCodeAt(after);
+      if (after === target.length || next === SLASH || next === QUESTION) return false;
+    }
+  }
+  return true;
+}
+
+/** `new URL(text).href`, or null when the parser refuses it. */
+function href(text: string): string | null {
+  try {
+    return new URL(text).href;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The absolute URL of a request: the target itself in absolute form, else
+ * the Host field (or `origin`, the server's own address, for an HTTP/1.0
+ * request without one) and the target (`/*` for OPTIONS *), normalised as
+ * the URL parser does. Null when it cannot be one (an empty Host, a port
+ * past 65535, a Host the parser rewrites): the caller answers 400 without
+ * calling the handler.
+ */
+export function requestUrl(source: HttpRequest, origin: string): string | null {
+  const target = source.target;
+  if (target.charCodeAt(0) !== SLASH && target !== '*') return href(target); // absolute-form (the HTTP layer checked Host agrees)
+  const host = source.header('host');
+  const base = host === undefined ? origin : originOfHost(host);
+  if (base === null) return null;
+  if (target === '*') return `${base}/*`;
+  return plainTarget(target) ? `${base}${target}` : href(`${base}${target}`);
+}
