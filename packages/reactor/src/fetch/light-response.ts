@@ -31,9 +31,11 @@ export type ResponseBody = ConstructorParameters<typeof Response>[0];
 /** What Headers takes (HeadersInit). */
 export type HeadersInput = NonNullable<ConstructorParameters<typeof Headers>[0]>;
 
-/** undici's Content-Type for a string body given without one (what `headers` answers, as the platform's). */
-export const STRING_CONTENT_TYPE = 'text/plain;charset=UTF-8';
-/** What serve() sends for a body given without a Content-Type: @hono/node-server's default, byte for byte. */
+/**
+ * The Content-Type of a body given without one: @hono/node-server's, byte
+ * for byte (undici's own is `text/plain;charset=UTF-8`), both in `headers`
+ * and on the wire.
+ */
 export const BODY_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 
 const BODY = Symbol('zepoll.fetch.body');
@@ -54,6 +56,7 @@ export interface KeptResponse {
   readonly body: KeptBody;
   /** The headers as given (a Headers object once someone asked for `headers`). */
   readonly headers: HeadersInput | undefined;
+  readonly kept: true;
 }
 
 const isPlain = (body: unknown): body is PlainBody => body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array;
@@ -125,7 +128,7 @@ export class LightResponse {
         headers = given; // the caller's object, live (see the file's comment)
       } else {
         headers = new Headers(given);
-        if (typeof this[BODY] === 'string' && !headers.has('content-type')) headers.set('content-type', STRING_CONTENT_TYPE);
+        if (typeof this[BODY] === 'string' && !headers.has('content-type')) headers.set('content-type', BODY_CONTENT_TYPE);
       }
       this[HEADERS] = headers;
     }
@@ -137,7 +140,7 @@ export class LightResponse {
     const body = this[BODY];
     if (this[REAL] !== null || !(isPlain(body) || isFreshStream(body))) return null;
     const init = this[INIT];
-    return { status: init?.status ?? 200, statusText: init?.statusText, body: body ?? null, headers: this[HEADERS] ?? init?.headers };
+    return { status: init?.status ?? 200, statusText: init?.statusText, body: body ?? null, headers: this[HEADERS] ?? init?.headers, kept: true };
   }
 
   /** A Response given as an init, read now (status, reason and a copy of its headers), as the platform reads it. */

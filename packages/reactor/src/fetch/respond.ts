@@ -28,6 +28,8 @@ interface ResponseParts {
   readonly statusText: string | undefined;
   readonly headers: HeadersInput | HeadersLike | undefined;
   readonly body: KeptBody;
+  /** A light Response's own parts: its stream goes out as it comes, never gathered (node-server's two paths). */
+  readonly kept: boolean;
 }
 
 async function sendFile(out: HttpResponse, body: FileBody): Promise<void> {
@@ -76,7 +78,7 @@ function partsOf(response: unknown): ResponseParts {
   }
   if (response instanceof PlatformResponse || isResponseLike(response)) {
     const answer = response as Response;
-    return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: answer.body };
+    return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: answer.body, kept: false };
   }
   throw new ZepollTypeError('ERR_INVALID_RETURN_VALUE', `Expected the fetch handler to return a Response (or a promise of one), received ${response === null ? 'null' : typeof response}`);
 }
@@ -104,5 +106,8 @@ export async function respond(response: unknown, out: HttpResponse): Promise<voi
     out.end(body);
     return;
   }
-  return sendStream(out, body, out.hasHeader(TRANSFER_ENCODING));
+  // node-server gathers what a platform Response's stream has ready (and
+  // sends it whole if it ends), but sends its own light Response's stream
+  // as it comes: zepoll does the same in both cases, so the framing matches.
+  return sendStream(out, body, !parts.kept && !out.hasHeader(TRANSFER_ENCODING));
 }

@@ -11,7 +11,9 @@
  *   connection's queue is over its high-water mark. An SSE endpoint whose
  *   second event is far off shows the client its head and first event now.
  *
- * A Transfer-Encoding the app set skips the gathering: the head goes at once.
+ * A Transfer-Encoding the app set skips the gathering, and so does a light
+ * Response's stream (node-server sends its own light Response's stream as
+ * it comes): the head goes at once.
  */
 import type { HttpResponse } from '../http/response.js';
 
@@ -42,8 +44,8 @@ function writable(out: HttpResponse): Promise<void> {
   return new Promise((resolve) => out.onDrain(resolve));
 }
 
-/** Sends `body` on `out` (headers set); `chunkedAsked` when the app set Transfer-Encoding. */
-export async function sendStream(out: HttpResponse, body: ReadableStream<Uint8Array>, chunkedAsked: boolean): Promise<void> {
+/** Sends `body` on `out` (headers set); `gather`: read what is ready first (else the head goes at once). */
+export async function sendStream(out: HttpResponse, body: ReadableStream<Uint8Array>, gather: boolean): Promise<void> {
   const reader = body.getReader();
   let closedEarly = false;
   out.onClose((aborted) => {
@@ -54,7 +56,7 @@ export async function sendStream(out: HttpResponse, body: ReadableStream<Uint8Ar
   const ready: Uint8Array[] = [];
   let pending: Promise<ReadResult> | null = null;
   let done = false;
-  if (!chunkedAsked) {
+  if (gather) {
     let reads = GATHER_READS;
     for (let index = 0; index < reads; index += 1) {
       pending ??= reader.read();

@@ -100,12 +100,13 @@ function originOf(host: string, port: number): string {
 }
 
 /** The HTTP handler around a fetch handler; errors go to the HTTP layer (500, counted, onError). */
-function httpHandler(fetch: FetchHandler, origin: () => string, failed: WeakMap<HttpRequest, Request>) {
+function httpHandler(fetch: FetchHandler, origin: () => string | null, failed: WeakMap<HttpRequest, Request>) {
   return (request: HttpRequest, response: HttpResponse): Promise<void> | void => {
     const url = requestUrl(request, origin());
     if (url === null) {
       response.statusCode = 400;
-      response.setHeader('connection', 'close');
+      // A body the app never reads would have to be drained first: the connection closes instead.
+      if (request.hasBody) response.setHeader('connection', 'close');
       response.end();
       return;
     }
@@ -152,7 +153,8 @@ export function serve(serveOptions: ServeOptions): FetchServer {
   if (options.backend !== undefined) reactorOptions.backend = options.backend;
   const reactor = new Reactor(reactorOptions);
   const failed = new WeakMap<HttpRequest, Request>();
-  let origin = '';
+  // The address asked for, for a request without Host; none by default (such a request is then a 400, as on node-server).
+  let origin: string | null = null;
   let listening;
   try {
     listening = listenDualStack(hostAsked, (host) =>
@@ -172,7 +174,7 @@ export function serve(serveOptions: ServeOptions): FetchServer {
   const { value: server, host } = listening;
   // Installed once listening: a serve() that throws leaves the global as it was.
   const restoreGlobal = override ? installLightResponse() : null;
-  origin = originOf(host, server.port);
+  if (hostAsked !== undefined) origin = originOf(host, server.port);
   let closing: Promise<void> | null = null;
   let markClosed!: () => void; // set by the Promise executor below, which runs at once
   const closed = new Promise<void>((resolve) => (markClosed = resolve));

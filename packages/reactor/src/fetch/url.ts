@@ -89,17 +89,18 @@ function href(text: string): string | null {
 
 /**
  * The absolute URL of a request: the target itself in absolute form, else
- * the Host field (or `origin`, the server's own address, for an HTTP/1.0
- * request without one) and the target (`/*` for OPTIONS *), normalised as
- * the URL parser does. Null when it cannot be one (an empty Host, a port
- * past 65535, a Host the parser rewrites): the caller answers 400 without
- * calling the handler.
+ * the Host field and the target (`/*` for OPTIONS *), normalised as the
+ * URL parser does. A request without a Host (HTTP/1.0) or with an empty
+ * one gets `origin`, the address the server was asked to bind, when there
+ * is one (as @hono/node-server uses its `hostname` option). Null when it
+ * cannot be a URL (no Host and no `origin`, a port past 65535, a Host the
+ * parser rewrites): the caller answers 400 without calling the handler.
  */
-export function requestUrl(source: HttpRequest, origin: string): string | null {
+export function requestUrl(source: HttpRequest, origin: string | null): string | null {
   const target = source.target;
   if (target.charCodeAt(0) !== SLASH && target !== '*') return href(target); // absolute-form (the HTTP layer checked Host agrees)
   const host = source.header('host');
-  const base = host === undefined ? origin : originOfHost(host);
+  const base = host === undefined || host === '' ? origin : originOfHost(host);
   if (base === null) return null;
   if (target === '*') return `${base}/*`;
   return plainTarget(target) ? `${base}${target}` : href(`${base}${target}`);
