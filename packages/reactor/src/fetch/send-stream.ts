@@ -23,7 +23,6 @@ type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['re
 /** Reads gathered before the head is sent: two, and a third after a timer turn when the first came at once (node-server's counts). */
 const GATHER_READS = 2;
 const GATHER_READS_AFTER_TURN = 3;
-const CONTENT_LENGTH = 'content-length';
 
 /**
  * The read's result if it settles within a few microtask turns, else
@@ -92,17 +91,11 @@ export async function sendStream(out: HttpResponse, body: ReadableStream<Uint8Ar
 
 const EMPTY = new Uint8Array(0);
 
-/** A stream that ended while gathered: sent whole, with its Content-Length unless the app declared one. */
+/**
+ * A stream that ended while gathered: sent whole, with its Content-Length
+ * (the gathering ends after one chunk and the end, so there is at most one).
+ */
 function sendWhole(out: HttpResponse, chunks: readonly Uint8Array[]): void {
-  if (chunks.length === 1) {
-    out.end(chunks[0]);
-    return;
-  }
-  if (!out.hasHeader(CONTENT_LENGTH)) {
-    let length = 0;
-    for (const chunk of chunks) length += chunk.byteLength;
-    out.setHeader(CONTENT_LENGTH, length);
-  }
-  for (const chunk of chunks) out.write(chunk);
-  out.end();
+  if (chunks.length === 0) out.end();
+  else out.end(chunks[0]);
 }
