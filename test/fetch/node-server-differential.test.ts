@@ -15,12 +15,8 @@
  *   persistence on HTTP/1.1 (`Keep-Alive: timeout=5`), zepoll leaves it
  *   implied (RFC 9112 9.3: persistence is the 1.1 default). `Connection:
  *   close` is compared.
- * - The framing of an empty body: `Transfer-Encoding: chunked` with only
- *   the last chunk and `Content-Length: 0` are the same message (RFC 9112
- *   6). Node's http, handed the head before end() (a redirect, a null
- *   body with headers, node-server's own 400), sends the first; zepoll
- *   knows the body is empty and sends the second. Both are read here as
- *   `content-length: 0`.
+ * - The framing of an empty body (deliberate difference 7 below): read
+ *   here as `content-length: 0` whichever way it came.
  *
  * Deliberate differences (also in docs/fetch.md):
  * 1. A custom statusText is sent as the reason phrase; node-server sends
@@ -45,6 +41,11 @@
  *    `127.0.0.1`) is a 400: the request named a host other than the one it
  *    wrote. node-server passes digit-and-dot forms through unparsed (its
  *    fast path) and refuses the others (`a%41`) as zepoll does.
+ *
+ * 7. An empty body is framed `Content-Length: 0`; Node's http, handed the
+ *    head before end() (a redirect, a null body with headers,
+ *    node-server's own 400), sends an empty chunked body. The same message
+ *    (RFC 9112 6).
  *
  * Expected to differ until the lead's items land (TODO issue 23 items
  * 8/9): an over-limit body (zepoll answers 413, node-server has no limit).

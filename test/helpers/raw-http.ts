@@ -45,7 +45,7 @@ const TIMEOUT_MS_DEFAULT = 10_000;
 /** A parser of one connection's responses; feed it bytes, then end() it at the close. */
 class ResponseParser {
   readonly responses: RawResponse[] = [];
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private head: { status: number; reason: string; headers: Array<[string, string]> } | null = null;
   private body: Buffer[] = [];
   private framing: Framing = 'none';
