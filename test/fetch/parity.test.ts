@@ -97,6 +97,38 @@ t.test("a platform Response's stream: gathered when it ends at once, else the he
   await fds.assertNoneSettled(t);
 });
 
+t.test('a client that leaves mid-stream cancels the producer', async (t) => {
+  const cancelled = gate();
+  const server = serve({
+    port: 0,
+    host: '127.0.0.1',
+    fetch: () => {
+      let step = 0;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            step += 1;
+            if (step === 1) return controller.enqueue(encoder.encode('first'));
+            await new Promise<void>((resolve) => setImmediate(resolve)); // a producer that goes on until told to stop
+            controller.enqueue(encoder.encode('more'));
+          },
+          cancel() {
+            cancelled.open();
+          },
+        }),
+      );
+    },
+  });
+  const socket = connect(server.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await once(socket, 'data');
+  socket.destroy();
+  await cancelled.promise;
+  t.pass('the stream was cancelled');
+  await server.close();
+});
+
 t.test('a parent Response is read at construction; given Headers stay live until sent', async (t) => {
   const server = serve({
     port: 0,
@@ -129,6 +161,9 @@ t.test('a parent Response is read at construction; given Headers stay live until
   t.equal(fromPlatform.statusText, 'Made', "a platform parent's statusText");
   t.equal(fromPlatform.headers.get('x-p'), '1');
   t.throws(() => new Response('x', { statusText: 'bad\r\n' }), TypeError, 'a bad statusText throws as the platform does');
+  const builtParent = new Response('built', { statusText: 'Built' });
+  await builtParent.text(); // builds its platform Response
+  t.equal(new Response(null, builtParent).statusText, 'Built', "a light parent's statusText once its platform Response exists");
   await server.close();
 });
 
@@ -185,12 +220,17 @@ t.test('statusText on the wire; URLs the parser refuses; the global left alone w
   t.equal(field(withBody.responses[0]!.headers, 'connection'), 'close', 'a refused request with a body closes its connection');
   const empty = await rawExchange(server.port, 'GET /light HTTP/1.1\r\nHost: \r\n\r\n');
   t.equal(empty.responses[0]!.status, 201, 'an empty Host on a server given its host: that address');
-  const mine = globalThis.Response;
   class Other extends PlatformResponse {}
   globalThis.Response = Other;
   await server.close();
   t.equal(globalThis.Response, Other, 'a global someone else installed meanwhile is left alone');
-  globalThis.Response = mine;
+  globalThis.Response = PlatformResponse;
+  const first = serve({ port: 0, host: '127.0.0.1', fetch: () => new Response('') });
+  const second = serve({ port: 0, host: '127.0.0.1', fetch: () => new Response('') });
+  await first.close();
+  t.not(globalThis.Response, PlatformResponse, 'still installed while a server that installed it runs');
+  await second.close();
+  t.equal(globalThis.Response, PlatformResponse, 'put back when the last one closes');
   const bare = serve({ port: 0, fetch: () => new Response('never') });
   const noHost = await rawExchange(bare.port, 'GET / HTTP/1.1\r\nHost: \r\n\r\n');
   t.equal(noHost.responses[0]!.status, 400, 'an empty Host without a host option: 400, as node-server without hostname');

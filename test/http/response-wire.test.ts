@@ -69,6 +69,7 @@ t.test('reason phrases, Content-Length digits and HEAD framing on the wire', asy
 t.test('header values refused say what was wrong; Content-Length digits kept and checked', (t) => {
   const headers = new ResponseHeaders();
   t.throws(() => headers.set('x-price', '€5'), { code: 'ERR_INVALID_ARG_VALUE', message: /'€' \(U\+20AC\) at index 0, which is not Latin-1/ });
+  t.throws(() => headers.set('x-mood', 'ok \u{1F600}'), { message: /'\u{1F600}' \(U\+1F600\) at index 3/u }, 'an emoji named whole');
   t.throws(() => headers.set('x-bell', 'a\u0007b'), { code: 'ERR_INVALID_ARG_VALUE', message: /control character U\+0007 at index 1/ });
   t.throws(() => headers.set('x-del', 'a\u007f'), { message: /control character U\+007F/ });
   headers.set('x-latin', 'caf\u00e9');

@@ -185,9 +185,10 @@ function setGlobalResponse(value: unknown): void {
 
 /**
  * Installs LightResponse as the global Response, for one server; the
- * returned function (idempotent) says that server closed, and the last
- * one to close puts the global back as it found it (unless someone else
- * replaced it meanwhile: theirs is left alone).
+ * returned function says that server closed (serve() calls it once, from
+ * its once-only close), and the last one to close puts the global back as
+ * it found it (unless someone else replaced it meanwhile: theirs is left
+ * alone).
  */
 export function installLightResponse(): () => void {
   if (installs === 0 && globalThis.Response !== (LightResponse as unknown as typeof Response)) {
@@ -195,10 +196,7 @@ export function installLightResponse(): () => void {
     setGlobalResponse(LightResponse);
   }
   installs += 1;
-  let released = false;
   return () => {
-    if (released) return;
-    released = true;
     installs -= 1;
     if (installs > 0) return;
     if (replaced !== null && globalThis.Response === (LightResponse as unknown as typeof Response)) setGlobalResponse(replaced);

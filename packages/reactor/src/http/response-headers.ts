@@ -58,17 +58,18 @@ function checkedValue(name: string, value: unknown): string {
   return text;
 }
 
+/** The first character FIELD_VALUE refuses. */
+const REFUSED_CHARACTER = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** Why FIELD_VALUE refused `text`, naming the first character it refused. */
 function refusedValueReason(text: string): string {
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-    if (code > LATIN1_MAX) {
-      return `has the character '${text[index]}' (${hex}) at index ${index}, which is not Latin-1: header values are bytes; percent-encode it (encodeURIComponent) or send it in the body`;
-    }
-    if (code !== 0x09 && (code < 0x20 || code === 0x7f)) return `has the control character ${hex} at index ${index} (CR, LF, NUL and other controls are not allowed in a header)`;
+  const index = text.search(REFUSED_CHARACTER); // found: FIELD_VALUE refused this text
+  const code = text.codePointAt(index)!; // a whole code point: an emoji is named as itself, not half a surrogate pair
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code > LATIN1_MAX) {
+    return `has the character '${String.fromCodePoint(code)}' (${hex}) at index ${index}, which is not Latin-1: header values are bytes; percent-encode it (encodeURIComponent) or send it in the body`;
   }
-  return 'is not a valid header value'; // unreachable: FIELD_VALUE refuses only the characters above
+  return `has the control character ${hex} at index ${index} (CR, LF, NUL and other controls are not allowed in a header)`;
 }
 
 export class ResponseHeaders {
