@@ -8,6 +8,7 @@
  */
 import { ZepollTypeError } from '../errors.js';
 import type { HttpResponse } from '../http/response.js';
+import { sameCaseless } from '../http/ows.js';
 import { FILE_BODIES, type FileBody } from './file-response.js';
 import { BODY_CONTENT_TYPE, PlatformResponse, isLightResponse, type HeadersInput, type KeptBody } from './light-response.js';
 import { sendStream } from './send-stream.js';
@@ -40,21 +41,32 @@ async function sendFile(out: HttpResponse, body: FileBody): Promise<void> {
   }
 }
 
-/** Sets a Headers object's fields, Set-Cookie as separate fields. */
-function setHeaderObject(out: HttpResponse, headers: Headers): void {
+/** Sets a Headers object's fields, Set-Cookie as separate fields; says whether Content-Type was among them. */
+function setHeaderObject(out: HttpResponse, headers: Headers): boolean {
   for (const [name, value] of headers) if (name !== SET_COOKIE) out.setHeader(name, value);
   const cookies = headers.getSetCookie();
   if (cookies.length > 0) out.setHeader(SET_COOKIE, cookies);
+  return headers.has(CONTENT_TYPE);
 }
 
-/** Sets headers given as a Headers object, pairs (an array, another implementation's Headers) or a record. */
-function setGivenHeaders(out: HttpResponse, headers: HeadersInput | HeadersLike): void {
+/**
+ * Sets headers given as a Headers object, pairs (an array, another
+ * implementation's Headers) or a record; says whether Content-Type was
+ * among them (known here at no cost: asking the response would build an
+ * array per request).
+ */
+function setGivenHeaders(out: HttpResponse, headers: HeadersInput | HeadersLike): boolean {
   if (headers instanceof Headers) return setHeaderObject(out, headers);
   if (Symbol.iterator in headers) {
     // Repeated names combine as the platform combines them; Set-Cookie stays a list.
     return setHeaderObject(out, new Headers(headers as unknown as HeadersInput)); // undici takes any iterable of pairs
   }
-  for (const name in headers) out.setHeader(name, (headers as Record<string, string>)[name]!);
+  let contentType = false;
+  for (const name in headers) {
+    out.setHeader(name, (headers as Record<string, string>)[name]!);
+    if (!contentType && sameCaseless(name, 0, name.length, CONTENT_TYPE)) contentType = true;
+  }
+  return contentType;
 }
 
 /** Whether `value` has a Response's shape: a numeric status, headers, and a null or readable body. */
@@ -92,7 +104,7 @@ export async function respond(response: unknown, out: HttpResponse): Promise<voi
   out.statusCode = parts.status;
   const statusText = parts.statusText;
   if (statusText !== undefined && statusText !== '') out.statusMessage = statusText;
-  if (parts.headers !== undefined) setGivenHeaders(out, parts.headers);
+  const contentType = parts.headers !== undefined && setGivenHeaders(out, parts.headers);
   const file = FILE_BODIES.get(response as Response);
   if (file !== undefined) return sendFile(out, file);
   const body = parts.body;
@@ -101,7 +113,7 @@ export async function respond(response: unknown, out: HttpResponse): Promise<voi
     return;
   }
   // As @hono/node-server: a body given without a type is sent as text.
-  if (!out.hasHeader(CONTENT_TYPE)) out.setHeader(CONTENT_TYPE, BODY_CONTENT_TYPE);
+  if (!contentType) out.setHeader(CONTENT_TYPE, BODY_CONTENT_TYPE);
   if (typeof body === 'string' || body instanceof Uint8Array) {
     out.end(body);
     return;

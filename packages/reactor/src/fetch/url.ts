@@ -78,19 +78,11 @@ function plainTarget(target: string): boolean {
   return true;
 }
 
-/** `new URL(text).href`, or null when the parser refuses it. */
-function href(text: string): string | null {
-  try {
-    return new URL(text).href;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The absolute URL of a request: the target itself in absolute form, else
- * the Host field and the target (`/*` for OPTIONS *), normalised as the
- * URL parser does. A request without a Host (HTTP/1.0) or with an empty
+ * The absolute URL of a request: the Host field and the target (`/*` for
+ * OPTIONS *), normalised as the URL parser does. (The HTTP layer hands an
+ * absolute-form target over as origin-form, having checked that its
+ * authority agrees with Host, and refuses CONNECT's authority-form.) A request without a Host (HTTP/1.0) or with an empty
  * one gets `origin`, the address the server was asked to bind, when there
  * is one (as @hono/node-server uses its `hostname` option). Null when it
  * cannot be a URL (no Host and no `origin`, a port past 65535, a Host the
@@ -98,10 +90,10 @@ function href(text: string): string | null {
  */
 export function requestUrl(source: HttpRequest, origin: string | null): string | null {
   const target = source.target;
-  if (target.charCodeAt(0) !== SLASH && target !== '*') return href(target); // absolute-form (the HTTP layer checked Host agrees)
   const host = source.header('host');
   const base = host === undefined || host === '' ? origin : originOfHost(host);
   if (base === null) return null;
   if (target === '*') return `${base}/*`;
-  return plainTarget(target) ? `${base}${target}` : href(`${base}${target}`);
+  // A valid origin and an origin-form target (the HTTP layer checked its grammar): the parser cannot refuse them.
+  return plainTarget(target) ? `${base}${target}` : new URL(`${base}${target}`).href;
 }
