@@ -186,6 +186,25 @@ t.test("serve() listens on :: by default: IPv4 and IPv6 clients; the backend opt
   t.throws(() => serve({ port: 0, backend: 'kqueue' as 'epoll', fetch: () => new Response('') }), { code: 'ERR_INVALID_ARG_VALUE' }, 'a bad backend throws before anything listens');
 });
 
+t.test('a port in use: serve() throws and leaves nothing open; a handler that returns no Response is a 500', async (t) => {
+  const fds = trackFds();
+  const taken = serve({ port: 0, host: '127.0.0.1', fetch: () => new Response('') });
+  t.throws(() => serve({ port: taken.port, host: '127.0.0.1', fetch: () => new Response('') }), { code: 'EADDRINUSE' });
+  await taken.close();
+  const errors: string[] = [];
+  const server = serve({
+    port: 0,
+    host: '127.0.0.1',
+    onError: (error) => errors.push((error as { code?: string }).code ?? 'none'),
+    fetch: (request) => (new URL(request.url).pathname === '/text' ? ('text' as unknown as Response) : ({ status: 200 } as unknown as Response)),
+  });
+  t.equal((await rawExchange(server.port, 'GET /text HTTP/1.1\r\nHost: a\r\n\r\n')).responses[0]!.status, 500);
+  t.equal((await rawExchange(server.port, 'GET /shape HTTP/1.1\r\nHost: a\r\n\r\n')).responses[0]!.status, 500, 'a status without headers or body is not a Response');
+  t.same(errors, ['ERR_INVALID_RETURN_VALUE', 'ERR_INVALID_RETURN_VALUE']);
+  await server.close();
+  await fds.assertNoneSettled(t);
+});
+
 t.test('the dual-stack default falls back to 0.0.0.0 where the kernel has no IPv6, and nowhere else', (t) => {
   const asked: string[] = [];
   const noIpv6 = listenDualStack(undefined, (host) => {
