@@ -26,6 +26,10 @@ t.test('reason phrases, Content-Length digits and HEAD framing on the wire', asy
         response.statusMessage = 'Quite Fine';
         return response.end('r');
       }
+      if (request.path === '/usual-reason') {
+        response.statusMessage = 'OK';
+        return response.end('u');
+      }
       if (request.path === '/bad-reason') {
         response.statusMessage = 'bad\r\nx-injected: 1';
         return response.end('never');
@@ -48,6 +52,7 @@ t.test('reason phrases, Content-Length digits and HEAD framing on the wire', asy
   t.equal(reason.reason, 'Quite Fine');
   const again = (await ask('GET /reason HTTP/1.1')).responses[0]!;
   t.equal(again.reason, 'Quite Fine', 'a reused response starts from the default and is set again');
+  t.equal((await ask('GET /usual-reason HTTP/1.1')).responses[0]!.reason, 'OK', 'the usual phrase given explicitly');
   t.equal((await ask('GET /bad-reason HTTP/1.1')).responses[0]!.status, 500, 'a reason with CR LF: the handler fails before a byte is sent');
   t.equal((await ask('GET /reason-type HTTP/1.1')).responses[0]!.status, 500);
   t.same(failures, ['ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']);

@@ -9,6 +9,7 @@
  * Content-Length throw at once and nothing reaches the wire.
  */
 import { fstatSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { errnoError, invalidArgType, outOfRange, invalidArgValue, ZepollError, ZepollRangeError } from '../errors.js';
 import { callSafely } from '../safe-call.js';
 import type { Connection } from '../connection.js';
@@ -486,7 +487,9 @@ export class HttpResponse {
   private head(framing: number): Buffer {
     // statusCode is a plain field: checked here, before it reaches the wire or the cache key.
     const status = checkStatus('statusCode', this.statusCode);
-    const reason = this.statusMessage === REASON_DEFAULT ? null : checkReason(this.statusMessage);
+    // The usual phrase given explicitly (a proxied upstream's 'OK') is the default: the head stays cacheable.
+    const message = this.statusMessage;
+    const reason = message === REASON_DEFAULT || message === STATUS_CODES[status] ? null : checkReason(message);
     this.headersSent = true;
     const keepAlive = this.effectiveKeepAlive();
     const connection = !keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? CONNECTION_CLOSE : this.versionMinor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
