@@ -196,8 +196,18 @@ t.test('a port in use: serve() throws and leaves nothing open; a handler that re
     port: 0,
     host: '127.0.0.1',
     onError: (error) => errors.push((error as { code?: string }).code ?? 'none'),
-    fetch: (request) => (new URL(request.url).pathname === '/text' ? ('text' as unknown as Response) : ({ status: 200 } as unknown as Response)),
+    fetch: (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/text') return 'text' as unknown as Response;
+      // A ponyfill's Headers: not the platform class, but pairs to iterate (a Map here), Set-Cookie kept apart.
+      if (path === '/pairs') return { status: 203, headers: new Map([['x-pony', 'yes'], ['set-cookie', 'a=1']]), body: null } as unknown as Response;
+      return { status: 200 } as unknown as Response;
+    },
   });
+  const pairs = (await rawExchange(server.port, 'GET /pairs HTTP/1.1\r\nHost: a\r\n\r\n')).responses[0]!;
+  t.equal(pairs.status, 203);
+  t.equal(field(pairs.headers, 'x-pony'), 'yes');
+  t.equal(field(pairs.headers, 'set-cookie'), 'a=1');
   t.equal((await rawExchange(server.port, 'GET /text HTTP/1.1\r\nHost: a\r\n\r\n')).responses[0]!.status, 500);
   t.equal((await rawExchange(server.port, 'GET /shape HTTP/1.1\r\nHost: a\r\n\r\n')).responses[0]!.status, 500, 'a status without headers or body is not a Response');
   t.same(errors, ['ERR_INVALID_RETURN_VALUE', 'ERR_INVALID_RETURN_VALUE']);
