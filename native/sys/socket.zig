@@ -36,6 +36,14 @@ pub fn listen(address: Address, backlog: u32, reuse_port: bool) i32 {
 fn bind_listen(fd: i32, address: Address, backlog: u32, reuse_port: bool) i32 {
     var rc = set_int(fd, linux.SOL.SOCKET, linux.SO.REUSEADDR, 1);
     if (rc < 0) return rc;
+    if (address.any.family == linux.AF.INET6) {
+        // IPV6_V6ONLY off, whatever net.ipv6.bindv6only says: `::` then takes
+        // IPv4 clients too (as v4-mapped addresses), as libuv sets it for
+        // Node's server.listen(port). An IPv6 literal other than `::` is
+        // unaffected: only the wildcard can match IPv4 peers.
+        rc = set_int(fd, linux.IPPROTO.IPV6, linux.IPV6.V6ONLY, 0);
+        if (rc < 0) return rc;
+    }
     if (reuse_port) {
         rc = set_int(fd, linux.SOL.SOCKET, linux.SO.REUSEPORT, 1);
         if (rc < 0) return rc;
@@ -132,6 +140,19 @@ pub const Iovec = std.os.iovec_const;
 pub fn writev(fd: i32, iovecs: []const Iovec) i32 {
     std.debug.assert(iovecs.len <= limits.writev_buffers_max);
     return errno.result(linux.writev(fd, iovecs.ptr, iovecs.len));
+}
+
+test "a listener on :: is dual-stack: an IPv4 client connects" {
+    const fd = listen(try Address.parseIp("::", 0), 8, false);
+    try std.testing.expect(fd >= 0);
+    defer _ = close(fd);
+    try std.testing.expectEqual(@as(i32, 0), get_int(fd, linux.IPPROTO.IPV6, linux.IPV6.V6ONLY));
+    var bound: linux.sockaddr.storage = undefined;
+    try std.testing.expect(address_of(fd, .local, &bound) > 0);
+    const port = std.mem.bigToNative(u16, @as(*const linux.sockaddr.in6, @ptrCast(@alignCast(&bound))).port);
+    const client = connect(try Address.parseIp("127.0.0.1", port));
+    try std.testing.expect(client >= 0);
+    _ = close(client);
 }
 
 test "socket pair carries bytes and reports EAGAIN when empty" {

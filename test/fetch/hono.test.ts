@@ -55,7 +55,7 @@ t.test('a Hono app runs unchanged on zepoll/fetch', async (t) => {
 
   const hello = await fetch(`${base}/`);
   t.equal(hello.status, 200);
-  t.equal(hello.headers.get('content-type'), 'text/plain;charset=UTF-8', "the platform Response's default for a string body");
+  t.equal(hello.headers.get('content-type'), 'text/plain; charset=UTF-8', "@hono/node-server's default for a body without a type");
   t.equal(await hello.text(), 'hello world');
 
   const user = await fetch(`${base}/users/42?q=x`, { headers: { 'X-Agent': 'tap' } });

@@ -9,7 +9,14 @@
  * never read, so this class keeps the body and init as given and builds the
  * platform Response only when something beyond `status`, `ok` and `headers`
  * is asked of it (`body`, `text()`, `clone()`, ...). serve() sends a kept
- * string, bytes or null body directly.
+ * string, bytes, stream or null body directly.
+ *
+ * Headers given as a Headers object are kept by reference, as
+ * @hono/node-server keeps them: Hono passes its context's Headers and
+ * middleware may set more after the handler returned (serveStatic's
+ * `onFound`), which must go out. A Response given as the init (`new
+ * Response(body, parent)`) is read at once, as the platform reads it: a
+ * later change to the parent does not reach this one.
  *
  * It is a Response by prototype, and `instanceof Response` holds for it and
  * for platform Responses alike. serve() installs it as the global Response
@@ -24,8 +31,12 @@ export type ResponseBody = ConstructorParameters<typeof Response>[0];
 /** What Headers takes (HeadersInit). */
 export type HeadersInput = NonNullable<ConstructorParameters<typeof Headers>[0]>;
 
-/** undici's Content-Type for a string body given without one. */
-export const STRING_CONTENT_TYPE = 'text/plain;charset=UTF-8';
+/**
+ * The Content-Type of a body given without one: @hono/node-server's, byte
+ * for byte (undici's own is `text/plain;charset=UTF-8`), both in `headers`
+ * and on the wire.
+ */
+export const BODY_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 
 const BODY = Symbol('zepoll.fetch.body');
 const INIT = Symbol('zepoll.fetch.init');
@@ -34,16 +45,25 @@ const HEADERS = Symbol('zepoll.fetch.headers');
 
 /** A body serve() sends without a stream. */
 export type PlainBody = string | Uint8Array | null;
+/** A body serve() sends without the platform Response: plain, or a stream it reads itself. */
+export type KeptBody = PlainBody | ReadableStream<Uint8Array>;
 
 /** The kept parts of a light response, for serve(). */
 export interface KeptResponse {
   readonly status: number;
-  readonly body: PlainBody;
+  /** The reason phrase given ('' or undefined: the status's usual one). */
+  readonly statusText: string | undefined;
+  readonly body: KeptBody;
   /** The headers as given (a Headers object once someone asked for `headers`). */
   readonly headers: HeadersInput | undefined;
+  readonly kept: true;
 }
 
 const isPlain = (body: unknown): body is PlainBody => body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+/** A stream nobody has read yet: the platform would take it as it is. */
+const isFreshStream = (body: unknown): body is ReadableStream<Uint8Array> => body instanceof ReadableStream && !body.locked;
+/** RFC 9112 reason-phrase, as undici checks a statusText. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Statuses that may carry no body (the platform Response refuses one). */
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
@@ -52,7 +72,9 @@ const STATUS_MAX = 599;
 
 /** Whether the platform Response must see these arguments now, to throw what it throws (a bad status, a body on a 204). */
 function needsPlatformChecks(body: ResponseBody, init: ResponseInit | undefined): boolean {
-  if (!isPlain(body)) return true;
+  if (!isPlain(body) && !isFreshStream(body)) return true;
+  const statusText = init?.statusText;
+  if (statusText !== undefined && (typeof statusText !== 'string' || !REASON_PHRASE.test(statusText))) return true;
   const status = init?.status;
   if (status === undefined) return false;
   if (!Number.isInteger(status) || status < STATUS_MIN || status > STATUS_MAX) return true;
@@ -71,7 +93,7 @@ export class LightResponse {
 
   constructor(body?: ResponseBody, init?: ResponseInit) {
     this[BODY] = body;
-    this[INIT] = init;
+    this[INIT] = init instanceof PlatformResponse ? LightResponse.snapshot(init) : init;
     // Built now when not kept, so the platform's own checks (a bad status, a body on a 204) throw here, as they would.
     if (needsPlatformChecks(body, init)) this.real();
   }
@@ -101,8 +123,13 @@ export class LightResponse {
     if (this[REAL] !== null) return this[REAL].headers;
     let headers = this[HEADERS];
     if (headers === null) {
-      headers = new Headers(this[INIT]?.headers);
-      if (typeof this[BODY] === 'string' && !headers.has('content-type')) headers.set('content-type', STRING_CONTENT_TYPE);
+      const given = this[INIT]?.headers;
+      if (given instanceof Headers) {
+        headers = given; // the caller's object, live (see the file's comment)
+      } else {
+        headers = new Headers(given);
+        if (typeof this[BODY] === 'string' && !headers.has('content-type')) headers.set('content-type', BODY_CONTENT_TYPE);
+      }
       this[HEADERS] = headers;
     }
     return headers;
@@ -111,10 +138,20 @@ export class LightResponse {
   /** What serve() sends directly, or null when this must go through the platform Response. */
   kept(): KeptResponse | null {
     const body = this[BODY];
-    if (this[REAL] !== null || !isPlain(body)) return null;
-    return { status: this[INIT]?.status ?? 200, body: body ?? null, headers: this[HEADERS] ?? this[INIT]?.headers };
+    if (this[REAL] !== null || !(isPlain(body) || isFreshStream(body))) return null;
+    const init = this[INIT];
+    return { status: init?.status ?? 200, statusText: init?.statusText, body: body ?? null, headers: this[HEADERS] ?? init?.headers, kept: true };
+  }
+
+  /** A Response given as an init, read now (status, reason and a copy of its headers), as the platform reads it. */
+  private static snapshot(parent: Response): ResponseInit {
+    const statusText = isLightResponse(parent) ? (parent[REAL]?.statusText ?? parent[INIT]?.statusText) : parent.statusText;
+    const headers = new Headers(parent.headers);
+    return statusText === undefined ? { status: parent.status, headers } : { status: parent.status, statusText, headers };
   }
 }
+
+
 
 // The rest of Response, answered by the platform Response.
 for (const name of Object.getOwnPropertyNames(PlatformResponse.prototype)) {
@@ -137,9 +174,32 @@ Object.setPrototypeOf(LightResponse.prototype, PlatformResponse.prototype);
 export const isLightResponse = (response: unknown): response is LightResponse =>
   typeof response === 'object' && response !== null && Object.getPrototypeOf(response) === LightResponse.prototype;
 
-/** Installs LightResponse as the global Response (once; idempotent). */
-export function installLightResponse(): void {
-  if (globalThis.Response !== (LightResponse as unknown as typeof Response)) {
-    Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true, enumerable: false });
+/** The servers that installed LightResponse and have not closed: the global goes back when the last one closes. */
+let installs = 0;
+/** The global Response the first install replaced. */
+let replaced: typeof Response | null = null;
+
+function setGlobalResponse(value: unknown): void {
+  Object.defineProperty(globalThis, 'Response', { value, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * Installs LightResponse as the global Response, for one server; the
+ * returned function says that server closed (serve() calls it once, from
+ * its once-only close), and the last one to close puts the global back as
+ * it found it (unless someone else replaced it meanwhile: theirs is left
+ * alone).
+ */
+export function installLightResponse(): () => void {
+  if (installs === 0 && globalThis.Response !== (LightResponse as unknown as typeof Response)) {
+    replaced = globalThis.Response;
+    setGlobalResponse(LightResponse);
   }
+  installs += 1;
+  return () => {
+    installs -= 1;
+    if (installs > 0) return;
+    if (replaced !== null && globalThis.Response === (LightResponse as unknown as typeof Response)) setGlobalResponse(replaced);
+    replaced = null;
+  };
 }

@@ -32,7 +32,15 @@ function bodyStream(source: HttpRequest): ReadableStream<Uint8Array> {
   );
 }
 
-const SLASH = 0x2f;
+/** A body of no bytes: a stream that is closed from the start. */
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.close();
+    },
+  });
+}
+
 const SOURCE = Symbol('zepoll.fetch.source');
 const URL_TEXT = Symbol('zepoll.fetch.url');
 const HEADERS = Symbol('zepoll.fetch.headers');
@@ -64,10 +72,13 @@ function realOf(self: LazyRequest): Request {
   let real = self[REAL];
   if (real === null) {
     const source = self[SOURCE];
-    const withBody = source.hasBody && !BODYLESS_METHODS.has(source.method);
+    // Every method but GET and HEAD gets a body stream, empty when none was
+    // sent (Content-Length: 0, or no framing): as @hono/node-server, so
+    // `await request.text()` on a bodiless POST is '' rather than a null body.
+    const withBody = !BODYLESS_METHODS.has(source.method);
     const init: RequestInit & { duplex?: 'half' } = { method: source.method, headers: headersOf(self), signal: source.signal };
     if (withBody) {
-      init.body = bodyStream(source);
+      init.body = source.hasBody ? bodyStream(source) : emptyStream();
       init.duplex = 'half'; // a streamed request body (undici requires saying so)
     }
     real = new Request(self[URL_TEXT], init);
@@ -99,26 +110,6 @@ for (const name of Object.getOwnPropertyNames(Request.prototype)) {
   }
 }
 Object.defineProperty(lazyPrototype, Symbol.toStringTag, { value: 'Request' });
-
-/** A Host value of plain name or address characters: the URL parser takes it as is. */
-const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]*$/;
-
-/**
- * The absolute URL of a request: the target itself in absolute form, else
- * the Host field (or `origin`, the server's own address, for an HTTP/1.0
- * request without one) and the target (`/*` for OPTIONS *). Null when the
- * URL parser refuses it (the HTTP grammar allows Host values, such as
- * percent-encoded ones, that a URL may not hold): the caller answers 400.
- */
-export function requestUrl(source: HttpRequest, origin: string): string | null {
-  const target = source.target;
-  if (target.charCodeAt(0) !== SLASH && target !== '*') return URL.canParse(target) ? target : null;
-  const host = source.header('host');
-  const base = host === undefined || host === '' ? origin : `http://${host}`;
-  const url = target === '*' ? `${base}/*` : `${base}${target}`;
-  if (host !== undefined && !PLAIN_HOST.test(host) && !URL.canParse(url)) return null;
-  return url;
-}
 
 /** The Request for one HTTP request, at `url` (from requestUrl). */
 export function fetchRequest(source: HttpRequest, url: string): Request {

@@ -5,17 +5,18 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { Reactor } from '../reactor.js';
+import { Reactor, type BackendName, type ReactorStats } from '../reactor.js';
 import type { Mode } from '../backend/policies.js';
-import { DEFAULT_HOST } from '../sockets.js';
 import { invalidArgType } from '../errors.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject, portOption, stringOption } from '../validate.js';
 import { startWorkers, workerSetup, type WorkerGroup } from '../workers.js';
 import { createHttpServer, type HttpServerOptions } from '../http/server.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
-import { fetchRequest, requestUrl } from './request.js';
+import { fetchRequest } from './request.js';
+import { requestUrl } from './url.js';
 import { respond } from './respond.js';
+import { listenDualStack, SERVE_HOST_DEFAULT } from './dual-stack.js';
 import { PlatformResponse, installLightResponse } from './light-response.js';
 
 /** The handler: the platform's Request in, a Response (or a promise of one) out. */
@@ -30,10 +31,18 @@ export interface ServeOptions {
   readonly fetch: FetchHandler;
   /** The port (default 3000, as Bun and @hono/node-server; 0 picks a free one). */
   readonly port?: number;
-  /** The address to bind (default 127.0.0.1). */
+  /**
+   * The address to bind. Default `'::'`, every interface, IPv4 and IPv6
+   * (dual-stack; `'0.0.0.0'` where the kernel has no IPv6), as
+   * @hono/node-server and Node's `server.listen(port)`: pass
+   * `'127.0.0.1'` to serve this machine only. (createHttpServer and
+   * Server bind 127.0.0.1 unless told otherwise.)
+   */
   readonly host?: string;
   /** The reactor's dispatch mode (default 'et'). */
   readonly mode?: Mode;
+  /** The reactor's kernel interface: 'epoll', 'io_uring' or 'auto' (default: ZEPOLL_BACKEND, else epoll). */
+  readonly backend?: BackendName | 'auto';
   /**
    * Worker threads, each with its own reactor on the shared port
    * (SO_REUSEPORT). Above 1, the main module runs again in every worker,
@@ -61,8 +70,14 @@ export interface ServeOptions {
 export interface FetchServer {
   /** The bound port (with workers, once `ready` has resolved). */
   readonly port: number;
-  /** The address asked to bind, as given in `options.host` (default 127.0.0.1). */
+  /** The address bound: `options.host`, else '::' (or '0.0.0.0' where the kernel has no IPv6). */
   readonly host: string;
+  /**
+   * The reactor's counters (connections, bytes, handler errors, system
+   * calls), made on each read; null in the main thread of `workers > 1`,
+   * where each worker has its own reactor.
+   */
+  readonly stats: ReactorStats | null;
   /** Resolves once the server (every worker) listens. */
   readonly ready: Promise<void>;
   /** Resolves once the server has closed. */
@@ -85,12 +100,13 @@ function originOf(host: string, port: number): string {
 }
 
 /** The HTTP handler around a fetch handler; errors go to the HTTP layer (500, counted, onError). */
-function httpHandler(fetch: FetchHandler, origin: () => string, failed: WeakMap<HttpRequest, Request>) {
+function httpHandler(fetch: FetchHandler, origin: () => string | null, failed: WeakMap<HttpRequest, Request>) {
   return (request: HttpRequest, response: HttpResponse): Promise<void> | void => {
     const url = requestUrl(request, origin());
     if (url === null) {
       response.statusCode = 400;
-      response.setHeader('connection', 'close');
+      // A body the app never reads would have to be drained first: the connection closes instead.
+      if (request.hasBody) response.setHeader('connection', 'close');
       response.end();
       return;
     }
@@ -120,36 +136,52 @@ export function serve(serveOptions: ServeOptions): FetchServer {
   const options = optionsObject('options', serveOptions);
   const fetch = options.fetch;
   if (typeof fetch !== 'function') throw invalidArgType('options.fetch', 'of type function', fetch);
-  const host = stringOption('options.host', options.host, DEFAULT_HOST);
+  const hostAsked = options.host === undefined ? undefined : stringOption('options.host', options.host, SERVE_HOST_DEFAULT);
   const port = portOption('options.port', options.port, SERVE_PORT_DEFAULT);
   const workers = integerOption('options.workers', options.workers, 1, 1, WORKERS_MAX);
   const onError = optionalFunction('options.onError', options.onError);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   const http = optionsObject('options.http', options.http);
-  if (booleanOption('options.overrideGlobalObjects', options.overrideGlobalObjects, true)) installLightResponse();
+  const override = booleanOption('options.overrideGlobalObjects', options.overrideGlobalObjects, true);
 
   const worker = inZepollWorker() ? workerSetup() : null;
-  if (worker === null && workers > 1) return serveWithWorkers(workers, host, port, signal);
+  if (worker === null && workers > 1) return serveWithWorkers(workers, hostAsked ?? SERVE_HOST_DEFAULT, port, signal, override);
 
-  const reactor = new Reactor(options.mode === undefined ? {} : { mode: options.mode });
+  const reactorOptions: { mode?: Mode; backend?: BackendName | 'auto' } = {};
+  if (options.mode !== undefined) reactorOptions.mode = options.mode;
+  if (options.backend !== undefined) reactorOptions.backend = options.backend;
+  const reactor = new Reactor(reactorOptions);
   const failed = new WeakMap<HttpRequest, Request>();
-  let origin = '';
-  const server = createHttpServer(reactor, httpHandler(fetch, () => origin, failed), {
-    ...http,
-    host,
-    port: worker?.port ?? port,
-    reusePort: worker !== null,
-    streamBodies: true,
-    ...(onError === undefined ? {} : { onError: (error: Error, request: HttpRequest) => onError(error, failed.get(request) ?? null) }),
-  });
-  origin = originOf(host, server.port);
+  // The address asked for, for a request without Host; none by default (such a request is then a 400, as on node-server).
+  let origin: string | null = null;
+  let listening;
+  try {
+    listening = listenDualStack(hostAsked, (host) =>
+      createHttpServer(reactor, httpHandler(fetch, () => origin, failed), {
+        ...http,
+        host,
+        port: worker?.port ?? port,
+        reusePort: worker !== null,
+        streamBodies: true,
+        ...(onError === undefined ? {} : { onError: (error: Error, request: HttpRequest) => onError(error, failed.get(request) ?? null) }),
+      }),
+    );
+  } catch (error) {
+    reactor.close(); // nothing listens: the reactor would hold the process open
+    throw error;
+  }
+  const { value: server, host } = listening;
+  // Installed once listening: a serve() that throws leaves the global as it was.
+  const restoreGlobal = override ? installLightResponse() : null;
+  if (hostAsked !== undefined) origin = originOf(host, server.port);
   let closing: Promise<void> | null = null;
   let markClosed!: () => void; // set by the Promise executor below, which runs at once
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> => {
     closing ??= server.close().then(() => {
       reactor.close();
+      restoreGlobal?.();
       markClosed();
     });
     return closing;
@@ -159,13 +191,23 @@ export function serve(serveOptions: ServeOptions): FetchServer {
     else signal.addEventListener('abort', () => void close(), { once: true });
   }
   worker?.ready(close);
-  return { port: server.port, host, ready: Promise.resolve(), closed, close };
+  return {
+    port: server.port,
+    host,
+    get stats() {
+      return reactor.stats;
+    },
+    ready: Promise.resolve(),
+    closed,
+    close,
+  };
 }
 
 /** The main thread's side of `workers > 1`: the main module again in each worker. */
-function serveWithWorkers(count: number, host: string, port: number, signal: AbortSignal | undefined): FetchServer {
+function serveWithWorkers(count: number, host: string, port: number, signal: AbortSignal | undefined, override: boolean): FetchServer {
   const entry = process.argv[1];
   if (entry === undefined) throw invalidArgType('options.workers', 'used from a main module (process.argv[1])', count);
+  const restoreGlobal = override ? installLightResponse() : null;
   let group: WorkerGroup | null = null;
   let closing: Promise<void> | null = null;
   let markClosed!: () => void; // set by the Promise executor below, which runs at once
@@ -174,10 +216,15 @@ function serveWithWorkers(count: number, host: string, port: number, signal: Abo
     group = started;
   });
   const close = (): Promise<void> => {
-    closing ??= ready.then(
-      () => group!.close(),
-      () => {},
-    ).then(markClosed);
+    closing ??= ready
+      .then(
+        () => group!.close(),
+        () => {},
+      )
+      .then(() => {
+        restoreGlobal?.();
+        markClosed();
+      });
     return closing;
   };
   if (signal !== undefined) {
@@ -189,6 +236,7 @@ function serveWithWorkers(count: number, host: string, port: number, signal: Abo
       return group?.port ?? 0;
     },
     host,
+    stats: null,
     ready,
     closed,
     close,

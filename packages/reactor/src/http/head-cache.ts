@@ -63,29 +63,58 @@ function sameHeaders(cached: readonly string[], headers: readonly string[], coun
   return true;
 }
 
+/** The bytes of a head (see encodeHead). */
+function headBytes(
+  status: number,
+  versionMinor: number,
+  connection: number,
+  reason: string,
+  lengthText: string,
+  framing: number,
+  headers: readonly string[],
+  count: number,
+  userDate: boolean,
+  date: string,
+): Buffer {
+  let text = `HTTP/1.${versionMinor} ${status} ${reason}${CRLF}`;
+  if (!userDate) text += `Date: ${date}${CRLF}`;
+  if (framing >= 0) text += `Content-Length: ${lengthText}${CRLF}`;
+  else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
+  for (let index = 0; index < count; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
+  if (connection === CONNECTION_CLOSE) text += `Connection: close${CRLF}`;
+  else if (connection === CONNECTION_KEEP_ALIVE) text += `Connection: keep-alive${CRLF}`;
+  return Buffer.from(`${text}${CRLF}`, 'latin1');
+}
+
 /**
  * The encoded head. headers[0..count) are name/value pairs already checked (no
  * framing or Connection header among them: the caller owns those);
  * `userDate` says one of them is a Date, which then replaces ours. The
  * bytes are shared by every response with this head this second: queued
- * writes never change them.
+ * writes never change them. `reason` (a checked reason-phrase) replaces
+ * the status's usual one, and `lengthText` (digits, the value of
+ * `framing`) is the Content-Length as the handler wrote it: either makes a
+ * head that is not cached (rare, and not worth a key).
  */
-export function encodeHead(status: number, versionMinor: number, connection: number, framing: number, headers: readonly string[], count: number, userDate: boolean): Buffer {
+export function encodeHead(
+  status: number,
+  versionMinor: number,
+  connection: number,
+  framing: number,
+  headers: readonly string[],
+  count: number,
+  userDate: boolean,
+  reason: string | null = null,
+  lengthText: string | null = null,
+): Buffer {
   const date = httpDate();
+  if (reason !== null || lengthText !== null) return headBytes(status, versionMinor, connection, reason ?? STATUS_CODES[status] ?? 'Unknown', lengthText ?? String(framing), framing, headers, count, userDate, date);
   const key = (((framing + 2) * 4 + connection) * 2 + versionMinor) * 1000 + status;
   let bucket = framing <= FRAMING_CACHED_MAX ? headCache.get(key) : undefined;
   if (bucket !== undefined) {
     for (let index = 0; index < bucket.length; index += 1) if (sameHeaders(bucket[index]!.headers, headers, count)) return bucket[index]!.bytes;
   }
-  const reason = STATUS_CODES[status] ?? 'Unknown';
-  let text = `HTTP/1.${versionMinor} ${status} ${reason}${CRLF}`;
-  if (!userDate) text += `Date: ${date}${CRLF}`;
-  if (framing >= 0) text += `Content-Length: ${framing}${CRLF}`;
-  else if (framing === FRAMING_CHUNKED) text += `Transfer-Encoding: chunked${CRLF}`;
-  for (let index = 0; index < count; index += 2) text += `${headers[index]}: ${headers[index + 1]}${CRLF}`;
-  if (connection === CONNECTION_CLOSE) text += `Connection: close${CRLF}`;
-  else if (connection === CONNECTION_KEEP_ALIVE) text += `Connection: keep-alive${CRLF}`;
-  const bytes = Buffer.from(`${text}${CRLF}`, 'latin1');
+  const bytes = headBytes(status, versionMinor, connection, STATUS_CODES[status] ?? 'Unknown', String(framing), framing, headers, count, userDate, date);
   if (framing > FRAMING_CACHED_MAX || (bucket !== undefined && bucket.length >= BUCKET_ENTRIES_MAX)) return bytes; // per-response headers (ids, ETags): not worth keeping
   if (headCacheEntries >= HEAD_CACHE_ENTRIES_MAX) {
     headCache.clear();

@@ -12,7 +12,13 @@ import { sameCaseless, trimOws } from './ows.js';
 /** Header names and values a response may carry: no CR/LF (response splitting). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const CONTENT_LENGTH = /^\d{1,15}$/;
+/**
+ * 1*DIGIT (RFC 9110 8.6), leading zeros allowed as the grammar allows them;
+ * the value itself must also be a safe integer (checked apart).
+ */
+const CONTENT_LENGTH = /^\d{1,32}$/;
+/** The first code unit past Latin-1: a header value is bytes, and a string goes out as Latin-1. */
+const LATIN1_MAX = 0xff;
 /**
  * Names (mapped to their lower case) and values that passed the checks
  * above: handlers set the same constants on every response, and a Map or
@@ -27,6 +33,7 @@ export type HeaderValue = string | number | readonly string[];
 
 /** No declared Content-Length. */
 export const LENGTH_UNDECLARED = -1;
+const DIGIT_ZERO = 0x30;
 /** What a slot past `count` holds. */
 const UNSET = '';
 
@@ -45,10 +52,24 @@ function checkedValue(name: string, value: unknown): string {
   if (typeof value !== 'string' && typeof value !== 'number') throw invalidArgType(`value of header "${name}"`, 'of type string, number or an Array of strings', value);
   const text = typeof value === 'string' ? value : String(value);
   if (validValues.has(text)) return text;
-  if (!FIELD_VALUE.test(text)) throw invalidArgValue(`value of header "${name}"`, 'has a character not allowed in a header (CR, LF or another control byte)', text);
+  if (!FIELD_VALUE.test(text)) throw invalidArgValue(`value of header "${name}"`, refusedValueReason(text), text);
   if (validValues.size >= VALID_STRINGS_MAX) validValues.clear();
   validValues.add(text);
   return text;
+}
+
+/** The first character FIELD_VALUE refuses. */
+const REFUSED_CHARACTER = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Why FIELD_VALUE refused `text`, naming the first character it refused. */
+function refusedValueReason(text: string): string {
+  const index = text.search(REFUSED_CHARACTER); // found: FIELD_VALUE refused this text
+  const code = text.codePointAt(index)!; // a whole code point: an emoji is named as itself, not half a surrogate pair
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code > LATIN1_MAX) {
+    return `has the character '${String.fromCodePoint(code)}' (${hex}) at index ${index}, which is not Latin-1: header values are bytes; percent-encode it (encodeURIComponent) or send it in the body`;
+  }
+  return `has the control character ${hex} at index ${index} (CR, LF, NUL and other controls are not allowed in a header)`;
 }
 
 export class ResponseHeaders {
@@ -64,6 +85,8 @@ export class ResponseHeaders {
   private readonly lowered: string[];
   /** Content-Length the handler declared, or LENGTH_UNDECLARED. */
   declaredLength: number;
+  /** The declared Content-Length as written when it is not the plain decimal (`00011`), else null: sent as written. */
+  declaredText: string | null;
   /** Transfer-Encoding: chunked was asked for. */
   chunked: boolean;
   /** Connection: close was asked for. */
@@ -76,6 +99,7 @@ export class ResponseHeaders {
     this.count = 0;
     this.lowered = [];
     this.declaredLength = LENGTH_UNDECLARED;
+    this.declaredText = null;
     this.chunked = false;
     this.close = false;
     this.userDate = false;
@@ -88,6 +112,7 @@ export class ResponseHeaders {
     for (let index = 0; index < this.count >> 1; index += 1) this.lowered[index] = UNSET;
     this.count = 0;
     this.declaredLength = LENGTH_UNDECLARED;
+    this.declaredText = null;
     this.chunked = false;
     this.close = false;
     this.userDate = false;
@@ -137,8 +162,10 @@ export class ResponseHeaders {
   /** Removes a field by name in any case (a framing field goes back to the layer's choice). */
   delete(name: string): void {
     const lower = loweredName(name);
-    if (lower === 'content-length') this.declaredLength = LENGTH_UNDECLARED;
-    else if (lower === 'transfer-encoding') this.chunked = false;
+    if (lower === 'content-length') {
+      this.declaredLength = LENGTH_UNDECLARED;
+      this.declaredText = null;
+    } else if (lower === 'transfer-encoding') this.chunked = false;
     else if (lower === 'connection') this.close = false;
     else this.remove(lower);
   }
@@ -174,8 +201,11 @@ export class ResponseHeaders {
     // OWS around the value is SP and HTAB only, as on requests: `chunked\xA0` is not chunked (ows.ts).
     const text = trimOws(checkedValue(name, value));
     if (lower === 'content-length') {
-      if (!CONTENT_LENGTH.test(text)) throw invalidArgValue('value of header "Content-Length"', 'must be a non-negative integer', value);
-      this.declaredLength = Number(text);
+      const length = Number(text);
+      if (!CONTENT_LENGTH.test(text) || !Number.isSafeInteger(length)) throw invalidArgValue('value of header "Content-Length"', 'must be a non-negative integer', value);
+      this.declaredLength = length;
+      // Digits only, checked above: safe on the wire as written, and the body is still checked against the number.
+      this.declaredText = text.length === 1 || text.charCodeAt(0) !== DIGIT_ZERO ? null : text;
     } else if (lower === 'transfer-encoding') {
       if (!sameCaseless(text, 0, text.length, 'chunked')) throw invalidArgValue('value of header "Transfer-Encoding"', "must be 'chunked' (the only coding this layer frames)", value);
       this.chunked = true;
@@ -188,7 +218,7 @@ export class ResponseHeaders {
   }
 
   private framingValue(lower: string): string | undefined {
-    if (lower === 'content-length') return this.declaredLength === LENGTH_UNDECLARED ? undefined : String(this.declaredLength);
+    if (lower === 'content-length') return this.declaredLength === LENGTH_UNDECLARED ? undefined : (this.declaredText ?? String(this.declaredLength));
     if (lower === 'transfer-encoding') return this.chunked ? 'chunked' : undefined;
     if (lower === 'connection') return this.close ? 'close' : undefined;
     return undefined;

@@ -9,6 +9,7 @@
  * Content-Length throw at once and nothing reaches the wire.
  */
 import { fstatSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { errnoError, invalidArgType, outOfRange, invalidArgValue, ZepollError, ZepollRangeError } from '../errors.js';
 import { callSafely } from '../safe-call.js';
 import type { Connection } from '../connection.js';
@@ -22,6 +23,10 @@ const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NOTHING = new Uint8Array(0);
+/** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) (RFC 9112 4): no CR, LF or other control byte, nothing past Latin-1. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** What statusMessage holds when the status's usual reason phrase is sent. */
+const REASON_DEFAULT = '';
 
 
 /**
@@ -45,6 +50,13 @@ function checkStatus(name: string, status: unknown): number {
   if (typeof status !== 'number') throw invalidArgType(name, 'of type number', status);
   if (!Number.isInteger(status) || status < 200 || status > 999) throw outOfRange(name, 'an integer >= 200 and <= 999 (a final status)', status);
   return status;
+}
+
+/** A statusMessage: a string of reason-phrase characters. */
+function checkReason(reason: unknown): string {
+  if (typeof reason !== 'string') throw invalidArgType('statusMessage', 'of type string', reason);
+  if (!REASON_PHRASE.test(reason)) throw invalidArgValue('statusMessage', 'must hold only tab, space, visible ASCII and Latin-1 characters (RFC 9112 reason-phrase)', reason);
+  return reason;
 }
 
 /** RFC 9110 6.4.1, 15.3.5, 15.4.5: 204 and 304 responses have no content, and no framing for one. */
@@ -85,6 +97,13 @@ export class HttpResponse {
    * TypeError `ERR_INVALID_ARG_TYPE` or RangeError `ERR_OUT_OF_RANGE`.
    */
   statusCode: number;
+  /**
+   * The reason phrase sent with the status ('' for its usual one, as
+   * `STATUS_CODES` has it). A plain field: checked when the head is sent,
+   * which then throws TypeError `ERR_INVALID_ARG_TYPE` or
+   * `ERR_INVALID_ARG_VALUE` (a control byte, a character past Latin-1).
+   */
+  statusMessage: string;
   /** The connection the response is written to. */
   readonly connection: Connection;
   /**
@@ -119,6 +138,7 @@ export class HttpResponse {
    */
   constructor(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean) {
     this.statusCode = 200;
+    this.statusMessage = REASON_DEFAULT;
     this.owner = owner;
     this.connection = connection;
     this.versionMinor = versionMinor;
@@ -145,6 +165,7 @@ export class HttpResponse {
    */
   reuse(versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
     this.statusCode = 200;
+    this.statusMessage = REASON_DEFAULT;
     this.versionMinor = versionMinor;
     (this as { keepAlive: boolean }).keepAlive = keepAlive; // read-only to handlers
     this.headOnly = headOnly;
@@ -274,7 +295,7 @@ export class HttpResponse {
         this.streaming = 'chunked';
         this.sendChunks(this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true);
       } else {
-        const head = this.head(this.headOnly && this.headers.declaredLength !== LENGTH_UNDECLARED ? this.headers.declaredLength : length);
+        const head = this.head(this.headOnly ? this.headOnlyFraming(bytes === undefined ? null : length) : length);
         if (sendBody) this.writePair(head, bytes);
         else this.connection.write(head);
       }
@@ -433,6 +454,18 @@ export class HttpResponse {
     throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `the body has ${length} bytes but Content-Length was set to ${declared}`);
   }
 
+  /**
+   * The Content-Length of a HEAD response: the declared one, else the
+   * body's when one was given; with neither, none (RFC 9110 8.6: a HEAD
+   * response's Content-Length must be what GET would send, which is not
+   * known here).
+   */
+  private headOnlyFraming(bodyLength: number | null): number {
+    const declared = this.headers.declaredLength;
+    if (declared !== LENGTH_UNDECLARED) return declared;
+    return bodyLength ?? FRAMING_NONE;
+  }
+
   private effectiveKeepAlive(): boolean {
     return this.keepAlive && !this.headers.close;
   }
@@ -463,9 +496,14 @@ export class HttpResponse {
   private head(framing: number): Buffer {
     // statusCode is a plain field: checked here, before it reaches the wire or the cache key.
     const status = checkStatus('statusCode', this.statusCode);
+    // The usual phrase given explicitly (a proxied upstream's 'OK') is the default: the head stays cacheable.
+    const message = this.statusMessage;
+    const reason = message === REASON_DEFAULT || message === STATUS_CODES[status] ? null : checkReason(message);
     this.headersSent = true;
     const keepAlive = this.effectiveKeepAlive();
     const connection = !keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? CONNECTION_CLOSE : this.versionMinor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
-    return encodeHead(status, this.versionMinor, connection, framing, this.headers.fields, this.headers.count, this.headers.userDate);
+    const headers = this.headers;
+    const lengthText = framing >= 0 && framing === headers.declaredLength ? headers.declaredText : null;
+    return encodeHead(status, this.versionMinor, connection, framing, headers.fields, headers.count, headers.userDate, reason, lengthText);
   }
 }
