@@ -77,15 +77,20 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   private lastRequest: boolean;
   /** Bounds a lingering close (null: not lingering). */
   private lingerTimer: NodeJS.Timeout | null;
-  /** A response completed with its request's body unfinished: what is received now may finish it, else close. */
-  private bodyAbandoned: boolean;
+  /** A response completed before its request's body: the rest is dropped as it comes, for LINGER_MS at most, then the connection closes. */
+  private abandoned: NodeJS.Timeout | null;
+  private readonly onAbandonedTooLong: () => void;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
     this.lastRequest = false;
     this.lingerTimer = null;
-    this.bodyAbandoned = false;
+    this.abandoned = null;
+    this.onAbandonedTooLong = (): void => {
+      this.abandoned = null;
+      if (this.body !== null && !this.stopped) this.shutDown();
+    };
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
@@ -153,20 +158,15 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
       if (outer) this.feeding = false;
     }
     if (outer) {
-      if (this.bodyAbandoned) this.closeIfAbandoned();
       this.watchRequest();
       this.endIfDone();
     }
   }
 
-  /**
-   * A response completed before its request's body and the bytes received
-   * since did not finish it: a client may never finish it, so the
-   * connection closes (lingering), as node-server's and Node's http do.
-   */
-  private closeIfAbandoned(): void {
-    this.bodyAbandoned = false;
-    if (this.body !== null && !this.stopped) this.shutDown();
+  private stopAbandonTimer(): void {
+    if (this.abandoned === null) return;
+    clearTimeout(this.abandoned);
+    this.abandoned = null;
   }
 
   /** After the parser ran: what the clock should time now. */
@@ -208,11 +208,15 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
     this.currentRequest = null;
     response.closed();
     // Answered before its body was read: the rest is parsed and dropped, so
-    // the next request can follow. What has not arrived by the end of this
-    // run is not waited for (run() closes then: bodyAbandoned).
+    // the next request can follow. A body not complete within LINGER_MS is
+    // not waited for (a client may never finish it): the connection closes,
+    // as node-server's does, where it would otherwise stay open for ever.
     if (this.body !== null) {
-      this.bodyAbandoned = true;
       this.body.discard();
+      if (this.abandoned === null) {
+        this.abandoned = setTimeout(this.onAbandonedTooLong, LINGER_MS);
+        this.abandoned.unref();
+      }
     }
     if (!keepAlive) {
       this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
@@ -291,6 +295,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   connectionClosed(): void {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
+    this.stopAbandonTimer();
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -378,6 +383,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   private bodyEnded(): void {
     const body = this.body;
     this.body = null;
+    this.stopAbandonTimer();
     this.lastRequestIn();
     body?.end();
     if (this.current !== null && !this.current.finished) this.waitForResponse();
@@ -431,7 +437,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
       return;
     }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
-    if (!this.bodyAbandoned && (this.current === null || !this.current.sent)) {
+    if (this.abandoned === null && (this.current === null || !this.current.sent)) {
       const reason = STATUS_CODES[status] ?? 'Bad Request';
       const body = `${status} ${reason}: ${message}\n`;
       connection.write(Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
