@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // prepack of packages/reactor: refuses to pack a package users could not
 // run. The addon and the compiled JavaScript must be there (npm pack would
-// silently pack without them), and the guide is copied next to the README.
+// silently pack without them), and the docs the README and TSDoc point to
+// (guide, http, fetch, io-uring) are copied next to the README.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +23,5 @@ if (missing.length > 0) {
   process.exit(1);
 }
 mkdirSync(join(pkg, 'docs'), { recursive: true });
-copyFileSync(join(root, 'docs', 'guide.md'), join(pkg, 'docs', 'guide.md'));
+// Every doc the README and the TSDoc point to ships with the package.
+for (const doc of ['guide.md', 'http.md', 'fetch.md', 'io-uring.md']) copyFileSync(join(root, 'docs', doc), join(pkg, 'docs', doc));

@@ -16,9 +16,17 @@ const pkg = join(root, 'packages', 'reactor');
 const addon = join(pkg, 'prebuilds', `linux-${process.arch}`, 'zepoll.node');
 
 t.test('npm pack: README, LICENSE, guide, addon and the sources of every source map', (t) => {
+  execFileSync(process.execPath, [join(root, 'scripts', 'check-pack.mjs')], { cwd: pkg }); // prepack: copies the docs in
   const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }>; size: number }>;
   const files = new Set(listing[0]!.files.map((file) => file.path));
   for (const required of ['README.md', 'LICENSE', 'package.json', 'prebuilds/linux-x64/zepoll.node', 'prebuilds/linux-arm64/zepoll.node', 'dist/index.js', 'dist/http/index.js']) t.ok(files.has(required), `${required} is packed`);
+  // Every docs/*.md the README or the published code points to is packed.
+  const pointedTo = new Set<string>();
+  for (const file of [...files].filter((name) => name === 'README.md' || name.endsWith('.d.ts') || name.endsWith('.js'))) {
+    for (const match of readFileSync(join(pkg, file), 'utf8').matchAll(/docs\/([a-z-]+\.md)/g)) pointedTo.add(`docs/${match[1]!}`);
+  }
+  t.ok(pointedTo.size >= 4, `${pointedTo.size} docs pointed to`);
+  t.same([...pointedTo].filter((doc) => !files.has(doc)), [], 'every doc pointed to is packed');
   const missingSources: string[] = [];
   for (const file of files) {
     if (!file.endsWith('.js.map')) continue;
