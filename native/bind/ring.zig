@@ -127,16 +127,23 @@ fn queue(ring: *RingState, comptime prep: anytype, args: anytype) i32 {
     return 0;
 }
 
+/// One receive per request, not multishot: with COOP_TASKRUN the kernel
+/// runs receive work whenever this thread leaves a system call, so a
+/// multishot receive would drain a socket into the buffer ring (32 MiB by
+/// default) between two of the reactor's batches, whatever the owner's
+/// pause says, and a client's upload would never meet TCP backpressure.
+/// One buffer per request bounds what a connection takes before the
+/// reactor has seen it; the backend re-arms after each batch.
 fn prep_recv(entry: *linux.io_uring_sqe, fd: i32, data: u64) void {
-    uring.prep_recv_multishot(entry, fd, 0, data);
+    uring.prep_recv_one(entry, fd, 0, data);
 }
 
 fn prep_accept(entry: *linux.io_uring_sqe, fd: i32, data: u64) void {
     uring.prep_accept_multishot(entry, fd, data);
 }
 
-/// ringRecv(fd, generation) → 0 | -EBUSY: a multishot receive into the
-/// provided buffers, completing once per receive until it ends (no MORE).
+/// ringRecv(fd, generation) → 0 | -EBUSY: a receive into one of the
+/// provided buffers, completing once (no MORE); the backend arms the next.
 fn recv(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = receiver.open(env, info, 2) catch return null;
     const ring = ring_of(env, call.poller) catch return null;

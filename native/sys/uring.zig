@@ -255,6 +255,15 @@ pub fn prep_recv_multishot(sqe: *linux.io_uring_sqe, fd: i32, group: u16, user_d
     sqe.user_data = user_data;
 }
 
+/// A single receive into a buffer the kernel picks from group `group`: one
+/// completion (no MORE), one buffer at most.
+pub fn prep_recv_one(sqe: *linux.io_uring_sqe, fd: i32, group: u16, user_data: u64) void {
+    linux.io_uring_prep_rw(.RECV, sqe, fd, 0, 0, 0);
+    sqe.flags |= linux.IOSQE_BUFFER_SELECT;
+    sqe.buf_index = group;
+    sqe.user_data = user_data;
+}
+
 /// Cancels every request on `fd` (cancel by fd, all matches).
 pub fn prep_cancel_fd(sqe: *linux.io_uring_sqe, fd: i32, user_data: u64) void {
     linux.io_uring_prep_rw(.ASYNC_CANCEL, sqe, fd, 0, 0, 0);

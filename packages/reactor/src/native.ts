@@ -136,7 +136,7 @@ export interface NativePoller {
    * @throws RangeError `ERR_OUT_OF_RANGE` when the slab is not pinned, the range is outside it, or `id` is past the buffer ring.
    */
   ringProvide(slab: number, offset: number, length: number, id: number): number;
-  /** Queues a multishot receive on `fd` into the provided buffers: 0, or -EBUSY when the submission queue is full. */
+  /** Queues a receive (one buffer, one completion) on `fd` into the provided buffers: 0, or -EBUSY when the submission queue is full. */
   ringRecv(fd: number, generation: number): number;
   /** Queues a multishot accept on `listenFd`: 0 or -EBUSY; each completion is a new owned fd or -errno. */
   ringAccept(listenFd: number, generation: number): number;

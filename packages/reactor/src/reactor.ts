@@ -44,8 +44,8 @@ export interface ReactorOptions {
   /**
    * The kernel interface (default 'epoll'):
    * - 'epoll': readiness; connections registered as `mode` says.
-   * - 'io_uring': completions. Each connection has a multishot receive
-   *   armed into a ring of pool chunks (onData still gets pooled views) and
+   * - 'io_uring': completions. Each connection has a receive (one buffer
+   *   each, re-armed after each batch) armed into a ring of pool chunks (onData still gets pooled views) and
    *   its sends are requests, all of a turn's going to the kernel with one
    *   system call; listeners arm a multishot accept. Connects, a paused
    *   connection's FIN and sendFile writability use readiness beside it, level-triggered

@@ -29,7 +29,7 @@ export interface Owner {
   readonly takesCompletions?: boolean;
   /** io_uring: a listener whose connections come from a multishot accept (the backend's bookkeeping). */
   ringAccepts?: boolean;
-  /** io_uring: its multishot receive (or accept) is armed, from its request to its last completion (the backend's bookkeeping). */
+  /** io_uring: its receive (or multishot accept) is armed, from its request to its last completion (the backend's bookkeeping). */
   ringReceiving?: boolean;
   /** io_uring: it should have one (reading, no hook); false while paused (the backend's bookkeeping). */
   ringWanted?: boolean;

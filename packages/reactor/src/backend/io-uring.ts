@@ -1,7 +1,8 @@
 /**
  * The io_uring backend: a stream's receives and sends are completions, the
- * rest is readiness. Each stream has a multishot receive armed into a
- * provided-buffer ring whose buffers are pool chunks, so onData still gets
+ * rest is readiness. Each stream has a receive armed into a
+ * provided-buffer ring whose buffers are pool chunks (one buffer per
+ * receive, armed again after each batch: see native/bind/ring.zig), so onData still gets
  * a pooled view; a chunk a handler keeps (a lease, a queued write) simply
  * stays out of the ring, and a fresh one from the pool takes its place.
  * Sends are requests too (one in flight per socket, its buffers held until
