@@ -42,6 +42,15 @@ t.test('npm pack: README, LICENSE, guide, addon and the sources of every source 
   t.end();
 });
 
+t.test('the published types hold no @internal member: a user cannot reach the backend bookkeeping', (t) => {
+  const declarations = ['index.d.ts', 'server.d.ts', 'connection.d.ts', 'reactor.d.ts', 'http/response.d.ts', 'http/request.d.ts'].map((file) => [file, readFileSync(join(pkg, 'dist', file), 'utf8')] as const);
+  for (const [file, text] of declarations) t.notMatch(text, /@internal/, `${file}: no @internal member`);
+  const server = declarations.find(([file]) => file === 'server.d.ts')![1];
+  t.notMatch(server, /^\s+generation: number;/m, 'Server has no generation (`server.generation = 99` does not compile)');
+  t.notMatch(server, /handleEvent\(/, 'nor handleEvent');
+  t.end();
+});
+
 t.test('prepack refuses to pack without the addon, and says how to build it', (t) => {
   const copy = mkdtempSync(join(tmpdir(), 'zepoll-pack-'));
   try {
