@@ -110,6 +110,39 @@ t.test('paused: bytes received before the pause wait in order; the FIN is told o
   await fds.assertNoneSettled(t);
 });
 
+t.test('bytes the kernel received as the owner paused are kept, in order, and delivered on resume', { skip }, async (t) => {
+  // The peer is in this thread: the ring's completion work runs as its write(2) returns (COOP_TASKRUN),
+  // so the receive has completed before pause() cancels it, and the reactor reaps that completion
+  // while the connection is paused: the chunk is kept, not delivered, and not lost.
+  const fds = trackFds();
+  const reactor = new Reactor({ backend: 'io_uring' });
+  const seen: string[] = [];
+  let conn: Connection | null = null;
+  const server = new Server(reactor, {
+    onOpen: (connection) => void (conn = connection),
+    onData: (_connection, data) => void seen.push(Buffer.from(data).toString()),
+  });
+  const socket = await connectClient(server.port);
+  socket.write('x');
+  await until(() => seen.length === 1, 'the first byte');
+  await new Promise((resolve) => setImmediate(resolve)); // the turn's end: the next receive is submitted
+  const reaped = reactor.stats.ring!.cqes;
+  socket.write('abc');
+  conn!.pause();
+  await until(() => reactor.stats.ring!.cqes > reaped + 1, 'the receive and the cancel reaped');
+  t.same(seen, ['x'], 'paused: nothing delivered');
+  conn!.resume();
+  await until(() => seen.length === 2, 'the kept bytes');
+  t.same(seen, ['x', 'abc'], 'delivered on resume, in order');
+  socket.write('d');
+  await until(() => seen.length === 3, 'reading again');
+  t.equal(seen[2], 'd');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
 t.test('the read quota: a connection gets at most its quota of bytes per turn, every byte in order', { skip }, async (t) => {
   // One buffer per receive, armed again after each batch: a firehose gets at
   // most one chunk per reap round, so with chunks no larger than the quota
