@@ -33,8 +33,11 @@ interface Slow {
 
 function slowClient(port: number): Promise<Slow> {
   return new Promise((resolve, reject) => {
+    // Opened before connect(): the server's headers clock starts at its accept (as Node's, for a new
+    // connection), which a busy machine can put well before this side's 'connect' event.
+    const opened = performance.now();
     const socket = net.connect(port, '127.0.0.1');
-    const slow: Slow = { socket, opened: 0, closedAfter: -1, answer: '' };
+    const slow: Slow = { socket, opened, closedAfter: -1, answer: '' };
     let sent = 0;
     let timer: NodeJS.Timeout | null = null;
     socket.setEncoding('latin1').on('data', (part: string) => (slow.answer += part));
@@ -44,7 +47,6 @@ function slowClient(port: number): Promise<Slow> {
       slow.closedAfter = performance.now() - slow.opened;
     });
     socket.once('connect', () => {
-      (slow as { opened: number }).opened = performance.now();
       const sendByte = (): void => {
         if (!socket.destroyed) socket.write(HEAD[sent++ % HEAD.length]!);
       };
