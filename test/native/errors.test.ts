@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { adoptFd, disownFd, socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { adoptFd, disownFd, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { closeSync, openSync } from 'node:fs';
 import { ERROR_CODES, ZepollError, errnoError } from '../../packages/reactor/src/errors.js';
 import { checkLimits, LIMITS, EVENTS_MAX, WRITEV_BUFFERS_MAX, ACCEPT_BATCH_MAX, IO_SIZE_MAX } from '../../packages/reactor/src/limits.js';
@@ -209,7 +209,7 @@ t.test('writev reads every element before touching memory (a getter cannot detac
 });
 
 t.test('poller.ts refuses an addon that counts other calls', async (t) => {
-  const { checkCounterNames } = await import('../../packages/reactor/src/poller.js');
+  const { checkCounterNames } = await import('../../packages/reactor/src/backend/poller.js');
   t.doesNotThrow(() => checkCounterNames(binding.counterNames));
   t.throws(() => checkCounterNames(['read']), /differ from poller.ts/);
 });

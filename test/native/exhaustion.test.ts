@@ -7,8 +7,8 @@
  */
 import t from 'tap';
 import { binding } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { connectTcp, listenTcp, pipe, socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { connectTcp, listenTcp, pipe, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { softFdLimit, trackFds } from '../helpers/fds.js';
 
 const FILL_LIMIT_MAX = 100_000; // above this, filling the table takes too long for a unit test

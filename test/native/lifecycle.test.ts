@@ -7,8 +7,8 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { listenTcp, socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { listenTcp, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { openFdCount, trackFds } from '../helpers/fds.js';
 import { FIXTURES, runFixture } from '../helpers/child.js';
 

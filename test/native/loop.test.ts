@@ -9,8 +9,8 @@
 import t from 'tap';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { trackFds } from '../helpers/fds.js';
 import { runFixture } from '../helpers/child.js';
 

@@ -7,8 +7,8 @@
  */
 import t from 'tap';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { trackFds } from '../helpers/fds.js';
 import { readyEvents } from '../helpers/events.js';
 

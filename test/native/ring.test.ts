@@ -8,8 +8,8 @@
  */
 import t from 'tap';
 import { binding, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { connectTcp, listenTcp, socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { connectTcp, listenTcp, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
 import { trackFds } from '../helpers/fds.js';
 

@@ -8,9 +8,9 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { PollerCounters, openPoller } from '../../packages/reactor/src/poller.js';
-import { connectTcp, listenTcp, resolveHost, setNoDelay, socketPair } from '../../packages/reactor/src/sockets.js';
-import { decodeAddress, formatIpv6, localAddress, peerAddress } from '../../packages/reactor/src/address.js';
+import { PollerCounters, openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { connectTcp, listenTcp, resolveHost, setNoDelay, socketPair } from '../../packages/reactor/src/backend/sockets.js';
+import { decodeAddress, formatIpv6, localAddress, peerAddress } from '../../packages/reactor/src/backend/address.js';
 import { FIXTURES } from '../helpers/child.js';
 import { trackFds } from '../helpers/fds.js';
 import { readyEvents } from '../helpers/events.js';

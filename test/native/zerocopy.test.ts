@@ -11,8 +11,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binding, constants } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/poller.js';
-import { pipe, socketPair } from '../../packages/reactor/src/sockets.js';
+import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { pipe, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { trackFds } from '../helpers/fds.js';
 
 const FILE_SIZE = 6 * 1024 * 1024 + 12345;

@@ -10,7 +10,7 @@ import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { connect, ConnectionPool } from '../../packages/reactor/src/connect.js';
 import type { Connection, ConnectionHandler } from '../../packages/reactor/src/connection.js';
-import { listenTcp, connectTcp } from '../../packages/reactor/src/sockets.js';
+import { listenTcp, connectTcp } from '../../packages/reactor/src/backend/sockets.js';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
 

@@ -14,7 +14,7 @@ import { Server } from '../../packages/reactor/src/server.js';
 import { connect } from '../../packages/reactor/src/connect.js';
 import { relay, type Relay } from '../../packages/reactor/src/relay.js';
 import { binding } from '../../packages/reactor/src/native.js';
-import { connectTcp } from '../../packages/reactor/src/sockets.js';
+import { connectTcp } from '../../packages/reactor/src/backend/sockets.js';
 import type { Connection } from '../../packages/reactor/src/connection.js';
 import { trackFds } from '../helpers/fds.js';
 import { captureUncaught } from '../helpers/uncaught.js';

@@ -17,7 +17,7 @@ import { binding, constants } from '../../packages/reactor/src/native.js';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import type { Connection } from '../../packages/reactor/src/connection.js';
-import { connectTcp } from '../../packages/reactor/src/sockets.js';
+import { connectTcp } from '../../packages/reactor/src/backend/sockets.js';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
 

@@ -11,10 +11,10 @@ import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { Server } from '../../packages/reactor/src/server.js';
 import { BufferPool } from '../../packages/reactor/src/buffer-pool.js';
 import { BLOCKED, FLUSHED, WriteQueue } from '../../packages/reactor/src/write-queue.js';
-import type { Backend, SendTarget } from '../../packages/reactor/src/backend/backend.js';
+import type { Backend, Owner } from '../../packages/reactor/src/backend/backend.js';
 
 /** Where the fake backends below are asked to send: a number nobody opened. */
-const TARGET: SendTarget = { fd: 3, generation: 1 };
+const TARGET: Owner = { fd: 3, slot: null, ready: () => {}, fail: () => {} };
 import { trackFds } from '../helpers/fds.js';
 import { connect, receive, sha256 } from '../helpers/net-client.js';
 

@@ -4,14 +4,13 @@
  * connections to one upstream (get/release, at most maxIdle kept, none kept
  * past maxLifetimeMs, broken ones discarded).
  */
-import { binding, constants } from './native.js';
 import { asError, errnoError, invalidArgType, ZepollError, ZepollSystemError } from './errors.js';
-import { connectTcp, DEFAULT_HOST, resolveHost, setNoDelay } from './sockets.js';
+import { closeOwnedFd, connectTcp, DEFAULT_HOST, resolveHost, setNoDelay, socketError } from './backend/sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX } from './handler.js';
 import { Reactor } from './reactor.js';
 import { coreOf, type Core } from './core.js';
-import type { Owner } from './backend/backend.js';
+import type { Owner, OwnerSlot } from './backend/backend.js';
 import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
 
 /** What connect() takes: where to connect, and the new Connection's options. */
@@ -32,9 +31,7 @@ export const CONNECT_TIMEOUT_MS_DEFAULT = 5000;
 /** The fd while the kernel completes the handshake: writable means done, SO_ERROR says how. */
 class PendingConnect implements Owner {
   readonly fd: number;
-  generation: number;
-  interest: number;
-  inEvent: boolean;
+  slot: OwnerSlot | null;
   private readonly core: Core;
   private readonly onDone: (error: Error | null) => void;
   private readonly timer: NodeJS.Timeout;
@@ -45,9 +42,7 @@ class PendingConnect implements Owner {
   constructor(core: Core, fd: number, address: string, port: number, timeoutMs: number, onDone: (error: Error | null) => void) {
     this.core = core;
     this.fd = fd;
-    this.generation = 0;
-    this.interest = 0;
-    this.inEvent = false;
+    this.slot = null;
     this.onDone = onDone;
     this.address = address;
     this.port = port;
@@ -58,8 +53,9 @@ class PendingConnect implements Owner {
     this.timer = setTimeout(() => this.finish(new ZepollError('ERR_ZEPOLL_CONNECT_TIMEOUT', `connect to ${address}:${port} did not complete in ${timeoutMs} ms`), true), timeoutMs);
   }
 
-  handleEvent(): void {
-    const rc = binding.socketError(this.fd);
+  /** Writable: the handshake is done, and SO_ERROR says how. */
+  ready(): void {
+    const rc = socketError(this.fd);
     // Shaped as Node's: connect ECONNREFUSED 127.0.0.1:1, with address and port.
     this.finish(rc === 0 ? null : errnoError(rc, 'connect', this.fd, this.address, this.port), rc !== 0);
   }
@@ -135,7 +131,7 @@ function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: 
     try {
       new PendingConnect(coreOf(reactor), fd, host, port, options.timeoutMs, done);
     } catch (error) {
-      binding.close(fd);
+      closeOwnedFd(fd); // registration refused (a closed reactor): never registered, so closed directly
       reject(error);
     }
   });

@@ -6,7 +6,6 @@
  * A view passed to `write()` must not change until written (as with Node's
  * socket.write); pooled views are held for you.
  */
-import { constants, RING_OP } from './native.js';
 import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { ENOTCONN } from './errno.js';
 import { FileSegment } from './write-queue.js';
@@ -14,17 +13,16 @@ import { Writer, type WriteSink } from './writer.js';
 import { checkedParts, checkSendFileArguments, releaseParts, toBytes, type WriteData } from './write-arguments.js';
 import type { Reactor } from './reactor.js';
 import { coreOf, type Core, type Carried, type Corked, type IdleTracked } from './core.js';
-import type { Owner } from './backend/backend.js';
+import { READY_WRITABLE, type Owner, type OwnerSlot } from './backend/backend.js';
 import { Reader, type ReadSink } from './reader.js';
 import type { Lease } from './buffer-pool.js';
-import { peerAddress, localAddress, type SocketAddress } from './address.js';
+import { peerAddress, localAddress, type SocketAddress } from './backend/address.js';
 import { callSafely, isThenable } from './safe-call.js';
 import { HIGH_WATER_MARK_DEFAULT, MAX_QUEUED_BYTES_DEFAULT, ON_BYTES, routeError, type BytesReceiver, type ConnectionHandler, type ConnectionOptions, type ErrorFallback } from './handler.js';
 
 export type { ConnectionHandler, ConnectionOptions, ErrorFallback } from './handler.js';
 export type { WriteData } from './write-arguments.js';
 
-const { EPOLLOUT } = constants;
 /** The lifecycle: writes are taken while OPEN; end() moves to ENDING, the write side's shutdown to WRITE_SHUT. */
 const OPEN = 0;
 const ENDING = 1;
@@ -61,45 +59,15 @@ export class Connection {
   /** Writing may go on after the peer ended; false ends this side too (the `allowHalfOpen` option). */
   readonly allowHalfOpen: boolean;
   /**
-   * The backend's registration token (Owner), set at registration: not part of the public API.
+   * The backend's record of this connection (Owner), set at registration: not part of the public API.
    * @internal
    */
-  generation: number;
-  /**
-   * The interest registered with epoll (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  interest: number;
-  /**
-   * Inside its own event (Owner, one-shot mode).
-   * @internal
-   */
-  inEvent: boolean;
-  /**
-   * io_uring: a receive is armed (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  ringReceiving: boolean;
-  /**
-   * io_uring: in the epoll set too (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  ringInEpoll: boolean;
+  slot: OwnerSlot | null;
   /**
    * Relayed by forwarding: the peer's FIN does not end this side (the relay passes it on).
    * @internal
    */
   relayHalfOpen: boolean;
-  /**
-   * io_uring: a receive should be armed (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  ringWanted: boolean;
-  /**
-   * io_uring: the armed receive is being cancelled (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  ringCancelling: boolean;
   /**
    * Waiting in the scheduler's carry-over queue (Carried).
    * @internal
@@ -151,13 +119,7 @@ export class Connection {
     this.maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES_DEFAULT;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.allowHalfOpen = options.allowHalfOpen ?? false;
-    this.generation = 0;
-    this.interest = 0;
-    this.inEvent = false;
-    this.ringReceiving = false;
-    this.ringInEpoll = false;
-    this.ringWanted = false;
-    this.ringCancelling = false;
+    this.slot = null;
     this.relayHalfOpen = false;
     this.carried = false;
     this.lastActivity = core.now;
@@ -253,34 +215,36 @@ export class Connection {
   }
 
   /**
-   * A ready event, with its epoll flags (the reactor's call, Owner).
+   * Readiness, as READY_* bits (the backend's call, Owner).
    * @internal
    */
-  handleEvent(flags: number): void {
-    const policy = this.core.backend.policy;
-    if (policy.rearmAfterEvent) this.inEvent = true;
-    if (flags & EPOLLOUT && this.writer.onWritable()) this.writableHook?.();
-    if (this.state !== CLOSED) this.reader.onEvent(flags);
+  ready(bits: number): void {
+    if (bits & READY_WRITABLE && this.writer.onWritable()) this.writableHook?.();
+    if (this.state !== CLOSED) this.reader.ready(bits);
     this.eventDone();
   }
 
   /**
-   * io_uring: receives come as completions unless a relay splices instead (Owner).
+   * Its bytes may be received for it, unless a relay's hook reads instead (Owner).
    * @internal
    */
-  get takesCompletions(): boolean {
+  get takesBytes(): boolean {
     return this.reader.hook === null;
   }
 
   /**
-   * io_uring: a receive or a send completed (the reactor's call, Owner).
+   * The backend received for it: bytes in a pool chunk, 0 at the end, or -errno (Owner).
    * @internal
    */
-  handleCompletion(op: number, result: number, flags: number): void {
-    if (op === RING_OP.recv) {
-      this.reader.completed(result, flags); // on a closed connection, its chunk goes back
-      return;
-    }
+  received(chunk: number, result: number): void {
+    this.reader.received(chunk, result); // on a closed connection, its chunk goes back
+  }
+
+  /**
+   * A send the backend held is done: bytes sent, or -errno (Owner).
+   * @internal
+   */
+  sent(result: number): void {
     if (this.state !== CLOSED) this.writer.sendCompleted(result);
   }
 
@@ -289,10 +253,10 @@ export class Connection {
    * @internal
    */
   serveCarried(): void {
-    const policy = this.core.backend.policy;
-    if (policy.rearmAfterEvent) this.inEvent = true;
+    const backend = this.core.backend;
+    backend.serving(this, true);
     if (this.reader.serveCarried()) this.eventDone();
-    else this.inEvent = false;
+    else backend.serving(this, false);
   }
 
   /** The end of an event's handling: a one-shot registration is armed again; ET's debug check runs. */
@@ -503,7 +467,7 @@ export class Connection {
    * ReadSink: bytes read, for the handler.
    * @internal
    */
-  received(view: Buffer): void {
+  receivedView(view: Buffer): void {
     this.watch(this.handler.onData?.(this, view));
   }
 

@@ -8,12 +8,9 @@
  */
 import { asError, ZepollError } from './errors.js';
 import { callSafely } from './safe-call.js';
-import { EVENT_WORDS } from './limits.js';
 import type { BufferPool } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
-import type { Owner } from './backend/backend.js';
-import type { EpollBackend } from './backend/epoll.js';
-import { COMPLETION_WORDS, type UringBackend } from './backend/io-uring.js';
+import type { Backend, Owner, OwnerKind } from './backend/backend.js';
 
 /** The key of a reactor's Core: module-internal (not exported from the package). */
 export const CORE: unique symbol = Symbol('zepoll.core');
@@ -26,8 +23,13 @@ export function coreOf(reactor: { readonly [CORE]: Core }): Core {
 /** How often idle timeouts are checked, at most; a timeout fires at its floor, never early. */
 export const IDLE_SWEEP_MS_MIN = 10;
 
+/** Something the reactor serves, which a handler's throw while it was served fails (alone). */
+export interface Served {
+  fail(error: unknown): void;
+}
+
 /** Something the scheduler serves without an event (a connection with bytes left after its quota). */
-export interface Carried {
+export interface Carried extends Served {
   carried: boolean;
   serveCarried(): void;
 }
@@ -42,7 +44,7 @@ export interface IdleTracked {
 }
 
 /** Something whose writes of a turn are flushed together at its end. */
-export interface Corked {
+export interface Corked extends Served {
   flushCorked(): void;
 }
 
@@ -74,11 +76,7 @@ export const CARRY_ROUNDS_TIME_MS = 1;
 /** ... and at most this many rounds. */
 export const CARRY_ROUNDS_MAX = 64;
 
-/** io_uring: reaps of the completion queue in one dispatch, at most (each takes up to the completions array's size). */
-export const COMPLETION_REAPS_MAX = 8;
-
 /** The reactor's onError itself failed: logged, never rethrown. */
-
 function logLastResort(error: unknown): void {
   logHandlerError(asError(error));
 }
@@ -91,7 +89,7 @@ export interface CoreSettings {
 }
 
 export class Core {
-  readonly backend: EpollBackend;
+  readonly backend: Backend;
   readonly pool: BufferPool;
   readonly scheduler: Scheduler;
   readonly metrics: Metrics;
@@ -117,12 +115,12 @@ export class Core {
   private readonly idle: Set<IdleTracked>;
   private idleTimer: NodeJS.Timeout | null;
   private idleSweepMs: number;
-  private current: Owner | null;
+  private current: Served | null;
   private progressMark: number;
   private closed: boolean;
   private readonly unhandled: (error: Error) => void;
 
-  constructor(backend: EpollBackend, pool: BufferPool, settings: CoreSettings) {
+  constructor(backend: Backend, pool: BufferPool, settings: CoreSettings) {
     this.backend = backend;
     this.pool = pool;
     this.scheduler = new Scheduler(() => this.carryTurn());
@@ -140,7 +138,7 @@ export class Core {
       this.carryRounds();
     };
     this.visitCarried = (owner: Carried): void => {
-      this.current = owner as unknown as Owner;
+      this.current = owner;
       owner.serveCarried();
       if (this.corkedCount > 0) this.flushCorked();
     };
@@ -164,7 +162,7 @@ export class Core {
   }
 
   /** Registers an owner with the backend (refused once the reactor is closed). */
-  open(owner: Owner, kind: 'stream' | 'listener' | 'connecting'): void {
+  open(owner: Owner, kind: OwnerKind): void {
     this.assertOpen();
     this.backend.open(owner, kind);
   }
@@ -255,27 +253,48 @@ export class Core {
     this.backend.close();
   }
 
-  /** One batch: dispatch (each event's writes flushed after it), then carried-over connections, then what is still corked. */
+  /**
+   * One turn: the batch (each item's writes flushed after it), then any
+   * follow-on batch the backend has (completions reaped once the batch's
+   * readiness is handled), then carried-over connections, then what is
+   * still corked.
+   */
   turn(count: number): void {
     this.turns += 1;
     this.metrics.events += count;
     this.now = performance.now();
     this.inTurn = true;
-    this.backend.beginTurn();
+    const backend = this.backend;
+    backend.beginTurn();
     const mark = this.progressMark;
-    const events = this.backend.events;
+    let items = count;
+    while (items > 0) {
+      this.dispatch(items);
+      items = this.followOn();
+      this.metrics.events += items;
+    }
+    this.serveCarried();
+    this.flushCorked();
+    this.inTurn = false;
+    this.current = null;
+    backend.endTurn(); // a completion backend sends the turn's requests now, with one system call
+    if (count > 0 && this.progressMark === mark) this.metrics.busySpins += 1;
+  }
+
+  /** Items [0, count) of the batch, each to its owner. */
+  private dispatch(count: number): void {
+    const backend = this.backend;
     let index = 0;
-    // One try around the loop, not one per event: a throw destroys the owner
-    // being served and the loop resumes at the next event.
+    // One try around the loop, not one per item: a throw destroys the owner
+    // being served and the loop resumes at the next item.
     while (index < count) {
       try {
         for (; index < count; index += 1) {
-          const base = index * EVENT_WORDS;
-          const owner = this.backend.ownerOf(events[base]!, events[base + 1]!); // fd, generation
-          if (owner === undefined) continue; // meant for a previous owner of this fd number
+          const owner = backend.ownerAt(index);
+          if (owner === undefined) continue; // meant for a previous owner of this fd number, or the backend's own
           this.current = owner;
-          owner.handleEvent(events[base + 2]!);
-          // The writes this event made go out now, not at the end of the
+          backend.deliver(owner, index);
+          // The writes this item made go out now, not at the end of the
           // batch: a response waits for its own event's handling only, not
           // for the hundred events behind it (a connection's writes of one
           // event still leave in one writev).
@@ -286,45 +305,15 @@ export class Core {
         index += 1;
       }
     }
-    this.serveCarried();
-    this.flushCorked();
-    this.inTurn = false;
-    this.current = null;
-    this.backend.endTurn(); // a completion backend sends the turn's requests now, with one system call
-    if (count > 0 && this.progressMark === mark) this.metrics.busySpins += 1;
   }
 
-  /**
-   * io_uring: the completions waiting (the ring's eventfd was in this
-   * turn's batch), each to its owner as an event is: its writes flushed
-   * after it, a throw failing that owner only.
-   */
-  dispatchCompletions(): void {
-    const backend = this.backend as UringBackend;
-    const capacity = backend.completions.length / COMPLETION_WORDS;
-    for (let round = 0; round < COMPLETION_REAPS_MAX; round += 1) {
-      const count = backend.reap();
-      if (count === 0) break;
-      this.metrics.events += count;
-      const words = backend.completions;
-      let index = 0;
-      while (index < count) {
-        try {
-          for (; index < count; index += 1) {
-            const owner = backend.completionOwner(index);
-            if (owner === undefined) continue;
-            const flags = words[index * COMPLETION_WORDS + 2]!;
-            this.current = owner;
-            owner.handleCompletion!(flags & 0xff, words[index * COMPLETION_WORDS + 3]!, flags);
-            if (this.corkedCount > 0) this.flushCorked();
-          }
-        } catch (error) {
-          this.ownerFailed(error);
-          index += 1;
-        }
-      }
-      backend.completionsDone(); // buffers back in the ring before the next reap receives into them
-      if (count < capacity) break;
+  /** The backend's next batch after this one (0: none); a kernel refusal is reported, never thrown into the loop. */
+  private followOn(): number {
+    try {
+      return this.backend.batchDone();
+    } catch (error) {
+      this.reportUnhandled(error, false);
+      return 0;
     }
   }
 
@@ -348,7 +337,7 @@ export class Core {
       try {
         owner.flushCorked();
       } catch (error) {
-        this.current = owner as unknown as Owner;
+        this.current = owner;
         this.ownerFailed(error);
       }
     }

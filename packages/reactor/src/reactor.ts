@@ -7,18 +7,16 @@
  */
 import { EVENTS_MAX } from './limits.js';
 import { errnoError } from './errors.js';
-import { type CounterName } from './poller.js';
+import { type CounterName } from './backend/poller.js';
 import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
 import { booleanOption, integerOption, integerOrInfinityOption, oneOfOption, optionalFunction, optionsObject } from './validate.js';
-import { MODES, POLICIES, type Mode } from './backend/policies.js';
-import { EpollBackend } from './backend/epoll.js';
-import { RING_CHUNK_SIZE_DEFAULT, RING_POOL_CHUNKS_MAX, UringBackend, ioUringUnavailable, type RingStats } from './backend/io-uring.js';
-import { ioUringSupport } from './backend/io-uring-support.js';
-import { outOfRange } from './errors.js';
+import { MODES, type Mode } from './backend/policies.js';
+import type { Backend, BackendName } from './backend/backend.js';
+import type { RingStats } from './backend/io-uring.js';
+import { createBackend, poolFor, resolveBackend } from './backend/create.js';
 import { Core, CORE } from './core.js';
 
-/** The kernel interfaces a reactor can use: the `backend` option. */
-export type BackendName = 'epoll' | 'io_uring';
+export type { BackendName } from './backend/backend.js';
 const BACKEND_CHOICES = ['epoll', 'io_uring', 'auto'] as const;
 
 export type { Mode } from './backend/policies.js';
@@ -198,7 +196,7 @@ export class Reactor {
    * @internal
    */
   readonly [CORE]: Core;
-  private readonly backend: EpollBackend;
+  private readonly backend: Backend;
 
   /**
    * Opens an epoll instance and, unless `attach` is false, nests it in
@@ -222,29 +220,11 @@ export class Reactor {
     const ref = booleanOption('options.ref', options.ref, true);
     const onError = optionalFunction('options.onError', options.onError);
     const backendChoice = oneOfOption('options.backend', options.backend, defaultBackend(options.mode), BACKEND_CHOICES);
-    const uring = backendChoice === 'io_uring' || (backendChoice === 'auto' && ioUringSupport().available);
-    if (options.pool instanceof BufferPool) {
-      this.pool = options.pool;
-    } else {
-      const poolOptions = optionsObject('options.pool', options.pool);
-      // io_uring keeps chunks waiting in its ring: smaller ones by default (RING_CHUNK_SIZE_DEFAULT).
-      this.pool = new BufferPool(uring && poolOptions.chunkSize === undefined ? { ...poolOptions, chunkSize: RING_CHUNK_SIZE_DEFAULT } : poolOptions);
-    }
-    if (uring && this.pool.maxChunks > RING_POOL_CHUNKS_MAX) {
-      throw outOfRange('options.pool.maxChunks', `at most ${RING_POOL_CHUNKS_MAX} with the io_uring backend (buffer ids are 16 bits)`, this.pool.maxChunks);
-    }
-    if (uring) {
-      const support = ioUringSupport();
-      if (!support.available) throw ioUringUnavailable(support);
-      this.mode = 'lt';
-      let core: Core | null = null;
-      this.backend = new UringBackend(capacity, this.pool, () => core!.dispatchCompletions());
-      core = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
-      this[CORE] = core;
-    } else {
-      this.backend = new EpollBackend(POLICIES[this.mode], capacity);
-      this[CORE] = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
-    }
+    const backendName = resolveBackend(backendChoice);
+    this.pool = options.pool instanceof BufferPool ? options.pool : poolFor(backendName, optionsObject('options.pool', options.pool));
+    this.backend = createBackend(backendName, this.mode, capacity, this.pool);
+    this.mode = this.backend.policy.mode; // io_uring serves its readiness owners level-triggered: 'lt'
+    this[CORE] = new Core(this.backend, this.pool, { readQuota: this.readQuota, maxQueuedBytesTotal, debug, onError });
     if (attach) this.backend.start(this[CORE].onBatch);
     if (!ref) this.backend.unref();
   }
@@ -288,7 +268,7 @@ export class Reactor {
   get stats(): ReactorStats {
     const core = this[CORE];
     const metrics = core.metrics;
-    this.backend.counters.refresh();
+    const backend = this.backend.stats();
     return {
       mode: this.mode,
       backend: this.backend.name,
@@ -299,7 +279,7 @@ export class Reactor {
       bytesOut: metrics.bytesOut,
       turns: core.turns,
       events: metrics.events,
-      staleEvents: this.backend.staleEvents,
+      staleEvents: backend.staleEvents,
       carryOvers: core.scheduler.carryOvers,
       carryRounds: metrics.carryRounds,
       busySpins: metrics.busySpins,
@@ -307,9 +287,9 @@ export class Reactor {
       queuedBytes: metrics.queuedBytes,
       handlerErrors: metrics.handlerErrors,
       debugWarnings: metrics.debugWarnings,
-      syscalls: this.backend.counters.snapshot(),
+      syscalls: backend.syscalls,
       pool: this.pool.stats,
-      ring: this.backend instanceof UringBackend ? this.backend.ringStats() : null,
+      ring: backend.ring,
     };
   }
 

@@ -4,27 +4,26 @@
  * quota, the pause/resume state, waiting for the pool, and the peer's FIN.
  * The mode is never named here: the backend's policy says what to do.
  */
-import { constants, RING_BUFFER } from './native.js';
 import { errnoError, invalidArgValue } from './errors.js';
 import { Lease } from './buffer-pool.js';
-import { EAGAIN, ECANCELED, EINTR, EINTR_RETRIES_MAX, ENOBUFS } from './errno.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
+import { READY_ERROR, READY_HUNG_UP, READY_PEER_CLOSED, READY_READABLE } from './backend/backend.js';
+import { ReceivedChunks } from './received-chunks.js';
 import type { Core } from './core.js';
 import type { Connection } from './connection.js';
 
-const { EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR } = constants;
-/** Flags that mean "a read will tell something": data, end of stream, hang-up or error. */
-const READABLE = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-const HANG_UP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-/**
- * io_uring: chunks a connection may have waiting (past its quota) before
- * its receive is stopped; it starts again once half are served.
- */
-export const PENDING_CHUNKS_MAX = 8;
+/** Readiness that means "a read will tell something": data, end of stream, hang-up or error. */
+const READABLE = READY_READABLE | READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
+const HANG_UP = READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
+/** A read returns it at once (0 or the error), even paused. */
+const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
+
+export { PENDING_CHUNKS_MAX } from './received-chunks.js';
 
 /** What a read turn reports back to its connection. */
 export interface ReadSink {
   /** Bytes read (a pooled view, valid during the call). */
-  received(view: Buffer): void;
+  receivedView(view: Buffer): void;
   /** Bytes read, as bytes[0..length) of the pool chunk (valid during the call); false when the owner wants a view instead. */
   receivedBytes(bytes: Buffer, length: number): boolean;
   /** The peer finished sending (read returned 0). */
@@ -67,17 +66,11 @@ export class Reader {
   private lastTurn: number;
   private readEmpty: boolean;
   private readonly onPoolAvailable: () => void;
-  /**
-   * io_uring: chunks received while paused or past the turn's quota, in
-   * order, as [chunk, length] pairs in pending[pendingHead..pendingTail) (the
-   * array never shrinks: no garbage per chunk) (length 0: the end of
-   * stream); and the bytes delivered in the turn `quotaTurn`.
-   */
-  private readonly pending: number[];
-  private pendingHead: number;
-  private pendingTail: number;
-  /** io_uring: PENDING_CHUNKS_MAX chunks wait: the receive is stopped (TCP holds the rest back) until they are served. */
+  /** Chunks the backend received for this connection while it was paused or past its quota, in order. */
+  private readonly chunks: ReceivedChunks;
+  /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
   private backlogged: boolean;
+  /** Bytes received for it (not read by it) in the turn `quotaTurn`. */
   private quotaTurn: number;
   private quotaUsed: number;
 
@@ -96,9 +89,7 @@ export class Reader {
     this.discarding = false;
     this.lastTurn = -1;
     this.readEmpty = false;
-    this.pending = [];
-    this.pendingHead = 0;
-    this.pendingTail = 0;
+    this.chunks = new ReceivedChunks();
     this.backlogged = false;
     this.quotaTurn = -1;
     this.quotaUsed = 0;
@@ -115,7 +106,7 @@ export class Reader {
 
   /** Paused, epoll should still report the peer's FIN (once). */
   get watchesHangUp(): boolean {
-    // Backlogged (io_uring), the FIN comes through the receive once it is armed again.
+    // Backlogged, the FIN comes through the backend's receive once it is armed again.
     return !this.hangUpReported && !this.ended && !this.backlogged;
   }
 
@@ -128,32 +119,32 @@ export class Reader {
     return this.ended;
   }
 
-  /** io_uring: receives come as completions (no read hook replaces them). */
-  get byCompletions(): boolean {
-    return this.hook === null && this.core.backend.name === 'io_uring';
+  /**
+   * The backend receives this connection's bytes for it (Owner.received):
+   * it never reads itself while reading is on. A relay's hook reads itself.
+   */
+  private get receivedForIt(): boolean {
+    return this.hook === null && this.core.backend.policy.receivesForOwners;
   }
 
-  /** The readable part of an event: a read turn, or (paused) a hang-up to read or report. */
-  onEvent(flags: number): void {
-    if (flags & HANG_UP) this.hangUpSeen = true;
-    if (!(flags & READABLE)) return;
-    if (this.byCompletions) {
-      // The receive's completions carry the bytes, the end and errors. Paused,
-      // no receive is armed: a hang-up or error is read as the LT backend
-      // reads it (the bytes kept from before the pause go first, on resume).
-      if (!this.wantsReading && flags & (EPOLLHUP | EPOLLERR) && this.pendingHead >= this.pendingTail) this.turn();
-      this.reportHangUp(flags);
-      return;
-    }
-    // Hang-up and error are read like data: the read returns 0 or the error.
-    if (this.wantsReading) this.turn();
-    else if (flags & (EPOLLHUP | EPOLLERR)) this.turn(); // else a paused LT socket spins on HUP
-    this.reportHangUp(flags);
+  /**
+   * The readable part of readiness (READY_* bits): a read turn, or (paused)
+   * a hang-up to read or report. A backend that receives for the
+   * connection reports only what it cannot receive: a paused socket's FIN
+   * or error.
+   */
+  ready(bits: number): void {
+    if (bits & HANG_UP) this.hangUpSeen = true;
+    if (!(bits & READABLE)) return;
+    // Hang-up and error are read like data: the read returns 0 or the error
+    // (else a paused LT socket spins on HUP), after the chunks received before it.
+    if (this.wantsReading || (bits & HUNG_UP_OR_ERROR && !this.chunks.waiting)) this.turn();
+    this.reportHangUp(bits);
   }
 
   /** A FIN that finds (or leaves) reading paused: told once, so a paused owner knows its peer left. */
-  private reportHangUp(flags: number): void {
-    if (flags & EPOLLRDHUP && this.paused && !this.ended && !this.hangUpReported && this.connection.isOpen) {
+  private reportHangUp(bits: number): void {
+    if (bits & READY_PEER_CLOSED && this.paused && !this.ended && !this.hangUpReported && this.connection.isOpen) {
       this.hangUpReported = true;
       this.sink.interestChanged();
       this.sink.peerHungUp();
@@ -161,19 +152,19 @@ export class Reader {
   }
 
   /**
-   * io_uring: a receive completed with `result` (bytes in the chunk its
-   * flags name, 0 at the end of stream, or -errno). Delivered now, or kept
-   * in order while paused or past the quota (the scheduler serves the rest).
+   * The backend received for this connection (Owner.received): `result`
+   * bytes in pool chunk `chunk`, 0 at the end of stream, or -errno.
+   * Delivered now, or kept in order while paused or past the quota (the
+   * scheduler serves the rest).
    */
-  completed(result: number, flags: number): void {
+  received(chunk: number, result: number): void {
     const connection = this.connection;
-    if (result > 0 && (flags & RING_BUFFER) !== 0) {
-      const chunk = flags >>> 16;
+    if (result > 0) {
       if (!connection.isOpen) {
         this.core.pool.release(chunk);
         return;
       }
-      if (this.paused || this.pendingHead < this.pendingTail || this.quotaLeft() <= 0) {
+      if (this.paused || this.chunks.waiting || this.quotaLeft() <= 0) {
         this.keep(chunk, result);
         return;
       }
@@ -181,12 +172,10 @@ export class Reader {
       return;
     }
     if (result === 0) {
-      if (this.paused || this.pendingHead < this.pendingTail) this.keep(-1, 0); // after the bytes before it
+      if (this.paused || this.chunks.waiting) this.keep(-1, 0); // after the bytes before it
       else this.endOfStream();
       return;
     }
-    // Cancelled (paused, or closing) or out of buffers: the backend re-arms when it should.
-    if (result === ECANCELED || result === ENOBUFS) return;
     connection.destroy(errnoError(result, 'recv', connection.fd));
   }
 
@@ -201,17 +190,9 @@ export class Reader {
   }
 
   private keep(chunk: number, length: number): void {
-    const pending = this.pending;
-    const tail = this.pendingTail;
-    if (tail === pending.length) pending.push(chunk, length);
-    else {
-      pending[tail] = chunk;
-      pending[tail + 1] = length;
-    }
-    this.pendingTail = tail + 2;
+    this.chunks.push(chunk, length);
     if (!this.paused) this.core.scheduler.carry(this.connection); // past the quota: next turn
-    if (!this.backlogged && this.pendingTail - this.pendingHead >= PENDING_CHUNKS_MAX * 2) {
-      // A firehose past its quota would fill the ring with its chunks and starve the others' receives.
+    if (!this.backlogged && this.chunks.full) {
       this.backlogged = true;
       this.sink.interestChanged();
     }
@@ -219,23 +200,19 @@ export class Reader {
 
   /** The kept chunks, in order, while the quota allows and reading is not paused. */
   private deliverPending(): void {
-    const pending = this.pending;
-    while (this.pendingHead < this.pendingTail && !this.paused && this.connection.isOpen) {
+    const chunks = this.chunks;
+    while (chunks.waiting && !this.paused && this.connection.isOpen) {
       if (this.quotaLeft() <= 0) {
         this.core.scheduler.carry(this.connection);
         return;
       }
-      const chunk = pending[this.pendingHead]!;
-      const length = pending[this.pendingHead + 1]!;
-      this.pendingHead += 2;
+      const chunk = chunks.firstChunk;
+      const length = chunks.firstLength;
+      chunks.shift();
       if (length === 0) this.endOfStream();
       else this.deliver(chunk, length);
     }
-    if (this.pendingHead >= this.pendingTail) {
-      this.pendingHead = 0;
-      this.pendingTail = 0;
-    }
-    if (this.backlogged && this.pendingTail - this.pendingHead < PENDING_CHUNKS_MAX && this.connection.isOpen) {
+    if (this.backlogged && chunks.drained && this.connection.isOpen) {
       this.backlogged = false; // half served: receive again
       this.sink.interestChanged();
     }
@@ -269,7 +246,7 @@ export class Reader {
     if (this.discarding || (!pool.poison && this.sink.receivedBytes(bytes, length))) return;
     const view = bytes.subarray(0, length);
     if (pool.poison) pool.markView(view, this.chunk);
-    this.sink.received(view);
+    this.sink.receivedView(view);
   }
 
   private endOfStream(): void {
@@ -282,12 +259,13 @@ export class Reader {
 
   /** The scheduler's turn for a carried-over connection. False when nothing was read. */
   serveCarried(): boolean {
-    if (this.byCompletions) {
-      if (!this.connection.isOpen || this.paused || this.pendingHead >= this.pendingTail) return false;
+    if (!this.connection.isOpen) return false;
+    if (this.chunks.waiting) {
+      if (this.paused) return false;
       this.deliverPending();
       return true;
     }
-    if (!this.connection.isOpen || !this.wantsReading) return false;
+    if (!this.wantsReading || this.receivedForIt) return false;
     if (this.lastTurn === this.core.turns) {
       // Already read this turn (its own event came too, or it was paused
       // and resumed within it): one read turn per turn, the rest next turn.
@@ -340,16 +318,13 @@ export class Reader {
       this.core.pool.release(this.chunk);
       this.chunk = -1;
     }
-    const pending = this.pending;
-    for (let index = this.pendingHead; index < this.pendingTail; index += 2) if (pending[index + 1]! > 0) this.core.pool.release(pending[index]!);
-    this.pendingHead = 0;
-    this.pendingTail = 0;
+    this.chunks.releaseAll(this.core.pool);
   }
 
   private resumed(): void {
     this.sink.interestChanged();
-    // Data may have arrived while paused: in ET no edge will report it; with io_uring kept chunks wait.
-    if (this.core.backend.policy.carryOnResume || this.pendingHead < this.pendingTail) this.core.scheduler.carry(this.connection);
+    // Data may have arrived while paused: in ET no edge will report it; chunks received for it wait.
+    if (this.core.backend.policy.carryOnResume || this.chunks.waiting) this.core.scheduler.carry(this.connection);
   }
 
   private turn(): void {

@@ -7,9 +7,9 @@
  * as a half-close; the relay ends when both directions have ended or either
  * connection closes, and then closes both connections and its pipes.
  */
-import { binding, constants } from './native.js';
+import { constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
-import { pipe } from './sockets.js';
+import { pipe } from './backend/sockets.js';
 import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
@@ -137,8 +137,9 @@ class Direction {
   }
 
   closePipe(): void {
-    binding.close(this.pipeRead);
-    binding.close(this.pipeWrite);
+    const backend = coreOf(this.source.reactor).backend;
+    backend.closeFd(this.pipeRead);
+    backend.closeFd(this.pipeWrite);
     releaseRelayPipe(this.capacity);
   }
 }
@@ -220,8 +221,9 @@ export class Relay {
     this.sidesClosed = 0;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.handlers = [a.handler, b.handler];
-    if (coreOf(a.reactor).backend.name === 'io_uring') {
-      // The ring's armed receive would race splices for the socket's bytes: forward what it receives.
+    const backend = coreOf(a.reactor).backend;
+    if (!backend.splicesStreams) {
+      // The backend's armed receive would race splices for the socket's bytes: forward what it receives.
       this.aToB = null;
       this.bToA = null;
       a.relayHalfOpen = true;
@@ -237,8 +239,8 @@ export class Relay {
     try {
       second = pipe();
     } catch (error) {
-      binding.close(first[0]);
-      binding.close(first[1]);
+      backend.closeFd(first[0]);
+      backend.closeFd(first[1]);
       throw error;
     }
     const aToB = new Direction(this, a, b, first);

@@ -4,17 +4,16 @@
  * closes gracefully (stop accepting, let queued writes finish, force-close
  * after a timeout).
  */
-import { binding, constants } from './native.js';
 import { ACCEPT_BATCH_MAX } from './limits.js';
 import { asError, errnoError, invalidArgType, ZepollError } from './errors.js';
 import { callSafely } from './safe-call.js';
-import { EAGAIN, ECANCELED, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } from './errno.js';
-import { listenTcp, type ListenOptions, type Listener } from './sockets.js';
+import { EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, ENOBUFS, ENOMEM, EPROTO } from './errno.js';
+import { listenTcp, noDelayOn, type ListenOptions, type Listener } from './backend/sockets.js';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
 import { checkHandler, resolveConnectionOptions, TIMEOUT_MS_MAX, type ResolvedConnectionOptions } from './handler.js';
 import { Reactor } from './reactor.js';
 import { coreOf, type Core } from './core.js';
-import type { Owner } from './backend/backend.js';
+import type { Owner, OwnerSlot } from './backend/backend.js';
 import { booleanOption, integerOption, integerOrInfinityOption, optionalFunction, optionsObject } from './validate.js';
 
 /** Errors of one accepted connection (it died in the backlog), or of the moment: skip it, keep accepting. */
@@ -91,20 +90,10 @@ export class Server {
   /** The listening socket's fd. */
   readonly fd: number;
   /**
-   * The backend's registration token (Owner), set at registration: not part of the public API.
+   * The backend's record of the listener (Owner), set at registration: not part of the public API.
    * @internal
    */
-  generation: number;
-  /**
-   * The interest registered with epoll (the backend's bookkeeping, Owner).
-   * @internal
-   */
-  interest: number;
-  /**
-   * Inside its own event (Owner, one-shot mode).
-   * @internal
-   */
-  inEvent: boolean;
+  slot: OwnerSlot | null;
   /**
    * The server's open connections (accepted, not yet closed), kept up to
    * date by the server: read it, do not change it.
@@ -160,9 +149,7 @@ export class Server {
     const batch = integerOption('options.acceptBatch', options.acceptBatch, ACCEPT_BATCH_DEFAULT, 1, ACCEPT_BATCH_MAX);
     this.acceptBuffer = new Int32Array(batch);
     this.connections = new Set();
-    this.generation = 0;
-    this.interest = 0;
-    this.inEvent = false;
+    this.slot = null;
     this.accepting = true;
     this.listening = true;
     this.backoffTimer = null;
@@ -186,7 +173,7 @@ export class Server {
     try {
       this.core.open(this, 'listener');
     } catch (error) {
-      binding.close(this.fd);
+      this.core.backend.closeFd(this.fd);
       throw error;
     }
   }
@@ -202,10 +189,10 @@ export class Server {
   }
 
   /**
-   * The listener is readable: accepts a batch (the reactor's call, Owner).
+   * The listener is readable: accepts a batch (the backend's call, Owner).
    * @internal
    */
-  handleEvent(): void {
+  ready(): void {
     if (!this.accepting) return;
     const accepted = this.acceptBuffer;
     const rc = this.core.backend.accept(this.fd, accepted);
@@ -218,12 +205,12 @@ export class Server {
   }
 
   /**
-   * io_uring: the multishot accept completed: `result` is a new connection's
-   * fd (owned, non-blocking) or the errno accept4 would have answered (the
-   * reactor's call, Owner).
+   * The backend accepted for it: `result` is a new connection's fd (owned,
+   * non-blocking) or the errno accept4 would have answered (the backend's
+   * call, Owner).
    * @internal
    */
-  handleCompletion(_op: number, result: number): void {
+  accepted(result: number): void {
     if (result >= 0) {
       if (!this.accepting) {
         this.core.backend.closeFd(result); // accepted while backing off or closing
@@ -233,7 +220,6 @@ export class Server {
       this.adopt(result);
       return;
     }
-    if (result === ECANCELED) return; // stopped: a back-off or the close
     if ((result === EMFILE || result === ENFILE) && !this.accepting) return; // backing off already
     this.acceptFailed(result); // a transient error: the backend arms the accept again after this batch
   }
@@ -313,7 +299,7 @@ export class Server {
       this.core.backend.closeFd(fd);
       return;
     }
-    if (this.noDelay) binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
+    if (this.noDelay) noDelayOn(fd); // a socket already reset refuses it: its first read tells
     const connection = new Connection(this.reactor, fd, this.handler, this.connectionOptions);
     connection.closeListener = this.onConnectionClosed;
     if (this.onError !== undefined) connection.errorFallback = this.connectionFailed;

@@ -9,9 +9,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { binding } from './native.js';
-import { errnoError, ZepollError } from './errors.js';
-import { DEFAULT_HOST, listenTcp } from './sockets.js';
+import { ZepollError } from './errors.js';
+import { closeOwnedFd, DEFAULT_HOST, listenTcp, pinToCpu } from './backend/sockets.js';
 
 /** What startWorkers() takes. */
 export interface WorkerGroupOptions {
@@ -75,8 +74,7 @@ export function workerSetup(): WorkerSetup {
   }
   const port = parentPort;
   if (setup.cpu !== null) {
-    const rc = binding.setAffinity(setup.cpu);
-    if (rc < 0) throw errnoError(rc, 'sched_setaffinity');
+    pinToCpu(setup.cpu);
   }
   return {
     ...setup,
@@ -215,7 +213,7 @@ export async function startWorkers(options: WorkerGroupOptions): Promise<WorkerG
     await Promise.all(workers.map((worker) => worker.terminate()));
     throw error;
   } finally {
-    binding.close(placeholder.fd);
+    closeOwnedFd(placeholder.fd);
   }
   return new WorkerGroup(host, placeholder.port, workers);
 }

@@ -4,7 +4,7 @@
  * sendfile, never entering memory). `flush` moves as much as the kernel
  * takes: runs of buffers with one writev, files with sendfile.
  */
-import { PENDING, type Backend, type SendTarget } from './backend/backend.js';
+import { PENDING, type Backend, type Owner } from './backend/backend.js';
 import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
 import { errnoError, ZepollRangeError } from './errors.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
@@ -166,7 +166,7 @@ export class WriteQueue {
    * failure (-errno); with a completion backend, until a send is in flight
    * (IN_FLIGHT: sent() reports it).
    */
-  flush(backend: Backend, target: SendTarget): number {
+  flush(backend: Backend, target: Owner): number {
     this.written = 0;
     if (this.inFlight !== 0) return IN_FLIGHT; // one send at a time per socket
     if (this.staged) {
@@ -222,7 +222,7 @@ export class WriteQueue {
   }
 
   /** The queue is the staging run alone: one write(fd, chunk, offset, length). */
-  private flushStaged(backend: Backend, target: SendTarget): number {
+  private flushStaged(backend: Backend, target: Owner): number {
     const staging = this.staging;
     let interrupted = 0;
     for (;;) {
@@ -270,7 +270,7 @@ export class WriteQueue {
     staging.drop();
   }
 
-  private flushEntries(backend: Backend, target: SendTarget): number {
+  private flushEntries(backend: Backend, target: Owner): number {
     let interrupted = 0;
     const entries = this.entries;
     while (this.size > 0) {

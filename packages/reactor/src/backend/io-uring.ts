@@ -1,39 +1,44 @@
 /**
- * The io_uring backend: a stream's receives and sends are completions, the
- * rest is readiness. Each stream has a receive armed into a
- * provided-buffer ring whose buffers are pool chunks (one buffer per
- * receive, armed again after each batch: see native/bind/ring.zig), so onData still gets
- * a pooled view; a chunk a handler keeps (a lease, a queued write) simply
- * stays out of the ring, and a fresh one from the pool takes its place.
- * Sends are requests too (one in flight per socket, its buffers held until
- * its completion); a turn's requests reach the kernel with one
+ * The io_uring backend: a stream's receives and sends are completions, and
+ * so are a listener's accepts (one multishot accept each); the rest is
+ * readiness (readiness.ts, level-triggered): pending connects, a paused
+ * stream's FIN, writability for sendFile, a relay's own reads. The ring's
+ * eventfd is in that epoll set: when it is ready, the batch's readiness
+ * items are followed by the completions reaped (batchDone()).
+ *
+ * Each stream has one receive armed into the provided-buffer ring
+ * (ring-buffers.ts), armed again after each batch; sends are requests too
+ * (one in flight per socket, its buffers held until its completion:
+ * ring-sends.ts). A turn's requests reach the kernel with one
  * io_uring_enter at its end. Closing is cancel-then-close, so an armed
  * receive cannot keep the socket open.
- *
- * Listeners, pending connects, a paused stream's FIN, writability for
- * sendFile and a relay's splicing stay on readiness: the ring lives beside
- * the poller's epoll set (its eventfd is in that set), and those owners
- * use it level-triggered, as the LT backend does.
  */
-import { binding, constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP } from '../native.js';
+import { constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../native.js';
 import { ZepollError, errnoError } from '../errors.js';
-import { ENOBUFS } from '../errno.js';
+import { ECANCELED, ENOBUFS } from '../errno.js';
 import type { BufferPool } from '../buffer-pool.js';
-import { EpollBackend } from './epoll.js';
-import { PENDING, type Owner, type OwnerKind, type SendTarget } from './backend.js';
-import { POLICIES } from './policies.js';
+import { PENDING, READY_WRITABLE, type Backend, type BackendStats, type Owner, type OwnerKind } from './backend.js';
+import { RING_POLICY } from './policies.js';
 import { describeIoUringProbe, type IoUringSupport } from './io-uring-support.js';
+import { Readiness, ReadinessSlot } from './readiness.js';
+import { RingBuffers } from './ring-buffers.js';
+import { RingSends } from './ring-sends.js';
+import { RingSlot } from './ring-slot.js';
+import { closeOwnedFd, shutdownWrite, bytesReadable } from './sockets.js';
+
+export { RING_POOL_CHUNKS_MAX } from './ring-buffers.js';
 
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP } = constants;
 
 /** Submission-queue entries of a reactor's ring: a turn's requests beyond it are sent in more than one enter. */
 export const RING_ENTRIES_DEFAULT = 1024;
 /**
- * Pool chunks kept in the buffer ring for receives (the ring itself is the
- * next power of two). The kernel takes one buffer per connection with bytes
- * waiting each time its completion work runs: fewer
+ * Pool chunks the buffer ring may hold for receives, at most (the ring
+ * itself is the next power of two). The kernel takes one buffer per
+ * connection with bytes waiting each time its completion work runs: fewer
  * buffers than busy connections end receives with ENOBUFS (measured at
  * -c 1000 with 512: half the completions were ENOBUFS, half the throughput).
+ * The ring starts smaller and grows to it with load (ring-buffers.ts).
  */
 export const RING_BUFFERS_DEFAULT = 2048;
 /**
@@ -46,22 +51,11 @@ export const RING_CHUNK_SIZE_DEFAULT = 16 * 1024;
 const COMPLETIONS_PER_REAP = 1024;
 /** Words per completion in `completions`: fd, generation, op | flags, result (native/limits.zig's completion_words). */
 export const COMPLETION_WORDS = 4;
-/** Buffer ids are 16 bits: a pool the ring takes chunks from has at most this many. */
-export const RING_POOL_CHUNKS_MAX = 1 << 16;
-
-/** The chunks and buffers of a socket's send in flight: held until its completion, whatever happens to the queue. */
-interface InFlight {
-  /** The generation of the owner whose send it is: a late completion for a closed owner releases only its own. */
-  generation: number;
-  /** chunks[0..chunkCount) and buffers[0..bufferCount): the arrays never shrink (length = 0 would allocate again). */
-  chunks: number[];
-  chunkCount: number;
-  buffers: Uint8Array[];
-  bufferCount: number;
-}
-
-/** What a released send slot holds: nothing the backend keeps alive. */
-const VACANT = new Uint8Array(0);
+/** Reaps of the completion queue after one batch, at most (each takes up to COMPLETIONS_PER_REAP). */
+export const COMPLETION_REAPS_MAX = 8;
+/** The op of a completion's flags word; its bits 16-31 are the buffer id. */
+const OP_MASK = 0xff;
+const BUFFER_ID_SHIFT = 16;
 
 /** The io_uring backend's counts (`reactor.stats.ring`). */
 export interface RingStats {
@@ -86,157 +80,277 @@ export function ioUringUnavailable(support: IoUringSupport): ZepollError {
   return new ZepollError('ERR_ZEPOLL_IO_URING_UNAVAILABLE', `io_uring is unavailable (${String(support.code)}): ${support.reason}`);
 }
 
-export class UringBackend extends EpollBackend {
-  override readonly name = 'io_uring' as const;
+export class UringBackend implements Backend {
+  readonly name = 'io_uring' as const;
+  readonly policy = RING_POLICY;
+  /** A stream's receive is armed in the ring: a splice would race it for the socket's bytes. */
+  readonly splicesStreams = false;
+  private readonly readiness: Readiness;
+  private readonly poller: NativePoller;
   /** Four words per completion (fd, generation, op | flags, result), written by each reap. */
-  readonly completions: Int32Array;
-  /** The ring's counts as of the last refresh (RING_COUNTER_NAMES order). */
-  readonly ringCounters: Float64Array;
+  private readonly completions: Int32Array;
+  private readonly ringCounters: Float64Array;
   private readonly pool: BufferPool;
-  private readonly eventFd: number;
-  /** Slabs pinned for the kernel: ArrayBuffer → the ring's index for it. */
-  private readonly pinned: Map<ArrayBufferLike, number>;
-  /** Chunks in the buffer ring now (1 per id), and how many it should hold. */
-  private readonly inRing: Uint8Array;
-  private provided: number;
-  private readonly bufferTarget: number;
-  private waitingForPool: boolean;
+  private readonly buffers: RingBuffers;
+  private readonly sends: RingSends;
   /** Streams whose receive ended for want of a buffer: re-armed once buffers are back. */
   private readonly starved: Set<Owner>;
-  /** Streams whose receive ended otherwise in this batch (cancelled, or the kernel ended it): re-armed after it if still wanted. */
+  /** Owners whose receive (or accept) ended otherwise in this batch: armed again after it if still wanted. */
   private readonly rearming: Owner[];
-  private readonly sending: Map<number, InFlight>;
   /** Inside a turn: requests wait for its end. */
   private batching: boolean;
   private queued: number;
+  /** The eventfd was in this turn's readiness batch: completions wait. */
+  private completionsWaiting: boolean;
+  /** The batch being handled is completions (not readiness events), and the reaps so far after this batch. */
+  private reaping: boolean;
+  private reaps: number;
+  private lastReap: number;
 
   /**
-   * A ring beside a poller of `capacity` events; `onCompletions` runs (in a
-   * turn) when completions wait. Takes receive buffers from `pool`.
+   * A ring beside a poller of `capacity` events, receiving into chunks of `pool`.
    * @throws ZepollError `ERR_ZEPOLL_IO_URING_UNAVAILABLE` when the ring cannot be made here.
    */
-  constructor(capacity: number, pool: BufferPool, onCompletions: () => void, buffers = RING_BUFFERS_DEFAULT) {
-    super(POLICIES.lt, capacity);
+  constructor(capacity: number, pool: BufferPool, buffers = RING_BUFFERS_DEFAULT) {
+    this.readiness = new Readiness(capacity);
+    this.poller = this.readiness.poller;
     const ringSize = 2 ** Math.ceil(Math.log2(Math.max(buffers, 1)));
     const eventFd = this.poller.ringOpen(RING_ENTRIES_DEFAULT, ringSize);
     if (eventFd < 0) {
-      super.close();
+      this.readiness.close();
       throw ioUringUnavailable(describeIoUringProbe(eventFd));
     }
-    this.eventFd = eventFd;
     this.pool = pool;
     this.completions = new Int32Array(COMPLETIONS_PER_REAP * COMPLETION_WORDS);
     this.ringCounters = new Float64Array(RING_COUNTER_NAMES.length);
-    this.pinned = new Map();
-    this.inRing = new Uint8Array(Math.min(pool.maxChunks, RING_POOL_CHUNKS_MAX));
-    this.provided = 0;
-    // At most half the pool: the rest is for writes staged and chunks handlers keep.
-    this.bufferTarget = Math.min(buffers, ringSize, Math.max(1, Math.floor(pool.maxChunks / 2)));
-    this.waitingForPool = false;
     this.starved = new Set();
     this.rearming = [];
-    this.sending = new Map();
     this.batching = false;
     this.queued = 0;
-    // The eventfd's readiness: completions wait. Generation 0 is never an owner's.
-    const pump: Owner = { fd: eventFd, generation: 0, interest: EPOLLIN, inEvent: false, handleEvent: onCompletions, fail: () => {} };
-    this.table.set(eventFd, pump);
-    this.replenish();
+    this.completionsWaiting = false;
+    this.reaping = false;
+    this.reaps = 0;
+    this.lastReap = 0;
+    this.sends = new RingSends(pool);
+    this.buffers = new RingBuffers(this.poller, pool, Math.min(buffers, ringSize), () => this.refilled());
+    // The eventfd's readiness (added by ringOpen with generation 0, never an owner's): completions wait.
+    const pump: Owner = { fd: eventFd, slot: new ReadinessSlot(0, EPOLLIN), ready: () => void (this.completionsWaiting = true), fail: () => {} };
+    this.readiness.enter(pump);
+    this.buffers.fill();
   }
 
-  override open(owner: Owner, kind: OwnerKind): void {
-    const accepts = kind === 'listener' && owner.handleCompletion !== undefined; // a multishot accept: one completion per connection
-    if (kind !== 'stream' && !accepts) {
-      super.open(owner, kind);
+  start(onBatch: (count: number) => void): void {
+    this.readiness.start(onBatch);
+  }
+
+  wait(timeoutMs: number): number {
+    return this.readiness.wait(timeoutMs);
+  }
+
+  ownerAt(index: number): Owner | undefined {
+    return this.reaping ? this.completionOwner(index) : this.readiness.ownerAt(index);
+  }
+
+  deliver(owner: Owner, index: number): void {
+    if (!this.reaping) {
+      // A stream whose receive is armed learns of bytes, the FIN and errors from it: readiness tells it writability only.
+      const flags = this.readiness.flagsAt(index);
+      owner.ready((owner.slot as RingSlot).wanted === true ? flags & READY_WRITABLE : flags);
       return;
     }
-    this.assignGeneration(owner);
-    owner.interest = 0;
-    owner.ringInEpoll = false;
-    owner.ringAccepts = accepts;
-    owner.ringReceiving = false;
-    owner.ringCancelling = false;
-    owner.ringWanted = accepts || owner.takesCompletions === true;
-    this.table.set(owner.fd, owner);
-    if (!owner.ringWanted) return;
-    if (accepts) this.armAccept(owner);
-    else this.armReceive(owner);
-  }
-
-  override arm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
-    if (owner.takesCompletions === undefined) {
-      super.arm(owner, reading, writing, watchHangUp);
-      return;
+    const base = index * COMPLETION_WORDS;
+    const flags = this.completions[base + 2]!;
+    const result = this.completions[base + 3]!;
+    const op = flags & OP_MASK;
+    if (op === RING_OP.recv) {
+      if (result > 0) {
+        owner.received!(flags >>> BUFFER_ID_SHIFT, result);
+        return;
+      }
+      if ((flags & RING_BUFFER) !== 0) this.pool.release(flags >>> BUFFER_ID_SHIFT); // a buffer with no bytes in it
+      if (result !== ECANCELED && result !== ENOBUFS) owner.received!(-1, result); // the end of stream, or an error
+    } else if (op === RING_OP.send) {
+      owner.sent!(result);
+    } else if (op === RING_OP.accept && result !== ECANCELED) {
+      owner.accepted!(result);
     }
-    const byRing = reading && owner.takesCompletions;
-    owner.ringWanted = byRing;
-    // One receive per socket: one being cancelled is re-armed after its last completion (completionsDone).
-    if (byRing && owner.ringReceiving !== true) this.armReceive(owner);
-    else if (!byRing && owner.ringReceiving === true && owner.ringCancelling !== true) this.cancelReceive(owner);
-    let interest = writing ? EPOLLOUT : 0;
-    if (reading && !owner.takesCompletions) interest |= EPOLLIN | EPOLLRDHUP; // a relay's splicing: readiness
-    else if (!reading && watchHangUp) interest |= EPOLLRDHUP; // paused: told of the FIN once
-    this.setInterest(owner, interest);
   }
 
-  override setListening(owner: Owner, on: boolean): void {
-    if (owner.ringAccepts !== true) {
-      super.setListening(owner, on);
-      return;
+  batchDone(): number {
+    if (this.reaping) {
+      this.completionsDone();
+      if (this.lastReap < COMPLETIONS_PER_REAP || this.reaps >= COMPLETION_REAPS_MAX) {
+        this.reaping = false;
+        return 0;
+      }
+    } else {
+      if (!this.completionsWaiting) return 0;
+      this.completionsWaiting = false;
+      this.reaping = true;
+      this.reaps = 0;
     }
-    owner.ringWanted = on;
-    if (on && owner.ringReceiving !== true) this.armAccept(owner);
-    else if (!on && owner.ringReceiving === true && owner.ringCancelling !== true) this.cancelArmed(owner, RING_OP.accept);
+    this.reaps += 1;
+    const count = this.poller.ringReap(this.completions);
+    this.queued = 0; // a reap submits what was queued
+    this.lastReap = count > 0 ? count : 0;
+    if (count <= 0) this.reaping = false;
+    if (count < 0) throw errnoError(count, 'io_uring_enter');
+    return count;
   }
 
-  override release(owner: Owner): void {
-    if (owner.takesCompletions === undefined && owner.ringAccepts !== true) {
-      super.release(owner);
-      return;
-    }
-    if (this.table.get(owner.fd) === owner) this.table.delete(owner.fd);
-    this.starved.delete(owner);
-    if (this.closed) {
-      binding.close(owner.fd);
-      return;
-    }
-    if (owner.ringInEpoll === true) this.poller.remove(owner.fd);
-    owner.ringInEpoll = false;
-    owner.ringReceiving = false;
-    const rc = this.poller.ringClose(owner.fd, owner.generation);
-    this.queuedOne(rc, 'io_uring close');
-  }
-
-  override send(target: SendTarget, buffers: readonly Uint8Array[], count: number): number {
-    const record = this.inFlightOf(target);
-    for (let index = 0; index < count; index += 1) this.hold(record, buffers[index]!);
-    const rc = this.poller.ringSend(target.fd, target.generation, buffers, count);
-    this.queuedOne(rc, 'io_uring send');
-    return PENDING;
-  }
-
-  override sendRange(target: SendTarget, buffer: Uint8Array, offset: number, length: number): number {
-    this.hold(this.inFlightOf(target), buffer);
-    const rc = this.poller.ringSendRange(target.fd, target.generation, buffer, offset, length);
-    this.queuedOne(rc, 'io_uring send');
-    return PENDING;
-  }
-
-  override beginTurn(): void {
+  beginTurn(): void {
     this.batching = true;
+    this.reaping = false;
+    this.completionsWaiting = false;
   }
 
-  override endTurn(): void {
+  endTurn(): void {
     this.batching = false;
     if (this.queued > 0) this.submit();
   }
 
-  /** Copies what completed into `completions`: how many (0 when none). */
-  reap(): number {
-    const count = this.poller.ringReap(this.completions);
-    this.queued = 0; // a reap submits what was queued
-    if (count < 0) throw errnoError(count, 'io_uring_enter');
-    return count;
+  ref(): void {
+    this.poller.ref();
+  }
+
+  unref(): void {
+    this.poller.unref();
+  }
+
+  owners(): Owner[] {
+    return this.readiness.owners().filter((owner) => (owner.slot as ReadinessSlot).generation !== 0); // not the eventfd's
+  }
+
+  stats(): BackendStats {
+    const counters = this.readiness.counters;
+    counters.refresh();
+    const counts = this.ringCounters;
+    this.poller.ringCounters(counts);
+    const ring: RingStats = { buffers: this.buffers.provided, enter: counts[0]!, sqes: counts[1]!, cqes: counts[2]!, enobufs: counts[3]!, overflows: counts[4]!, eventfdReads: counts[5]! };
+    return { staleEvents: this.readiness.staleEvents, syscalls: counters.snapshot(), ring };
+  }
+
+  close(): void {
+    if (this.readiness.closed) return;
+    this.readiness.close(); // cancels every request and waits for the last completion
+    this.buffers.releaseAll();
+    this.sends.releaseAll();
+  }
+
+  open(owner: Owner, kind: OwnerKind): void {
+    const accepts = kind === 'listener' && owner.accepted !== undefined;
+    const generation = this.readiness.generation();
+    if (kind !== 'stream' && !accepts) {
+      owner.slot = new ReadinessSlot(generation, 0);
+      this.readiness.add(owner, kind === 'listener' ? EPOLLIN : EPOLLOUT);
+      this.readiness.enter(owner);
+      return;
+    }
+    const slot = new RingSlot(generation, accepts, accepts || owner.takesBytes === true);
+    owner.slot = slot;
+    this.readiness.enter(owner);
+    if (!slot.wanted) return;
+    if (accepts) this.armAccept(owner, slot);
+    else this.armReceive(owner, slot);
+  }
+
+  arm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
+    const slot = owner.slot as RingSlot;
+    const takesBytes = owner.takesBytes === true;
+    const byRing = reading && takesBytes;
+    slot.wanted = byRing;
+    // One receive per socket: one being cancelled is armed again after its last completion (completionsDone).
+    if (byRing && !slot.receiving) this.armReceive(owner, slot);
+    else if (!byRing && slot.receiving && !slot.cancelling) this.cancelReceive(owner, slot);
+    let interest = writing ? EPOLLOUT : 0;
+    if (reading && !takesBytes) interest |= EPOLLIN | EPOLLRDHUP; // a relay's own reads: readiness
+    else if (!reading && watchHangUp) interest |= EPOLLRDHUP; // paused: told of the FIN once
+    this.setInterest(owner, slot, interest);
+  }
+
+  /** Level-triggered: nothing waits for a re-arm. */
+  serving(): void {}
+
+  rearm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
+    this.arm(owner, reading, writing, watchHangUp);
+  }
+
+  setListening(owner: Owner, on: boolean): void {
+    const slot = owner.slot;
+    if (!(slot instanceof RingSlot)) {
+      this.readiness.modify(owner, on ? EPOLLIN : 0);
+      return;
+    }
+    slot.wanted = on;
+    if (on && !slot.receiving) this.armAccept(owner, slot);
+    else if (!on && slot.receiving && !slot.cancelling) this.cancelArmed(owner, slot, RING_OP.accept);
+  }
+
+  release(owner: Owner): void {
+    const slot = owner.slot;
+    if (!(slot instanceof RingSlot)) {
+      this.forget(owner);
+      this.readiness.closeFd(owner.fd);
+      return;
+    }
+    this.readiness.leave(owner);
+    this.starved.delete(owner);
+    if (this.readiness.closed) {
+      closeOwnedFd(owner.fd);
+      return;
+    }
+    if (slot.inEpoll) this.readiness.remove(owner.fd);
+    slot.inEpoll = false;
+    slot.receiving = false;
+    this.queuedOne(this.poller.ringClose(owner.fd, slot.generation), 'io_uring close');
+  }
+
+  forget(owner: Owner): void {
+    this.readiness.leave(owner);
+    this.readiness.remove(owner.fd);
+  }
+
+  closeFd(fd: number): void {
+    this.readiness.closeFd(fd);
+  }
+
+  receive(fd: number, buffer: Uint8Array, offset: number, length: number): number {
+    return this.poller.read(fd, buffer, offset, length);
+  }
+
+  send(owner: Owner, buffers: readonly Uint8Array[], count: number): number {
+    const generation = (owner.slot as RingSlot).generation;
+    const record = this.sends.begin(owner.fd, generation);
+    for (let index = 0; index < count; index += 1) this.sends.hold(record, buffers[index]!);
+    this.queuedOne(this.poller.ringSend(owner.fd, generation, buffers, count), 'io_uring send');
+    return PENDING;
+  }
+
+  sendRange(owner: Owner, buffer: Uint8Array, offset: number, length: number): number {
+    const generation = (owner.slot as RingSlot).generation;
+    this.sends.hold(this.sends.begin(owner.fd, generation), buffer);
+    this.queuedOne(this.poller.ringSendRange(owner.fd, generation, buffer, offset, length), 'io_uring send');
+    return PENDING;
+  }
+
+  sendFile(fd: number, fileFd: number, offset: number, length: number): number {
+    return this.poller.sendfile(fd, fileFd, offset, length);
+  }
+
+  splice(fromFd: number, toFd: number, length: number, flags: number): number {
+    return this.poller.splice(fromFd, toFd, length, flags);
+  }
+
+  accept(listenFd: number, out: Int32Array): number {
+    return this.poller.accept(listenFd, out);
+  }
+
+  shutdownWrite(fd: number): number {
+    return shutdownWrite(fd);
+  }
+
+  bytesWaiting(fd: number): number {
+    return bytesReadable(fd);
   }
 
   /**
@@ -244,127 +358,112 @@ export class UringBackend extends EpollBackend {
    * ended, sends' held chunks), then the owner it is for, or undefined when
    * it is the backend's own or meant for a closed owner.
    */
-  completionOwner(index: number): Owner | undefined {
+  private completionOwner(index: number): Owner | undefined {
     const words = this.completions;
     const base = index * COMPLETION_WORDS;
     const fd = words[base]!;
     const generation = words[base + 1]! >>> 0;
     const flags = words[base + 2]!;
     const result = words[base + 3]!;
-    const op = flags & 0xff;
-    if (op === RING_OP.send) this.releaseSend(fd, generation);
+    const op = flags & OP_MASK;
+    if (op === RING_OP.send) this.sends.release(fd, generation);
     if (op === RING_OP.cancel || op === RING_OP.close) return undefined; // the backend's own
-    if (op === RING_OP.recv && (flags & RING_BUFFER) !== 0) {
-      const chunk = flags >>> 16;
-      this.inRing[chunk] = 0;
-      this.provided -= 1;
-    }
-    const owner = this.table.get(fd);
-    if (owner === undefined || owner.generation !== generation) {
-      this.staleEvents += 1;
-      if (op === RING_OP.recv && (flags & RING_BUFFER) !== 0) this.pool.release(flags >>> 16);
+    const buffered = op === RING_OP.recv && (flags & RING_BUFFER) !== 0;
+    if (buffered) this.buffers.taken(flags >>> BUFFER_ID_SHIFT);
+    const owner = this.readiness.holder(fd);
+    const slot = owner?.slot as RingSlot | undefined;
+    if (owner === undefined || slot!.generation !== generation) {
+      this.readiness.staleEvents += 1;
+      if (buffered) this.pool.release(flags >>> BUFFER_ID_SHIFT);
       if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
     }
-    if (op === RING_OP.accept && (flags & RING_MORE) === 0) {
-      owner.ringReceiving = false;
-      owner.ringCancelling = false;
-      this.rearming.push(owner); // armed again after this batch if still wanted (a backing-off server is not)
-    }
-    if (op === RING_OP.recv && (flags & RING_MORE) === 0) {
-      // Its last completion: the socket has no receive now. Wanted still (it ended by itself, or was
-      // cancelled and resumed since), it is armed again once this batch is handled.
-      owner.ringReceiving = false;
-      owner.ringCancelling = false;
-      if (result === ENOBUFS) this.starved.add(owner);
-      else if (result !== 0) this.rearming.push(owner);
+    if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
+      // Its last completion: the socket has no receive (or accept) now. Wanted still (it ended by itself,
+      // or was cancelled and resumed since), it is armed again once this batch is handled.
+      slot!.receiving = false;
+      slot!.cancelling = false;
+      if (result === ENOBUFS) {
+        this.starved.add(owner);
+        this.buffers.grow();
+      } else if (op === RING_OP.accept || result !== 0) {
+        this.rearming.push(owner);
+      }
     }
     return owner;
   }
 
   /** After a batch of completions: receives that ended are armed again where wanted, the buffer ring is filled again and starved receives re-armed. */
-  completionsDone(): void {
+  private completionsDone(): void {
     const rearming = this.rearming;
     for (let index = 0; index < rearming.length; index += 1) {
       const owner = rearming[index]!;
-      if (owner.ringWanted !== true || owner.ringReceiving === true || this.table.get(owner.fd) !== owner) continue;
-      if (owner.ringAccepts === true) this.armAccept(owner);
-      else this.armReceive(owner);
+      const slot = owner.slot as RingSlot;
+      if (!slot.wanted || slot.receiving || this.readiness.holder(owner.fd) !== owner) continue;
+      if (slot.accepts) this.armAccept(owner, slot);
+      else this.armReceive(owner, slot);
     }
     rearming.length = 0;
-    this.replenish();
+    this.refill();
   }
 
-  /** The ring's counts and the pool chunks it holds now (a new object: for stats). */
-  ringStats(): RingStats {
-    const counts = this.ringCounters;
-    this.poller.ringCounters(counts);
-    return {
-      buffers: this.provided,
-      enter: counts[0]!,
-      sqes: counts[1]!,
-      cqes: counts[2]!,
-      enobufs: counts[3]!,
-      overflows: counts[4]!,
-      eventfdReads: counts[5]!,
-    };
+  /** The pool had chunks again after running dry: the ring is filled, starved receives armed, and (outside a turn) sent at once. */
+  private refilled(): void {
+    if (this.readiness.closed) return;
+    this.refill();
+    if (this.queued > 0 && !this.batching) this.submit();
   }
 
-  override close(): void {
-    if (this.closed) return;
-    super.close(); // cancels every request and waits for the last completion
-    for (let chunk = 0; chunk < this.inRing.length; chunk += 1) {
-      if (this.inRing[chunk] === 1) this.pool.release(chunk);
+  private refill(): void {
+    this.buffers.fill();
+    if (this.buffers.provided === 0 || this.starved.size === 0) return;
+    const starved = [...this.starved];
+    this.starved.clear();
+    for (const owner of starved) {
+      const slot = owner.slot as RingSlot;
+      if (this.readiness.holder(owner.fd) === owner && slot.wanted && !slot.receiving) this.armReceive(owner, slot);
     }
-    this.inRing.fill(0);
-    this.provided = 0;
-    for (const [fd, record] of this.sending) this.releaseSend(fd, record.generation);
   }
 
-  private armReceive(owner: Owner): void {
-    if (this.provided === 0) {
+  private armReceive(owner: Owner, slot: RingSlot): void {
+    if (this.buffers.provided === 0) {
       this.starved.add(owner); // armed once the pool gives the ring a buffer
       return;
     }
-    owner.ringReceiving = true;
-    const rc = this.poller.ringRecv(owner.fd, owner.generation);
-    this.queuedOne(rc, 'io_uring recv');
+    slot.receiving = true;
+    this.queuedOne(this.poller.ringRecv(owner.fd, slot.generation), 'io_uring recv');
   }
 
-  private cancelReceive(owner: Owner): void {
+  private cancelReceive(owner: Owner, slot: RingSlot): void {
     this.starved.delete(owner);
-    this.cancelArmed(owner, RING_OP.recv);
+    this.cancelArmed(owner, slot, RING_OP.recv);
   }
 
-  private cancelArmed(owner: Owner, op: number): void {
-    owner.ringCancelling = true;
-    const rc = this.poller.ringCancel(owner.fd, owner.generation, op);
-    this.queuedOne(rc, 'io_uring cancel');
+  private cancelArmed(owner: Owner, slot: RingSlot, op: number): void {
+    slot.cancelling = true;
+    this.queuedOne(this.poller.ringCancel(owner.fd, slot.generation, op), 'io_uring cancel');
   }
 
-  private armAccept(owner: Owner): void {
-    owner.ringReceiving = true;
-    const rc = this.poller.ringAccept(owner.fd, owner.generation);
-    this.queuedOne(rc, 'io_uring accept');
+  private armAccept(owner: Owner, slot: RingSlot): void {
+    slot.receiving = true;
+    this.queuedOne(this.poller.ringAccept(owner.fd, slot.generation), 'io_uring accept');
   }
 
-  private setInterest(owner: Owner, interest: number): void {
-    if (interest === owner.interest && (interest !== 0) === owner.ringInEpoll) return;
+  private setInterest(owner: Owner, slot: RingSlot, interest: number): void {
+    if (interest === slot.interest && (interest !== 0) === slot.inEpoll) return;
     if (interest === 0) {
       // Out of the set rather than interest 0: LT would report a hang-up on every wait.
-      if (owner.ringInEpoll === true) this.poller.remove(owner.fd);
-      owner.ringInEpoll = false;
-      owner.interest = 0;
+      if (slot.inEpoll) this.readiness.remove(owner.fd);
+      slot.inEpoll = false;
+      slot.interest = 0;
       return;
     }
-    if (owner.ringInEpoll === true) {
-      this.modify(owner, interest);
+    if (slot.inEpoll) {
+      this.readiness.modify(owner, interest);
       return;
     }
-    const rc = this.poller.add(owner.fd, interest, owner.generation);
-    if (rc < 0) throw errnoError(rc, 'epoll_ctl', owner.fd);
-    owner.ringInEpoll = true;
-    owner.interest = interest;
+    this.readiness.add(owner, interest);
+    slot.inEpoll = true;
   }
 
   /**
@@ -382,82 +481,5 @@ export class UringBackend extends EpollBackend {
     this.queued = 0;
     const rc = this.poller.ringSubmit();
     if (rc < 0) throw errnoError(rc, 'io_uring_enter');
-  }
-
-  private replenish(): void {
-    const pool = this.pool;
-    while (this.provided < this.bufferTarget) {
-      const chunk = pool.tryAcquire();
-      if (chunk < 0) {
-        this.awaitPool();
-        break;
-      }
-      if (chunk >= this.inRing.length) {
-        pool.release(chunk); // past 16-bit ids: the pool's bound is checked at construction, so never
-        break;
-      }
-      this.provide(chunk);
-    }
-    if (this.provided > 0 && this.starved.size > 0) {
-      const starved = [...this.starved];
-      this.starved.clear();
-      for (const owner of starved) if (this.table.get(owner.fd) === owner && owner.ringWanted === true && owner.ringReceiving !== true) this.armReceive(owner);
-    }
-  }
-
-  private provide(chunk: number): void {
-    const bytes = this.pool.bytes(chunk);
-    let slab = this.pinned.get(bytes.buffer);
-    if (slab === undefined) {
-      slab = this.poller.ringPin(new Uint8Array(bytes.buffer));
-      this.pinned.set(bytes.buffer, slab);
-    }
-    this.poller.ringProvide(slab, bytes.byteOffset, bytes.byteLength, chunk);
-    this.inRing[chunk] = 1;
-    this.provided += 1;
-  }
-
-  private awaitPool(): void {
-    if (this.waitingForPool) return;
-    this.waitingForPool = true;
-    this.pool.onAvailable(() => {
-      this.waitingForPool = false;
-      if (this.closed) return;
-      this.replenish();
-      if (this.queued > 0 && !this.batching) this.submit();
-    });
-  }
-
-  private inFlightOf(target: SendTarget): InFlight {
-    let record = this.sending.get(target.fd);
-    if (record === undefined) {
-      record = { generation: target.generation, chunks: [], chunkCount: 0, buffers: [], bufferCount: 0 };
-      this.sending.set(target.fd, record);
-    }
-    record.generation = target.generation;
-    return record;
-  }
-
-  /** Keeps `buffer` (and its pool chunk) until the send completes: a queue cleared meanwhile cannot free them. */
-  private hold(record: InFlight, buffer: Uint8Array): void {
-    if (record.bufferCount === record.buffers.length) record.buffers.push(buffer);
-    else record.buffers[record.bufferCount] = buffer;
-    record.bufferCount += 1;
-    const chunk = this.pool.chunkOf(buffer);
-    if (chunk >= 0) {
-      this.pool.retain(chunk);
-      if (record.chunkCount === record.chunks.length) record.chunks.push(chunk);
-      else record.chunks[record.chunkCount] = chunk;
-      record.chunkCount += 1;
-    }
-  }
-
-  private releaseSend(fd: number, generation: number): void {
-    const record = this.sending.get(fd);
-    if (record === undefined || record.generation !== generation) return;
-    for (let index = 0; index < record.chunkCount; index += 1) this.pool.release(record.chunks[index]!);
-    for (let index = 0; index < record.bufferCount; index += 1) record.buffers[index] = VACANT;
-    record.chunkCount = 0;
-    record.bufferCount = 0;
   }
 }

@@ -37,6 +37,12 @@ export interface ReadPolicy {
   /** The ET debug check (bytes left with nothing to serve them) applies. */
   readonly checksDrained: boolean;
   /**
+   * The backend receives for streams that take bytes (Owner.received): a
+   * reader then never reads itself while reading is on (its receive is
+   * armed), only while paused (the FIN or an error readiness reports).
+   */
+  readonly receivesForOwners: boolean;
+  /**
    * Whether a read turn ends at a short read. Level-triggered modes stop
    * (epoll reports what is left). ET stops too with a finite quota (the
    * queue was empty, so new bytes make a new edge) unless the FIN was
@@ -57,6 +63,7 @@ const LT: ReadPolicy = {
   carryLeftover: false,
   carryOnResume: false,
   checksDrained: false,
+  receivesForOwners: false,
   stopOnShortRead: always,
 };
 
@@ -70,6 +77,7 @@ const ET: ReadPolicy = {
   carryLeftover: true,
   carryOnResume: true,
   checksDrained: true,
+  receivesForOwners: false,
   stopOnShortRead: (quota, hangUpSeen) => quota !== Infinity && !hangUpSeen,
 };
 
@@ -88,8 +96,15 @@ const ONESHOT: ReadPolicy = {
   carryLeftover: false,
   carryOnResume: false,
   checksDrained: false,
+  receivesForOwners: false,
   stopOnShortRead: always,
 };
 
 export const POLICIES: Readonly<Record<Mode, ReadPolicy>> = { lt: LT, et: ET, oneshot: ONESHOT };
 export const MODES: readonly Mode[] = ['lt', 'et', 'oneshot'];
+
+/**
+ * The io_uring backend's: LT for what it serves by readiness (reported
+ * as mode 'lt'), and receives made for streams (completions).
+ */
+export const RING_POLICY: ReadPolicy = { ...LT, receivesForOwners: true };

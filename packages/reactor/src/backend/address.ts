@@ -2,9 +2,9 @@
  * Decoding the struct sockaddr that localAddress/peerAddress write, into
  * the `{ address, family, port }` shape of Node's `socket.address()`.
  */
-import { binding, constants } from './native.js';
-import { ADDRESS_SIZE_MAX } from './limits.js';
-import { errnoError } from './errors.js';
+import { binding, constants } from '../native.js';
+import { ADDRESS_SIZE_MAX } from '../limits.js';
+import { errnoError } from '../errors.js';
 
 /** A socket's address, in the shape of Node's `socket.address()`. */
 export interface SocketAddress {

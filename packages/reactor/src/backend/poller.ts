@@ -2,9 +2,9 @@
  * Typed access to a native poller: allocation of its event array, and its
  * system-call counters read into one preallocated Float64Array.
  */
-import { binding, type NativePoller } from './native.js';
-import { COUNTER_KINDS, EVENT_WORDS, EVENTS_MAX } from './limits.js';
-import { errnoError, ZepollError } from './errors.js';
+import { binding, type NativePoller } from '../native.js';
+import { COUNTER_KINDS, EVENT_WORDS, EVENTS_MAX } from '../limits.js';
+import { errnoError, ZepollError } from '../errors.js';
 
 /** Index of each count in `PollerCounters.values`; native/counters.zig's order. */
 export const COUNTER = {

@@ -2,10 +2,10 @@
  * Socket set-up calls with errors thrown as system errors. The hot path
  * (read, write, accept) stays on the poller and returns numbers.
  */
-import { binding, constants } from './native.js';
-import { BACKLOG_MAX } from './limits.js';
-import { errnoError } from './errors.js';
-import { booleanOption, integerOption, optionsObject, portOption, stringOption } from './validate.js';
+import { binding, constants } from '../native.js';
+import { BACKLOG_MAX } from '../limits.js';
+import { errnoError } from '../errors.js';
+import { booleanOption, integerOption, optionsObject, portOption, stringOption } from '../validate.js';
 import { localAddress } from './address.js';
 
 /** What listenTcp() takes; every field is optional. */
@@ -119,4 +119,73 @@ export function adoptFd(fd: number): void {
 /** zepoll forgets an fd it owns, without closing it: the caller takes it back. */
 export function disownFd(fd: number): void {
   binding.disown(fd);
+}
+
+/**
+ * The pending error of a socket (SO_ERROR): 0, or -errno (a non-blocking
+ * connect's outcome, once its fd is writable).
+ * @internal
+ */
+export function socketError(fd: number): number {
+  return binding.socketError(fd);
+}
+
+/**
+ * Asks for a pipe of `bytes` (F_SETPIPE_SZ): the capacity granted, or -errno.
+ * @internal
+ */
+export function setPipeSize(writeFd: number, bytes: number): number {
+  return binding.setPipeSize(writeFd, bytes);
+}
+
+/**
+ * A pipe's capacity in bytes (F_GETPIPE_SZ), or -errno.
+ * @internal
+ */
+export function pipeSize(writeFd: number): number {
+  return binding.pipeSize(writeFd);
+}
+
+/**
+ * Pins the calling thread to `cpu` (sched_setaffinity).
+ * @throws ZepollSystemError when the kernel refuses (EINVAL: no such CPU).
+ * @internal
+ */
+export function pinToCpu(cpu: number): void {
+  const rc = binding.setAffinity(cpu);
+  if (rc < 0) throw errnoError(rc, 'sched_setaffinity');
+}
+
+/**
+ * Closes an fd zepoll owns that no reactor holds (a pipe or listener not
+ * registered, a reactor already closed): 0 or -errno.
+ * @internal
+ */
+export function closeOwnedFd(fd: number): number {
+  return binding.close(fd);
+}
+
+/**
+ * Shuts the write side down (a half-close): 0 or -errno.
+ * @internal
+ */
+export function shutdownWrite(fd: number): number {
+  return binding.shutdown(fd, constants.SHUT_WR);
+}
+
+/**
+ * Bytes waiting in a socket's receive queue (FIONREAD).
+ * @internal
+ */
+export function bytesReadable(fd: number): number {
+  return binding.bytesReadable(fd);
+}
+
+/**
+ * Sets TCP_NODELAY on an accepted socket: 0 or -errno, never thrown (a
+ * peer that already reset makes it fail; the connection's read tells).
+ * @internal
+ */
+export function noDelayOn(fd: number): number {
+  return binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
 }

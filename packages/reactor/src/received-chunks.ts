@@ -1,0 +1,83 @@
+/**
+ * Chunks a backend received for a connection (Owner.received) that wait
+ * for it: it was paused, or past its turn's read quota. Kept in order as
+ * (chunk, length) pairs, a length of 0 standing for the end of stream,
+ * in an array that never shrinks (no garbage per chunk). Readiness
+ * backends never fill it: a connection reads itself there.
+ */
+import type { BufferPool } from './buffer-pool.js';
+
+/**
+ * Chunks a connection may have waiting before its receives stop (the
+ * kernel's TCP window then holds the rest back); they start again once
+ * half are served. Without it, a firehose past its quota would fill the
+ * backend's buffer ring with its chunks and starve the others' receives.
+ */
+export const PENDING_CHUNKS_MAX = 8;
+
+export class ReceivedChunks {
+  /** [chunk, length] pairs in pending[head..tail). */
+  private readonly pending: number[];
+  private head: number;
+  private tail: number;
+
+  constructor() {
+    this.pending = [];
+    this.head = 0;
+    this.tail = 0;
+  }
+
+  /** Some wait. */
+  get waiting(): boolean {
+    return this.head < this.tail;
+  }
+
+  /** As many wait as PENDING_CHUNKS_MAX: receiving should stop. */
+  get full(): boolean {
+    return this.tail - this.head >= PENDING_CHUNKS_MAX * 2;
+  }
+
+  /** Half of PENDING_CHUNKS_MAX or fewer wait: receiving may start again. */
+  get drained(): boolean {
+    return this.tail - this.head < PENDING_CHUNKS_MAX;
+  }
+
+  /** Keeps `length` bytes of pool chunk `chunk` (length 0, chunk -1: the end of stream) after those waiting. */
+  push(chunk: number, length: number): void {
+    const pending = this.pending;
+    const tail = this.tail;
+    if (tail === pending.length) pending.push(chunk, length);
+    else {
+      pending[tail] = chunk;
+      pending[tail + 1] = length;
+    }
+    this.tail = tail + 2;
+  }
+
+  /** The first waiting chunk (read it before shift()). */
+  get firstChunk(): number {
+    return this.pending[this.head]!;
+  }
+
+  /** The first waiting chunk's length (0: the end of stream). */
+  get firstLength(): number {
+    return this.pending[this.head + 1]!;
+  }
+
+  /** The first is taken; the queue starts over once empty. */
+  shift(): void {
+    this.head += 2;
+    if (this.head >= this.tail) {
+      this.head = 0;
+      this.tail = 0;
+    }
+  }
+
+  /** The connection closed: every waiting chunk goes back to `pool`. */
+  releaseAll(pool: BufferPool): void {
+    const pending = this.pending;
+    for (let index = this.head; index < this.tail; index += 2) if (pending[index + 1]! > 0) pool.release(pending[index]!);
+    this.head = 0;
+    this.tail = 0;
+  }
+}
