@@ -3,7 +3,12 @@
  * Infinity and one-shot, the same handler (write back what was read),
  * loaded by a C epoll client (bench/reference/echo-client.c).
  *
- *   node bench/dist/echo.js [--connections 50] [--size 64] [--seconds 5] [--repeats 3] [--kinds node,lt,et,et-infinity,oneshot,uring]
+ *   node bench/dist/echo.js [--connections 50] [--size 64] [--seconds 5] [--repeats 3] [--kinds node,lt,et,et-infinity,oneshot,uring] [--baseline DIR]
+ *
+ * --baseline DIR runs each zepoll kind a second time from another built
+ * checkout (DIR/bench/dist/echo-server.js, e.g. a worktree of the commit
+ * before a change), interleaved with this tree's, as rows "kind@base":
+ * before/after pairs measured side by side in one run.
  *
  * Server and client are pinned to different CPUs with taskset when there
  * are two or more. Servers run interleaved (A B C A B C ...); each figure is
@@ -75,8 +80,16 @@ function lines(child: ChildProcess): { next: (predicate: (line: string) => boole
 /** Counters of the echo server's report that are not system calls. */
 const NOT_SYSCALLS: ReadonlySet<string> = new Set(['turns', 'events', 'carryRounds']);
 
-async function runOnce(kind: string, client: string, options: { connections: number; size: number; seconds: number }): Promise<Sample> {
-  const [command, args] = pinned(SERVER_CPU, process.execPath, [join(HERE, 'echo-server.js'), kind]);
+/** A row's server: `kind`, or `kind@base` for the baseline checkout's build of it. */
+function serverOf(row: string, baseline: string | undefined): { script: string; kind: string } {
+  const at = row.indexOf('@base');
+  if (at < 0) return { script: join(HERE, 'echo-server.js'), kind: row };
+  return { script: join(baseline!, 'bench', 'dist', 'echo-server.js'), kind: row.slice(0, at) };
+}
+
+async function runOnce(row: string, client: string, options: { connections: number; size: number; seconds: number; baseline?: string | undefined }): Promise<Sample> {
+  const { script, kind } = serverOf(row, options.baseline);
+  const [command, args] = pinned(SERVER_CPU, process.execPath, [script, kind]);
   const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const output = lines(server);
   try {
@@ -126,7 +139,7 @@ export interface EchoRow {
   readonly errors: number;
 }
 
-export async function runEcho(options: { connections: number; size: number; seconds: number; repeats: number; kinds: string[] }, progress: (text: string) => void): Promise<EchoRow[]> {
+export async function runEcho(options: { connections: number; size: number; seconds: number; repeats: number; kinds: string[]; baseline?: string | undefined }, progress: (text: string) => void): Promise<EchoRow[]> {
   const client = buildReference('echo-client');
   const samples = new Map<string, Sample[]>(options.kinds.map((kind) => [kind, []]));
   for (let repeat = 0; repeat < options.repeats; repeat += 1) {
@@ -166,6 +179,13 @@ export function formatEcho(rows: EchoRow[]): string {
         `${ratio.padStart(6)}  ${row.p50us.toFixed(0).padStart(6)}  ${row.p99us.toFixed(0).padStart(6)}  ${row.serverCpuUsPerRoundTrip.toFixed(2).padStart(16)}  ${calls.padEnd(46)}  ${(row.clientCpuShare * 100).toFixed(0)}%${row.clientSaturated ? ' (client-bound)' : ''}${row.errors > 0 ? ` errors ${row.errors}` : ''}`,
     );
   }
+  for (const row of rows) {
+    const base = rows.find((other) => other.kind === `${row.kind}@base`);
+    if (base === undefined) continue;
+    const cpu = row.serverCpuUsPerRoundTrip / base.serverCpuUsPerRoundTrip;
+    const rate = row.roundTripsPerSecond.median / base.roundTripsPerSecond.median;
+    out.push(`${row.kind}: this tree / baseline: server CPU per round trip ${cpu.toFixed(3)}x, round trips/s ${rate.toFixed(3)}x, p99 ${(row.p99us / base.p99us).toFixed(2)}x`);
+  }
   out.push(PINNED ? 'server pinned to CPU 0, client to CPU 1 (taskset)' : 'not pinned: taskset missing or fewer than 2 CPUs');
   return out.join('\n');
 }
@@ -179,14 +199,18 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '3' },
       kinds: { type: 'string', default: 'node,lt,et,et-infinity,oneshot,uring' },
       json: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
     },
   });
+  const kinds = values.kinds.split(',');
   const options = {
     connections: Number(values.connections),
     size: Number(values.size),
     seconds: Number(values.seconds),
     repeats: Number(values.repeats),
-    kinds: values.kinds.split(','),
+    // With a baseline, each zepoll kind runs from both builds, interleaved (a before/after pair per kind).
+    kinds: values.baseline === undefined ? kinds : kinds.flatMap((kind) => (kind === 'node' ? [kind] : [kind, `${kind}@base`])),
+    baseline: values.baseline,
   };
   const rows = await runEcho(options, (text) => process.stderr.write(`${text}\n`));
   process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatEcho(rows)}\n`);

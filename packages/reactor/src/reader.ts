@@ -70,9 +70,6 @@ export class Reader {
   private readonly chunks: ReceivedChunks;
   /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
   private backlogged: boolean;
-  /** Bytes received for it (not read by it) in the turn `quotaTurn`. */
-  private quotaTurn: number;
-  private quotaUsed: number;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -91,8 +88,6 @@ export class Reader {
     this.readEmpty = false;
     this.chunks = new ReceivedChunks();
     this.backlogged = false;
-    this.quotaTurn = -1;
-    this.quotaUsed = 0;
     this.onPoolAvailable = (): void => {
       this.waitingForPool = false;
       if (this.connection.isOpen && !this.paused) this.resumed();
@@ -164,7 +159,7 @@ export class Reader {
         this.core.pool.release(chunk);
         return;
       }
-      if (this.paused || this.chunks.waiting || this.quotaLeft() <= 0) {
+      if (this.paused || this.chunks.waiting || this.chunks.quotaLeft(this.core) <= 0) {
         this.keep(chunk, result);
         return;
       }
@@ -177,16 +172,6 @@ export class Reader {
       return;
     }
     connection.destroy(errnoError(result, 'recv', connection.fd));
-  }
-
-  /** Bytes the quota still allows this turn. */
-  private quotaLeft(): number {
-    const core = this.core;
-    if (this.quotaTurn !== core.turns) {
-      this.quotaTurn = core.turns;
-      this.quotaUsed = 0;
-    }
-    return core.readQuota - this.quotaUsed;
   }
 
   private keep(chunk: number, length: number): void {
@@ -202,7 +187,7 @@ export class Reader {
   private deliverPending(): void {
     const chunks = this.chunks;
     while (chunks.waiting && !this.paused && this.connection.isOpen) {
-      if (this.quotaLeft() <= 0) {
+      if (chunks.quotaLeft(this.core) <= 0) {
         this.core.scheduler.carry(this.connection);
         return;
       }
@@ -221,7 +206,7 @@ export class Reader {
   /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
   private deliver(chunk: number, length: number): void {
     const pool = this.core.pool;
-    this.quotaUsed += length;
+    this.chunks.quotaUsed += length;
     this.chunk = chunk;
     try {
       this.hand(pool.bytes(chunk), length);

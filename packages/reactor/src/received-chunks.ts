@@ -7,6 +7,12 @@
  */
 import type { BufferPool } from './buffer-pool.js';
 
+/** What the quota is counted against: the reactor's turn number and read quota. */
+interface QuotaClock {
+  readonly turns: number;
+  readonly readQuota: number;
+}
+
 /**
  * Chunks a connection may have waiting before its receives stop (the
  * kernel's TCP window then holds the rest back); they start again once
@@ -20,11 +26,25 @@ export class ReceivedChunks {
   private readonly pending: number[];
   private head: number;
   private tail: number;
+  /** Bytes handed to the connection in the turn `quotaTurn` (received for it, not read by it). */
+  quotaUsed: number;
+  private quotaTurn: number;
 
   constructor() {
     this.pending = [];
     this.head = 0;
     this.tail = 0;
+    this.quotaUsed = 0;
+    this.quotaTurn = -1;
+  }
+
+  /** Bytes the read quota still allows in this turn. */
+  quotaLeft(clock: QuotaClock): number {
+    if (this.quotaTurn !== clock.turns) {
+      this.quotaTurn = clock.turns;
+      this.quotaUsed = 0;
+    }
+    return clock.readQuota - this.quotaUsed;
   }
 
   /** Some wait. */

@@ -7,7 +7,6 @@
  * as a half-close; the relay ends when both directions have ended or either
  * connection closes, and then closes both connections and its pipes.
  */
-import { constants } from './native.js';
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './backend/sockets.js';
 import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
@@ -15,8 +14,6 @@ import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 import { ForwardingHandler } from './relay-forward.js';
-
-const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
 
 export { RELAY_PIPE_SIZE } from './relay-pipes.js';
 
@@ -74,7 +71,7 @@ class Direction {
     let interrupted = 0;
     while (budget > 0 && !this.ended) {
       // The pipe is empty here (drain() returned true): a whole pipe's worth fits.
-      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(this.capacity, budget), SPLICE_FLAGS);
+      const rc = backend.splice(this.source.fd, this.pipeWrite, Math.min(this.capacity, budget));
       if (rc === EAGAIN) return;
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
@@ -113,7 +110,7 @@ class Direction {
     const core = coreOf(this.target.reactor);
     let interrupted = 0;
     while (this.pending > 0) {
-      const rc = core.backend.splice(this.pipeRead, this.target.fd, this.pending, SPLICE_FLAGS);
+      const rc = core.backend.splice(this.pipeRead, this.target.fd, this.pending);
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
         interrupted += 1;
         continue;

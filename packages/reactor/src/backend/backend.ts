@@ -160,8 +160,8 @@ export interface Backend {
   sendRange(owner: Owner, buffer: Uint8Array, offset: number, length: number): number;
   /** sendfile(2): bytes sent, or -errno. */
   sendFile(fd: number, fileFd: number, offset: number, length: number): number;
-  /** splice(2): bytes moved, or -errno. */
-  splice(fromFd: number, toFd: number, length: number, flags: number): number;
+  /** splice(2) without blocking, pages moved where they can be: bytes moved, or -errno (EAGAIN a value). */
+  splice(fromFd: number, toFd: number, length: number): number;
   /** Accepts up to out.length connections: how many, or -errno when none. */
   accept(listenFd: number, out: Int32Array): number;
   /** Shuts the write side down (a half-close): 0 or -errno. */

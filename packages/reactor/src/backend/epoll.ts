@@ -6,7 +6,7 @@
  * now", never as a promise of data.
  */
 import { constants } from '../native.js';
-import { bytesReadable, shutdownWrite } from './sockets.js';
+import { bytesReadable, shutdownWrite, SPLICE_FLAGS } from './sockets.js';
 import { Readiness, ReadinessSlot } from './readiness.js';
 import { READY_ERROR, READY_HUNG_UP, READY_PEER_CLOSED, READY_READABLE, READY_WRITABLE } from './backend.js';
 import type { Backend, BackendStats, Owner, OwnerKind } from './backend.js';
@@ -143,8 +143,8 @@ export class EpollBackend implements Backend {
     return this.readiness.poller.sendfile(fd, fileFd, offset, length);
   }
 
-  splice(fromFd: number, toFd: number, length: number, flags: number): number {
-    return this.readiness.poller.splice(fromFd, toFd, length, flags);
+  splice(fromFd: number, toFd: number, length: number): number {
+    return this.readiness.poller.splice(fromFd, toFd, length, SPLICE_FLAGS);
   }
 
   accept(listenFd: number, out: Int32Array): number {

@@ -9,6 +9,7 @@
  */
 import { constants } from 'node:os';
 import { binding } from '../native.js';
+import { ZepollError } from '../errors.js';
 
 /** The answer of {@link ioUringSupport}. */
 export interface IoUringSupport {
@@ -63,4 +64,9 @@ let cached: IoUringSupport | null = null;
 export function ioUringSupport(): IoUringSupport {
   cached ??= describeIoUringProbe(binding.ioUringProbe());
   return cached;
+}
+
+/** The error `backend: 'io_uring'` throws where io_uring cannot serve. */
+export function ioUringUnavailable(support: IoUringSupport): ZepollError {
+  return new ZepollError('ERR_ZEPOLL_IO_URING_UNAVAILABLE', `io_uring is unavailable (${String(support.code)}): ${support.reason}`);
 }

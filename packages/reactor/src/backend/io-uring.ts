@@ -14,17 +14,19 @@
  * receive cannot keep the socket open.
  */
 import { constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../native.js';
-import { ZepollError, errnoError } from '../errors.js';
+import { errnoError } from '../errors.js';
 import { ECANCELED, ENOBUFS } from '../errno.js';
 import type { BufferPool } from '../buffer-pool.js';
 import { PENDING, READY_WRITABLE, type Backend, type BackendStats, type Owner, type OwnerKind } from './backend.js';
 import { RING_POLICY } from './policies.js';
-import { describeIoUringProbe, type IoUringSupport } from './io-uring-support.js';
+import { describeIoUringProbe, ioUringUnavailable } from './io-uring-support.js';
 import { Readiness, ReadinessSlot } from './readiness.js';
 import { RingBuffers } from './ring-buffers.js';
 import { RingSends } from './ring-sends.js';
+import { RingRequests } from './ring-requests.js';
+import { RingReceives } from './ring-receives.js';
 import { RingSlot } from './ring-slot.js';
-import { closeOwnedFd, shutdownWrite, bytesReadable } from './sockets.js';
+import { bytesReadable, closeOwnedFd, shutdownWrite, SPLICE_FLAGS } from './sockets.js';
 
 export { RING_POOL_CHUNKS_MAX } from './ring-buffers.js';
 
@@ -75,11 +77,6 @@ export interface RingStats {
   readonly overflows: number;
 }
 
-/** The error `backend: 'io_uring'` throws where io_uring cannot serve. */
-export function ioUringUnavailable(support: IoUringSupport): ZepollError {
-  return new ZepollError('ERR_ZEPOLL_IO_URING_UNAVAILABLE', `io_uring is unavailable (${String(support.code)}): ${support.reason}`);
-}
-
 export class UringBackend implements Backend {
   readonly name = 'io_uring' as const;
   readonly policy = RING_POLICY;
@@ -93,13 +90,8 @@ export class UringBackend implements Backend {
   private readonly pool: BufferPool;
   private readonly buffers: RingBuffers;
   private readonly sends: RingSends;
-  /** Streams whose receive ended for want of a buffer: re-armed once buffers are back. */
-  private readonly starved: Set<Owner>;
-  /** Owners whose receive (or accept) ended otherwise in this batch: armed again after it if still wanted. */
-  private readonly rearming: Owner[];
-  /** Inside a turn: requests wait for its end. */
-  private batching: boolean;
-  private queued: number;
+  private readonly receives: RingReceives;
+  private readonly requests: RingRequests;
   /** The eventfd was in this turn's readiness batch: completions wait. */
   private completionsWaiting: boolean;
   /** The batch being handled is completions (not readiness events), and the reaps so far after this batch. */
@@ -123,16 +115,14 @@ export class UringBackend implements Backend {
     this.pool = pool;
     this.completions = new Int32Array(COMPLETIONS_PER_REAP * COMPLETION_WORDS);
     this.ringCounters = new Float64Array(RING_COUNTER_NAMES.length);
-    this.starved = new Set();
-    this.rearming = [];
-    this.batching = false;
-    this.queued = 0;
+    this.requests = new RingRequests(this.poller);
     this.completionsWaiting = false;
     this.reaping = false;
     this.reaps = 0;
     this.lastReap = 0;
     this.sends = new RingSends(pool);
     this.buffers = new RingBuffers(this.poller, pool, Math.min(buffers, ringSize), () => this.refilled());
+    this.receives = new RingReceives(this.readiness, this.buffers, this.requests);
     // The eventfd's readiness (added by ringOpen with generation 0, never an owner's): completions wait.
     const pump: Owner = { fd: eventFd, slot: new ReadinessSlot(0, EPOLLIN), ready: () => void (this.completionsWaiting = true), fail: () => {} };
     this.readiness.enter(pump);
@@ -178,7 +168,7 @@ export class UringBackend implements Backend {
 
   batchDone(): number {
     if (this.reaping) {
-      this.completionsDone();
+      this.receives.batchDone();
       if (this.lastReap < COMPLETIONS_PER_REAP || this.reaps >= COMPLETION_REAPS_MAX) {
         this.reaping = false;
         return 0;
@@ -191,7 +181,7 @@ export class UringBackend implements Backend {
     }
     this.reaps += 1;
     const count = this.poller.ringReap(this.completions);
-    this.queued = 0; // a reap submits what was queued
+    this.requests.submittedByReap();
     this.lastReap = count > 0 ? count : 0;
     if (count <= 0) this.reaping = false;
     if (count < 0) throw errnoError(count, 'io_uring_enter');
@@ -199,14 +189,13 @@ export class UringBackend implements Backend {
   }
 
   beginTurn(): void {
-    this.batching = true;
+    this.requests.beginTurn();
     this.reaping = false;
     this.completionsWaiting = false;
   }
 
   endTurn(): void {
-    this.batching = false;
-    if (this.queued > 0) this.submit();
+    this.requests.endTurn();
   }
 
   ref(): void {
@@ -250,8 +239,8 @@ export class UringBackend implements Backend {
     owner.slot = slot;
     this.readiness.enter(owner);
     if (!slot.wanted) return;
-    if (accepts) this.armAccept(owner, slot);
-    else this.armReceive(owner, slot);
+    if (accepts) this.requests.accept(owner.fd, slot);
+    else this.receives.arm(owner, slot);
   }
 
   arm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
@@ -259,9 +248,9 @@ export class UringBackend implements Backend {
     const takesBytes = owner.takesBytes === true;
     const byRing = reading && takesBytes;
     slot.wanted = byRing;
-    // One receive per socket: one being cancelled is armed again after its last completion (completionsDone).
-    if (byRing && !slot.receiving) this.armReceive(owner, slot);
-    else if (!byRing && slot.receiving && !slot.cancelling) this.cancelReceive(owner, slot);
+    // One receive per socket: one being cancelled is armed again after its last completion (RingReceives.batchDone).
+    if (byRing && !slot.receiving) this.receives.arm(owner, slot);
+    else if (!byRing) this.receives.stop(owner, slot);
     let interest = writing ? EPOLLOUT : 0;
     if (reading && !takesBytes) interest |= EPOLLIN | EPOLLRDHUP; // a relay's own reads: readiness
     else if (!reading && watchHangUp) interest |= EPOLLRDHUP; // paused: told of the FIN once
@@ -282,8 +271,8 @@ export class UringBackend implements Backend {
       return;
     }
     slot.wanted = on;
-    if (on && !slot.receiving) this.armAccept(owner, slot);
-    else if (!on && slot.receiving && !slot.cancelling) this.cancelArmed(owner, slot, RING_OP.accept);
+    if (on && !slot.receiving) this.requests.accept(owner.fd, slot);
+    else if (!on && slot.receiving && !slot.cancelling) this.requests.cancel(owner.fd, slot, RING_OP.accept);
   }
 
   release(owner: Owner): void {
@@ -294,7 +283,7 @@ export class UringBackend implements Backend {
       return;
     }
     this.readiness.leave(owner);
-    this.starved.delete(owner);
+    this.receives.forget(owner);
     if (this.readiness.closed) {
       closeOwnedFd(owner.fd);
       return;
@@ -302,7 +291,7 @@ export class UringBackend implements Backend {
     if (slot.inEpoll) this.readiness.remove(owner.fd);
     slot.inEpoll = false;
     slot.receiving = false;
-    this.queuedOne(this.poller.ringClose(owner.fd, slot.generation), 'io_uring close');
+    this.requests.close(owner.fd, slot.generation);
   }
 
   forget(owner: Owner): void {
@@ -322,14 +311,14 @@ export class UringBackend implements Backend {
     const generation = (owner.slot as RingSlot).generation;
     const record = this.sends.begin(owner.fd, generation);
     for (let index = 0; index < count; index += 1) this.sends.hold(record, buffers[index]!);
-    this.queuedOne(this.poller.ringSend(owner.fd, generation, buffers, count), 'io_uring send');
+    this.requests.send(owner.fd, generation, buffers, count);
     return PENDING;
   }
 
   sendRange(owner: Owner, buffer: Uint8Array, offset: number, length: number): number {
     const generation = (owner.slot as RingSlot).generation;
     this.sends.hold(this.sends.begin(owner.fd, generation), buffer);
-    this.queuedOne(this.poller.ringSendRange(owner.fd, generation, buffer, offset, length), 'io_uring send');
+    this.requests.sendRange(owner.fd, generation, buffer, offset, length);
     return PENDING;
   }
 
@@ -337,8 +326,8 @@ export class UringBackend implements Backend {
     return this.poller.sendfile(fd, fileFd, offset, length);
   }
 
-  splice(fromFd: number, toFd: number, length: number, flags: number): number {
-    return this.poller.splice(fromFd, toFd, length, flags);
+  splice(fromFd: number, toFd: number, length: number): number {
+    return this.poller.splice(fromFd, toFd, length, SPLICE_FLAGS);
   }
 
   accept(listenFd: number, out: Int32Array): number {
@@ -378,75 +367,15 @@ export class UringBackend implements Backend {
       if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
     }
-    if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
-      // Its last completion: the socket has no receive (or accept) now. Wanted still (it ended by itself,
-      // or was cancelled and resumed since), it is armed again once this batch is handled.
-      slot!.receiving = false;
-      slot!.cancelling = false;
-      if (result === ENOBUFS) {
-        this.starved.add(owner);
-        this.buffers.grow();
-      } else if (op === RING_OP.accept || result !== 0) {
-        this.rearming.push(owner);
-      }
-    }
+    if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) this.receives.ended(owner, slot!, result);
     return owner;
-  }
-
-  /** After a batch of completions: receives that ended are armed again where wanted, the buffer ring is filled again and starved receives re-armed. */
-  private completionsDone(): void {
-    const rearming = this.rearming;
-    for (let index = 0; index < rearming.length; index += 1) {
-      const owner = rearming[index]!;
-      const slot = owner.slot as RingSlot;
-      if (!slot.wanted || slot.receiving || this.readiness.holder(owner.fd) !== owner) continue;
-      if (slot.accepts) this.armAccept(owner, slot);
-      else this.armReceive(owner, slot);
-    }
-    rearming.length = 0;
-    this.refill();
   }
 
   /** The pool had chunks again after running dry: the ring is filled, starved receives armed, and (outside a turn) sent at once. */
   private refilled(): void {
     if (this.readiness.closed) return;
-    this.refill();
-    if (this.queued > 0 && !this.batching) this.submit();
-  }
-
-  private refill(): void {
-    this.buffers.fill();
-    if (this.buffers.provided === 0 || this.starved.size === 0) return;
-    const starved = [...this.starved];
-    this.starved.clear();
-    for (const owner of starved) {
-      const slot = owner.slot as RingSlot;
-      if (this.readiness.holder(owner.fd) === owner && slot.wanted && !slot.receiving) this.armReceive(owner, slot);
-    }
-  }
-
-  private armReceive(owner: Owner, slot: RingSlot): void {
-    if (this.buffers.provided === 0) {
-      this.starved.add(owner); // armed once the pool gives the ring a buffer
-      return;
-    }
-    slot.receiving = true;
-    this.queuedOne(this.poller.ringRecv(owner.fd, slot.generation), 'io_uring recv');
-  }
-
-  private cancelReceive(owner: Owner, slot: RingSlot): void {
-    this.starved.delete(owner);
-    this.cancelArmed(owner, slot, RING_OP.recv);
-  }
-
-  private cancelArmed(owner: Owner, slot: RingSlot, op: number): void {
-    slot.cancelling = true;
-    this.queuedOne(this.poller.ringCancel(owner.fd, slot.generation, op), 'io_uring cancel');
-  }
-
-  private armAccept(owner: Owner, slot: RingSlot): void {
-    slot.receiving = true;
-    this.queuedOne(this.poller.ringAccept(owner.fd, slot.generation), 'io_uring accept');
+    this.receives.refill();
+    this.requests.flushOutsideTurn();
   }
 
   private setInterest(owner: Owner, slot: RingSlot, interest: number): void {
@@ -464,22 +393,5 @@ export class UringBackend implements Backend {
     }
     this.readiness.add(owner, interest);
     slot.inEpoll = true;
-  }
-
-  /**
-   * One request queued, or the error that refused it (EBUSY: the queue was
-   * still full after the native side submitted what it held); outside a
-   * turn it goes at once.
-   */
-  private queuedOne(rc: number, what: string): void {
-    if (rc < 0) throw errnoError(rc, what);
-    this.queued += 1;
-    if (!this.batching) this.submit();
-  }
-
-  private submit(): void {
-    this.queued = 0;
-    const rc = this.poller.ringSubmit();
-    if (rc < 0) throw errnoError(rc, 'io_uring_enter');
   }
 }

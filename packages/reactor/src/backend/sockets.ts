@@ -189,3 +189,9 @@ export function bytesReadable(fd: number): number {
 export function noDelayOn(fd: number): number {
   return binding.setOption(fd, constants.OPTION_NO_DELAY, 1);
 }
+
+/**
+ * What a relay's splices ask: move pages rather than copy them where the kernel can, and never block.
+ * @internal
+ */
+export const SPLICE_FLAGS = constants.SPLICE_F_MOVE | constants.SPLICE_F_NONBLOCK;
