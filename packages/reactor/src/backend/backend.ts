@@ -71,7 +71,7 @@ export interface Owner {
 /** What an owner registers as: its first interest follows. */
 export type OwnerKind = 'stream' | 'listener' | 'connecting';
 
-/** The kernel interfaces a reactor can use. */
+/** The kernel interfaces a reactor can use: the `backend` option. */
 export type BackendName = 'epoll' | 'io_uring';
 
 /** A send the backend holds until a completion reports it (then the owner's sent() says how many). */
