@@ -200,47 +200,57 @@ pub const RingState = struct {
         return op;
     }
 
-    /// Reads the eventfd, then takes every completion ready (running the
-    /// deferred work) into `out` as four words each: fd, generation,
-    /// op | flags, result. Stops when `out` is full; the caller reaps again. The
-    /// eventfd is quiet while reaping, and the queue is checked once more
-    /// after it is re-enabled, or a completion posted in between would
-    /// wait for the next unrelated wakeup.
-    pub fn reap_into(self: *RingState, out: []i32, on_accept: anytype) i32 {
-        var counter: [8]u8 = undefined;
-        _ = socket.read(self.event_fd, &counter); // clears it: the next completion wakes the loop again
-        self.counts[@intFromEnum(Count.eventfd_reads)] += 1;
+    /// Takes every completion ready into `out` as four words each: fd,
+    /// generation, op | flags, result; stops when `out` is full (the caller
+    /// reaps again). Reads the eventfd first when `woken` (its readiness
+    /// brought this reap: reading clears it). Enters the kernel only when it
+    /// must: once, to submit what is queued and run the deferred completion
+    /// work, and again only while deferred work waits or requests were
+    /// queued since; completions already in the queue are read from memory.
+    /// The eventfd is quiet while reaping; once re-enabled, the queue is
+    /// checked once more (in memory: a completion posted after that signals
+    /// it), or a completion posted in between would wait for an unrelated wakeup.
+    pub fn reap_into(self: *RingState, out: []i32, on_accept: anytype, woken: bool) i32 {
+        if (woken) {
+            var counter: [8]u8 = undefined;
+            _ = socket.read(self.event_fd, &counter); // clears it: the next completion wakes the loop again
+            self.counts[@intFromEnum(Count.eventfd_reads)] += 1;
+        }
         const capacity = out.len / limits.completion_words;
         var written: usize = 0;
         self.ring.set_eventfd_enabled(false);
         var enabled = false;
+        var entered = false;
         var empty_enters: u32 = 0;
         while (written < capacity) {
             if (self.ring.overflowed()) self.counts[@intFromEnum(Count.overflows)] += 1;
-            // Ring.reap enters the kernel only when nothing is ready in the queue.
-            if (self.ring.io.cq_ready() == 0) self.counts[@intFromEnum(Count.enter)] += 1;
-            const rc = self.ring.reap(self.staging[0..@min(self.staging.len, capacity - written)]);
-            if (rc < 0) {
-                if (!enabled) self.ring.set_eventfd_enabled(true);
-                return rc;
+            const room = self.staging[0..@min(self.staging.len, capacity - written)];
+            var rc: i32 = @intCast(self.ring.copy_ready(room));
+            if (rc == 0 and (!entered or self.ring.taskrun_pending() or self.ring.unsubmitted_count() > 0)) {
+                self.counts[@intFromEnum(Count.enter)] += 1;
+                entered = true;
+                rc = self.ring.enter_and_copy(room);
+                if (rc < 0) {
+                    if (!enabled) self.ring.set_eventfd_enabled(true);
+                    return rc;
+                }
+                if (rc == 0 and self.ring.taskrun_pending()) {
+                    // Work keeps arriving (a busy peer): bounded, so one callback cannot
+                    // spin. The eventfd is signalled by hand, so the loop comes back.
+                    empty_enters += 1;
+                    if (empty_enters >= limits.ring_empty_enters_max) {
+                        if (!enabled) self.ring.set_eventfd_enabled(true);
+                        self.wake();
+                        return @intCast(written);
+                    }
+                    continue;
+                }
             }
-            if (rc == 0 and !self.ring.taskrun_pending()) {
+            if (rc == 0) {
                 if (enabled) break;
                 self.ring.set_eventfd_enabled(true);
                 enabled = true;
                 continue; // once more: what came while the eventfd was quiet
-            }
-            if (rc == 0) {
-                // Work keeps arriving (a busy peer): bounded, so one callback cannot
-                // spin. The eventfd is signalled by hand, so the loop comes back.
-                empty_enters += 1;
-                if (empty_enters >= limits.ring_empty_enters_max) {
-                    if (!enabled) self.ring.set_eventfd_enabled(true);
-                    const one: u64 = 1;
-                    _ = linux.write(self.event_fd, std.mem.asBytes(&one), @sizeOf(u64));
-                    return @intCast(written);
-                }
-                continue;
             }
             empty_enters = 0;
             for (self.staging[0..@intCast(rc)]) |cqe| {
@@ -260,8 +270,18 @@ pub const RingState = struct {
             }
             self.counts[@intFromEnum(Count.cqes)] += @intCast(rc);
         }
-        if (!enabled) self.ring.set_eventfd_enabled(true);
+        if (!enabled) {
+            self.ring.set_eventfd_enabled(true);
+            // Full: what is still queued posted no signal while the eventfd was quiet.
+            if (self.ring.io.cq_ready() > 0) self.wake();
+        }
         return @intCast(written);
+    }
+
+    /// Signals the eventfd by hand: the loop comes back for completions no signal announced.
+    fn wake(self: *RingState) void {
+        const one: u64 = 1;
+        _ = linux.write(self.event_fd, std.mem.asBytes(&one), @sizeOf(u64));
     }
 
     /// Pins `bytes` (a slab's whole ArrayBuffer view) for the kernel: its index, or -ENOMEM.

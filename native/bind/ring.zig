@@ -276,18 +276,22 @@ const AcceptRecorder = struct {
     }
 };
 
-/// ringReap(out: Int32Array) → completions written | -errno: submits what
-/// is queued, runs deferred work, and copies completions as four words
-/// each: fd, generation (or a send's slot), op | flags, result.
+/// ringReap(out: Int32Array, woken: boolean) → completions written |
+/// -errno: submits what is queued, runs deferred work, and copies
+/// completions as four words each: fd, generation (or a send's slot),
+/// op | flags, result. `woken`: the eventfd's readiness brought this reap
+/// (it is read, to clear it); false for a reap the reactor makes on its own
+/// (a turn's end, where submitting and reaping are one system call).
 fn reap(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
-    const call = receiver.open(env, info, 1) catch return null;
+    const call = receiver.open(env, info, 2) catch return null;
     const ring = ring_of(env, call.poller) catch return null;
     const out = napi.typed_array(env, call.values[0], "out", .int32) catch return null;
     if (out.len < limits.completion_words or out.len > limits.completions_max * limits.completion_words) {
         _ = napi.throw_range(env, .ERR_OUT_OF_RANGE, "The length of \"out\" is out of range. It must be from {d} to {d}. Received {d}", .{ limits.completion_words, limits.completions_max * limits.completion_words, out.len }) catch {};
         return null;
     }
-    const rc = ring.reap_into(out, AcceptRecorder{ .poller = call.poller });
+    const woken = napi.boolean(env, call.values[1], "woken") catch return null;
+    const rc = ring.reap_into(out, AcceptRecorder{ .poller = call.poller }, woken);
     call.poller.update_ref();
     return napi.int(env, rc);
 }

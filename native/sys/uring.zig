@@ -104,12 +104,20 @@ pub const Ring = struct {
         const ready = self.copy_ready(cqes);
         if (ready > 0) return @intCast(ready);
         // GETEVENTS runs the completion work that waits (IORING_SQ_TASKRUN), posting its completions.
+        return self.enter_and_copy(cqes);
+    }
+
+    /// Enters the kernel once: submits what is queued and runs the deferred
+    /// completion work (GETEVENTS, never waiting), then copies what is ready.
+    /// The count, or -errno (EINTR and EAGAIN count as nothing ready).
+    pub fn enter_and_copy(self: *Ring, cqes: []linux.io_uring_cqe) i32 {
         const rc = errno.result(linux.io_uring_enter(self.io.fd, self.io.flush_sq(), 0, linux.IORING_ENTER_GETEVENTS, null));
         if (rc < 0 and rc != errno.negative(.INTR) and rc != errno.eagain) return rc;
         return @intCast(self.copy_ready(cqes));
     }
 
-    fn copy_ready(self: *Ring, cqes: []linux.io_uring_cqe) u32 {
+    /// Copies what is ready into `cqes` without a system call: the count.
+    pub fn copy_ready(self: *Ring, cqes: []linux.io_uring_cqe) u32 {
         const count = @min(cqes.len, self.io.cq_ready());
         var head = self.io.cq.head.*;
         for (cqes[0..count]) |*cqe| {
@@ -118,6 +126,11 @@ pub const Ring = struct {
         }
         self.io.cq_advance(count);
         return count;
+    }
+
+    /// Requests queued that the kernel has not taken yet: an enter must submit them.
+    pub fn unsubmitted_count(self: *Ring) u32 {
+        return self.io.sq_ready();
     }
 
     /// Whether deferred work waits (IORING_SQ_TASKRUN): reaping is not done.

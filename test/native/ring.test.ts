@@ -32,7 +32,7 @@ function reapUntil(poller: NativePoller, want: number): Completion[] {
   const out = new Int32Array(64 * 4);
   const got: Completion[] = [];
   for (let round = 0; round < WAIT_ROUNDS_MAX && got.length < want; round += 1) {
-    const count = poller.ringReap(out);
+    const count = poller.ringReap(out, true);
     if (count < 0) throw new Error(`ringReap: ${count}`);
     for (let index = 0; index < count; index += 1) {
       const flags = out[index * 4 + 2]!;
@@ -188,7 +188,8 @@ t.test('bad arguments are refused before the kernel sees them', { skip: support.
   t.throws(() => poller.ringSendRange(listener.fd, 1, 'text' as never, 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => poller.ringRecv(listener.fd, -1), { code: 'ERR_OUT_OF_RANGE', message: /generation/ }, 'a generation out of range');
   t.throws(() => poller.ringAccept(listener.fd, 2 ** 32), { code: 'ERR_OUT_OF_RANGE', message: /generation/ });
-  t.throws(() => poller.ringReap(new Int32Array(2)), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => poller.ringReap(new Int32Array(2), true), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => poller.ringReap(new Int32Array(4), 1 as unknown as boolean), { code: 'ERR_INVALID_ARG_TYPE' });
   binding.close(listener.fd);
   poller.close();
   t.throws(() => poller.ringSubmit(), { code: 'ERR_ZEPOLL_POLLER_CLOSED' });

@@ -268,16 +268,22 @@ export class Core {
     backend.beginTurn();
     const mark = this.progressMark;
     let items = count;
-    while (items > 0) {
-      this.dispatch(items);
-      items = this.followOn();
+    for (;;) {
+      while (items > 0) {
+        this.dispatch(items);
+        items = this.followOn();
+        this.metrics.events += items;
+      }
+      this.serveCarried();
+      this.flushCorked();
+      // A completion backend sends the turn's requests now, with one system
+      // call that may bring completions back: handled in this turn.
+      items = this.endTurn();
+      if (items === 0) break;
       this.metrics.events += items;
     }
-    this.serveCarried();
-    this.flushCorked();
     this.inTurn = false;
     this.current = null;
-    backend.endTurn(); // a completion backend sends the turn's requests now, with one system call
     if (count > 0 && this.progressMark === mark) this.metrics.busySpins += 1;
   }
 
@@ -311,6 +317,16 @@ export class Core {
   private followOn(): number {
     try {
       return this.backend.batchDone();
+    } catch (error) {
+      this.reportUnhandled(error, false);
+      return 0;
+    }
+  }
+
+  /** The backend's end of the turn, and the batch it brought back (0: none); a kernel refusal is reported, never thrown into the loop. */
+  private endTurn(): number {
+    try {
+      return this.backend.endTurn();
     } catch (error) {
       this.reportUnhandled(error, false);
       return 0;

@@ -162,10 +162,15 @@ export interface NativePoller {
   /**
    * Submits, runs deferred work and copies completions into `out`, four
    * words each (fd, generation, op | RING_MORE |
-   * RING_BUFFER | buffer id << 16, result): how many, or -errno.
+   * RING_BUFFER | buffer id << 16, result): how many, or -errno. `woken`:
+   * the ring's eventfd was ready (it is read, to clear it); false for a
+   * reap made on the reactor's own account (a turn's end: the submit and the
+   * reap are one io_uring_enter). The kernel is entered only when it must
+   * (requests queued, deferred work waiting, or nothing ready in memory).
    * @throws RangeError `ERR_OUT_OF_RANGE` when `out.length` is not from 4 to 4096.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `woken` is not a boolean.
    */
-  ringReap(out: Int32Array): number;
+  ringReap(out: Int32Array, woken: boolean): number;
   /** Copies the ring's counts (RING_COUNTER_NAMES order): how many (0 without a ring). */
   ringCounters(out: Float64Array): number;
 }

@@ -159,7 +159,7 @@ export class Reader {
         this.core.pool.release(chunk);
         return;
       }
-      if (this.paused || this.chunks.waiting || this.chunks.quotaLeft(this.core) <= 0) {
+      if (this.paused || this.chunks.waiting || !this.chunks.quotaAllows(this.core, result)) {
         this.keep(chunk, result);
         return;
       }
@@ -187,12 +187,12 @@ export class Reader {
   private deliverPending(): void {
     const chunks = this.chunks;
     while (chunks.waiting && !this.paused && this.connection.isOpen) {
-      if (chunks.quotaLeft(this.core) <= 0) {
+      const chunk = chunks.firstChunk;
+      const length = chunks.firstLength;
+      if (!chunks.quotaAllows(this.core, length)) {
         this.core.scheduler.carry(this.connection);
         return;
       }
-      const chunk = chunks.firstChunk;
-      const length = chunks.firstLength;
       chunks.shift();
       if (length === 0) this.endOfStream();
       else this.deliver(chunk, length);

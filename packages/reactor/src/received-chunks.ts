@@ -38,13 +38,18 @@ export class ReceivedChunks {
     this.quotaTurn = -1;
   }
 
-  /** Bytes the read quota still allows in this turn. */
-  quotaLeft(clock: QuotaClock): number {
+  /**
+   * Whether a chunk of `length` bytes may go to the connection in this
+   * turn: the first always (a chunk is never split), the next while the
+   * turn's total stays within the read quota. A turn can hold several of a
+   * connection's receives (the completions its own submission brought back).
+   */
+  quotaAllows(clock: QuotaClock, length: number): boolean {
     if (this.quotaTurn !== clock.turns) {
       this.quotaTurn = clock.turns;
       this.quotaUsed = 0;
     }
-    return clock.readQuota - this.quotaUsed;
+    return this.quotaUsed === 0 || this.quotaUsed + length <= clock.readQuota;
   }
 
   /** Some wait. */

@@ -120,8 +120,12 @@ export interface Backend {
   batchDone(): number;
   /** A turn begins: requests may wait for its end. */
   beginTurn(): void;
-  /** The turn ended: what it asked of the kernel goes now. */
-  endTurn(): void;
+  /**
+   * The turn's work is done: what it asked of the kernel goes now. Returns
+   * the count of a follow-on batch (completions that came back with that
+   * submission, handled in this turn; endTurn() follows again), or 0.
+   */
+  endTurn(): number;
   /** Holds the process open while owners are registered (the default). */
   ref(): void;
   /** Lets the process exit with owners registered. */

@@ -56,7 +56,9 @@ export class EpollBackend implements Backend {
   /** Readiness backends send at once: nothing waits for a turn's end. */
   beginTurn(): void {}
 
-  endTurn(): void {}
+  endTurn(): number {
+    return 0;
+  }
 
   ref(): void {
     this.readiness.poller.ref();

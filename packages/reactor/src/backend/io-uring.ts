@@ -173,29 +173,53 @@ export class UringBackend implements Backend {
         this.reaping = false;
         return 0;
       }
-    } else {
-      if (!this.completionsWaiting) return 0;
-      this.completionsWaiting = false;
-      this.reaping = true;
-      this.reaps = 0;
+      return this.reap(false); // the array was full: more wait
     }
-    this.reaps += 1;
-    const count = this.poller.ringReap(this.completions);
-    this.requests.submittedByReap();
-    this.lastReap = count > 0 ? count : 0;
-    if (count <= 0) this.reaping = false;
-    if (count < 0) throw errnoError(count, 'io_uring_enter');
-    return count;
+    if (!this.completionsWaiting) return 0;
+    this.completionsWaiting = false;
+    return this.reap(true);
   }
 
   beginTurn(): void {
     this.requests.beginTurn();
     this.reaping = false;
     this.completionsWaiting = false;
+    this.reaps = 0;
   }
 
-  endTurn(): void {
+  /**
+   * The turn's requests go to the kernel with one io_uring_enter that reaps
+   * too: completions that came back at once (a send to a peer with room,
+   * a receive whose bytes were waiting) are handled in this turn, not after
+   * another wakeup (eventfd, epoll_wait, eventfd read).
+   */
+  endTurn(): number {
+    if (this.requests.pending && this.reaps < COMPLETION_REAPS_MAX) {
+      let count: number;
+      try {
+        count = this.reap(false);
+      } catch (error) {
+        this.requests.endTurn(); // the turn is over all the same: later requests go at once
+        throw error;
+      }
+      if (count > 0) return count;
+    }
     this.requests.endTurn();
+    return 0;
+  }
+
+  /** Submits what is queued and copies what completed (`woken`: the eventfd brought it): the count, a batch of completions when > 0. */
+  private reap(woken: boolean): number {
+    this.reaps += 1;
+    const count = this.poller.ringReap(this.completions, woken);
+    if (count < 0) {
+      this.reaping = false;
+      throw errnoError(count, 'io_uring_enter');
+    }
+    if (count < COMPLETIONS_PER_REAP) this.requests.submittedByReap(); // it drained the queue, so it entered: what was queued went too
+    this.lastReap = count;
+    this.reaping = count > 0;
+    return count;
   }
 
   ref(): void {

@@ -34,6 +34,11 @@ export class RingRequests {
     if (this.queued > 0) this.submit();
   }
 
+  /** Requests are queued and not yet submitted. */
+  get pending(): boolean {
+    return this.queued > 0;
+  }
+
   /** A reap entered the kernel: it submitted what was queued. */
   submittedByReap(): void {
     this.queued = 0;
