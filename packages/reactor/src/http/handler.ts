@@ -1,9 +1,10 @@
 /**
- * The HTTP layer's side of the handler contract (docs/architecture.md):
- * what a request handler is, what every exchange of one server shares
- * (the handler, its onError, the limits and timeouts), and where a
- * handler's failure is reported. What then becomes of the connection (a
- * 500, or a destroy) is the exchange's business (exchange.ts).
+ * The HTTP layer's side of the handler contract (a call into user code
+ * is caught where it is made, its failure reported and counted): what a
+ * request handler is, what every exchange of one server shares (the
+ * handler, its onError, the limits and timeouts), and where a handler's
+ * failure is reported. What then becomes of the connection (a 500, or a
+ * destroy) is the exchange's business (exchange.ts).
  */
 import { coreOf } from '../core.js';
 import type { Connection } from '../connection.js';
