@@ -143,7 +143,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.closing = true;
     this.stopped = true;
     this.clock.stop();
-    this.reader.stop();
+    this.reader.stopForClose();
     this.connection.end();
     if (this.connection.isOpen) this.deadline.linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
   }
@@ -177,7 +177,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       return;
     }
     if (!this.closing) this.reader.resumeReading();
-    this.reader.resume();
+    this.reader.parseKept();
   }
 
   /** DeadlineOwner: a body dropped after its response did not end in time: the connection closes. */

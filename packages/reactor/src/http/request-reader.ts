@@ -83,7 +83,7 @@ export class RequestReader implements BodyProducer {
    * connection, so the error must not surface there. This connection
    * goes, as in a turn.
    */
-  resume(): void {
+  parseKept(): void {
     try {
       this.run(null);
     } catch (error) {
@@ -112,11 +112,11 @@ export class RequestReader implements BodyProducer {
   }
 
   /**
-   * Nothing more is parsed, and reading resumes whatever paused it: a
-   * closing connection reads (and drops) what still comes, so the
-   * client's FIN is seen.
+   * The connection is closing: nothing more is parsed, and reading paused
+   * for a response or a body resumes, so what the client still sends is
+   * read (and dropped) and its FIN is seen.
    */
-  stop(): void {
+  stopForClose(): void {
     this.parser.pause();
     this.resumeReading();
     if (this.pausedForBody) {
@@ -139,6 +139,6 @@ export class RequestReader implements BodyProducer {
     this.pausedForBody = false;
     if (this.owner.stopped) return;
     this.connection.resume();
-    this.resume();
+    this.parseKept();
   }
 }
