@@ -16,6 +16,7 @@
  * connection that begins to linger has stopped parsing, so the body's
  * deadline, had it been kept, could only have found it closing already.
  */
+import type { Connection } from '../connection.js';
 
 /**
  * Milliseconds a closing connection keeps reading (and dropping) what the
@@ -32,26 +33,26 @@ const BOUNDS_BODY = 1;
 const BOUNDS_LINGER = 2;
 type Bounds = typeof BOUNDS_NOTHING | typeof BOUNDS_BODY | typeof BOUNDS_LINGER;
 
-/** What the deadline tells its exchange when it passes. */
+/** What the deadline tells its exchange when a body's deadline passes (a linger's ends in a destroy). */
 export interface DeadlineOwner {
   /** An abandoned body did not end within LINGER_MS. */
   bodyDeadlinePassed(): void;
-  /** A lingering close saw no FIN within LINGER_MS. */
-  lingerDeadlinePassed(): void;
 }
 
 /** A connection's closing deadline (see above); one per exchange, its timer unref'd (it keeps no process alive). */
 export class CloseDeadline {
   private bounds: Bounds;
   private timer: NodeJS.Timeout | null;
+  private readonly connection: Connection;
   private readonly owner: DeadlineOwner;
   /** The timer's callback, made once per connection rather than once per deadline. */
   private readonly onTimeout: () => void;
 
-  /** No deadline yet; `owner` is told when one passes. */
-  constructor(owner: DeadlineOwner) {
+  /** No deadline yet; `connection` is destroyed when a linger's passes, `owner` told when a body's does. */
+  constructor(connection: Connection, owner: DeadlineOwner) {
     this.bounds = BOUNDS_NOTHING;
     this.timer = null;
+    this.connection = connection;
     this.owner = owner;
     this.onTimeout = (): void => this.passed();
   }
@@ -98,7 +99,7 @@ export class CloseDeadline {
   private passed(): void {
     this.timer = null;
     if (this.bounds === BOUNDS_LINGER) {
-      this.owner.lingerDeadlinePassed(); // bounds stay BOUNDS_LINGER until cancel(): the linger is not armed again
+      this.connection.destroy(); // no FIN in time; bounds stay BOUNDS_LINGER until cancel(): the linger is not armed again
       return;
     }
     this.bounds = BOUNDS_NOTHING;

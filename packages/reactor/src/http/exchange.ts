@@ -64,7 +64,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.connection = connection;
     this.settings = settings;
     this.lastRequest = false;
-    this.deadline = new CloseDeadline(this);
+    this.deadline = new CloseDeadline(connection, this);
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
@@ -183,11 +183,6 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** DeadlineOwner: a body dropped after its response did not end in time: the connection closes. */
   bodyDeadlinePassed(): void {
     if (this.body !== null && !this.stopped) this.shutDown();
-  }
-
-  /** DeadlineOwner: the client sent no FIN while the connection lingered. */
-  lingerDeadlinePassed(): void {
-    this.connection.destroy();
   }
 
   /** The client ended: finish what it sent, then close; a response still pending is aborted unless half-open is allowed. */
