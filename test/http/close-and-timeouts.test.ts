@@ -12,6 +12,8 @@
  * - what close() cuts at its timeout is counted (stats.closeCut).
  * - a response that completes before its request's body: the connection
  *   closes after it (lingering), as node-server's and Node's http do.
+ * - a lingering close is bounded: a client that never sends its FIN is
+ *   closed LINGER_MS after the server's, not kept.
  * - a body over the limit: the client still sending reads the 413 (a
  *   lingering close), never a reset; streamed, the handler sees the head
  *   and may answer first.
@@ -29,6 +31,7 @@ import { createHttpServer, KEEP_ALIVE_TIMEOUT_MS_DEFAULT, HEADERS_TIMEOUT_MS_DEF
 import type { HttpRequest } from '../../packages/reactor/src/http/request.js';
 import type { HttpResponse } from '../../packages/reactor/src/http/response.js';
 import { serve } from '../../packages/reactor/src/fetch/serve.js';
+import { LINGER_MS } from '../../packages/reactor/src/http/close-deadline.js';
 import { startExample } from '../helpers/example.js';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
@@ -168,6 +171,30 @@ t.test('a response that completes before its body arrives closes the connection 
   await client.closed;
   t.match(client.text(), /HTTP\/1\.1 200 OK\r\n[^]*early$/, 'the response arrived whole');
   t.notOk(client.reset(), 'then a FIN, not a reset');
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('a lingering close is bounded: a client that never sends its FIN is closed LINGER_MS after the response', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = createHttpServer(reactor, (_request, response) => response.end('bye'));
+  const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true }); // never ends its side
+  socket.on('error', () => {});
+  let text = '';
+  socket.setEncoding('latin1').on('data', (part: string) => (text += part));
+  const ended = new Promise((resolve) => socket.once('end', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  // Before the request: the server's linger starts after its response, later than this.
+  const sentAt = performance.now();
+  socket.write('GET / HTTP/1.1\r\nHost: linger\r\nConnection: close\r\n\r\n');
+  await ended;
+  t.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*bye$/, 'the response, then the server\'s FIN');
+  t.equal(reactor.stats.connectionsOpen, 1, 'lingering: still open (reading) after its FIN');
+  await until(() => reactor.stats.connectionsOpen === 0, 'the linger to end');
+  t.ok(performance.now() - sentAt >= LINGER_MS, `closed no earlier than LINGER_MS (${LINGER_MS} ms)`);
+  socket.destroy();
+  await server.close();
   reactor.close();
   await fds.assertNoneSettled(t);
 });

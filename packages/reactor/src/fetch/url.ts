@@ -14,14 +14,9 @@
  */
 import type { HttpRequest } from '../http/request.js';
 import { sameCaseless } from '../http/ows.js';
+import { CLOSE_BRACKET, COLON, OPEN_BRACKET, PERCENT, QUESTION, SLASH } from '../http/bytes.js';
 
-const SLASH = 0x2f;
 const DOT = 0x2e;
-const QUESTION = 0x3f;
-const PERCENT = 0x25;
-const COLON = 0x3a;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = ']';
 
 /** The last Host seen and the origin it gave (null: the URL parser refused it, or changed its name). */
 let lastHost = '';
@@ -30,7 +25,7 @@ let lastOrigin: string | null = null;
 /** Where the name of a Host value ends: after an IP-literal's bracket, else at the port's colon. */
 function nameEnd(host: string): number {
   // An IP-literal has its closing bracket: the HTTP layer checked the Host's grammar.
-  if (host.charCodeAt(0) === OPEN_BRACKET) return host.indexOf(CLOSE_BRACKET) + 1;
+  if (host.charCodeAt(0) === OPEN_BRACKET) return host.indexOf(String.fromCharCode(CLOSE_BRACKET)) + 1;
   const colon = host.indexOf(String.fromCharCode(COLON));
   return colon === -1 ? host.length : colon;
 }

@@ -1,6 +1,7 @@
 /**
- * One HTTP connection's state: its parser, the response being answered,
- * a streamed request body, the request clocks, and the handler boundary.
+ * One HTTP connection's state: the response being answered, a streamed
+ * request body, the handler boundary, and how the connection ends; its
+ * parser and the pauses of its reading are in request-reader.ts.
  * Requests are answered in order (a pipelined request waits until the
  * response before it is complete).
  *
@@ -15,58 +16,39 @@
  * Closing (a closing response, a rejected request, a body left unread):
  * the response goes out, the write side shuts, and what the client still
  * sends is read and dropped for at most LINGER_MS (RFC 9112 9.6), so the
- * client reads the response instead of a reset.
+ * client reads the response instead of a reset (close-deadline.ts).
  */
-import { STATUS_CODES } from 'node:http';
 import { coreOf } from '../core.js';
 import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
-import { callSafely, isThenable } from '../safe-call.js';
-import type { ResolvedHttpLimits } from './limits.js';
-import { HttpParseError, RequestParser } from './parser.js';
+import { isThenable } from '../safe-call.js';
+import { reportHandlerError, type ExchangeSettings } from './handler.js';
+import { HttpParseError } from './parser.js';
+import { RequestReader, type ReaderOwner } from './request-reader.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
-import { BodyStream, type BodyProducer } from './body-stream.js';
-import { CLOCK_REQUEST, CLOCK_STOPPED, CLOCK_WAITING, RequestClock, type ClockOwner, type ClockSettings } from './request-clock.js';
+import { BodyStream } from './body-stream.js';
+import { CLOCK_REQUEST, CLOCK_STOPPED, CLOCK_WAITING, RequestClock, type ClockOwner } from './request-clock.js';
+import { CloseDeadline, type DeadlineOwner } from './close-deadline.js';
+import { CONTINUE, errorAnswer } from './response-wire.js';
 
-/** What a request handler is: it answers through `response`, now or later (a returned promise is watched). */
-export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void | Promise<void>;
-
-/** What every exchange of one server shares. */
-export interface ExchangeSettings extends ClockSettings {
-  readonly handler: HttpHandler;
-  readonly limits: ResolvedHttpLimits;
-  readonly streamBodies: boolean;
-  readonly allowHalfOpen: boolean;
-  readonly onError: ((error: Error, request: HttpRequest) => void) | undefined;
-}
-
-const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 /**
- * Milliseconds a closing connection keeps reading (and dropping) what the
- * client still sends after the response, before it is closed anyway: a
- * client still sending a body it was refused would otherwise be reset
- * before it reads the refusal (RFC 9112 9.6, "lingering close").
+ * One connection's HTTP: what server.ts's handlers call for its events,
+ * and the owner its reader, responses, clock and closing deadline report to.
  */
-export const LINGER_MS = 2000;
-
-
-export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
-  readonly parser: RequestParser;
+export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner {
+  /** The parser and the pauses of reading. */
+  private readonly reader: RequestReader;
   /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
   readonly clock: RequestClock;
+  /** The response being answered (one at a time: requests are answered in order), or null. */
   current: HttpResponse | null;
   /** The request `current` answers. */
   private currentRequest: HttpRequest | null;
   /** No request after the ones already received (client ended, or Connection: close). */
   closing: boolean;
-  private stopped: boolean;
-  /** Inside the parser: requests it hands out must not end the connection under it. */
-  private feeding: boolean;
-  /** Reading is paused while a response is answered later (the parser holds the rest). */
-  private pausedForResponse: boolean;
-  /** Reading is paused because the handler reads a streamed body slower than it arrives. */
-  private pausedForBody: boolean;
+  /** Nothing more is parsed: input that still arrives is ignored (after a parse error, a closing response, the server's close). */
+  stopped: boolean;
   /** The body of the current request still arrives (streaming). */
   private body: BodyStream | null;
   /** A response object given back by the reuse rule (see onRequest), for the next request. */
@@ -75,32 +57,22 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   private readonly settings: ExchangeSettings;
   /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
   private lastRequest: boolean;
-  /** Bounds a lingering close (null: not lingering). */
-  private lingerTimer: NodeJS.Timeout | null;
-  /** A response completed before its request's body: the rest is dropped as it comes, for LINGER_MS at most, then the connection closes. */
-  private abandoned: NodeJS.Timeout | null;
-  private readonly onAbandonedTooLong: () => void;
+  /** Bounds a body dropped after its response, then a lingering close. */
+  private readonly deadline: CloseDeadline;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
     this.lastRequest = false;
-    this.lingerTimer = null;
-    this.abandoned = null;
-    this.onAbandonedTooLong = (): void => {
-      this.abandoned = null;
-      if (this.body !== null && !this.stopped) this.shutDown();
-    };
+    this.deadline = new CloseDeadline(connection, this);
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
     this.stopped = false;
-    this.feeding = false;
-    this.pausedForResponse = false;
-    this.pausedForBody = false;
     this.body = null;
     this.spareResponse = null;
-    this.parser = new RequestParser(
+    this.reader = new RequestReader(
+      connection,
       settings.streamBodies
         ? {
             onRequest: (request) => this.onRequest(request),
@@ -113,6 +85,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
             onContinue: () => void this.connection.write(CONTINUE),
           },
       settings.limits,
+      this,
     );
     this.clock = new RequestClock(settings, this);
   }
@@ -124,7 +97,8 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
 
   /** ClockOwner: a head is arriving, or no request has begun. */
   get inHead(): boolean {
-    return this.parser.inHead || this.parser.idle;
+    const parser = this.reader.parser;
+    return parser.inHead || parser.idle;
   }
 
   /** ClockOwner: a timeout passed: a waiting connection closes quietly (a FIN, as Node's keepAliveTimeout), a request gets 408. */
@@ -137,42 +111,24 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   /** Bytes from the client: data[0..length). */
   feed(data: Uint8Array, length: number = data.byteLength): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
-    this.run(data, length);
+    this.reader.run(data, length);
   }
 
-  /**
-   * Runs the parser on `data`, or resumes it with what it kept (null): no
-   * closure per call, this runs for every read and every response. Ends
-   * the connection afterwards if nothing more can come.
-   */
-  private run(data: Uint8Array | null, length = 0): void {
-    const outer = !this.feeding;
-    this.feeding = true;
-    try {
-      if (data === null) this.parser.resume();
-      else this.parser.execute(data, length);
-    } catch (error) {
-      if (!(error instanceof HttpParseError)) throw error;
-      this.reject(error.status, error.message);
-    } finally {
-      if (outer) this.feeding = false;
-    }
-    if (outer) {
-      this.watchRequest();
-      this.endIfDone();
-    }
+  /** ReaderOwner: the parser refused the request. */
+  parseFailed(status: number, message: string): void {
+    this.reject(status, message);
   }
 
-  private stopAbandonTimer(): void {
-    if (this.abandoned === null) return;
-    clearTimeout(this.abandoned);
-    this.abandoned = null;
+  /** ReaderOwner: after the parser ran, the clock times what is now awaited, and a closing connection with nothing left to do ends. */
+  parsed(): void {
+    this.watchRequest();
+    this.endIfDone();
   }
 
   /** After the parser ran: what the clock should time now. */
   private watchRequest(): void {
-    const parser = this.parser;
-    if (this.stopped || this.pausedForBody) this.clock.watch(CLOCK_STOPPED);
+    const parser = this.reader.parser;
+    if (this.stopped || this.reader.behindOnBody) this.clock.watch(CLOCK_STOPPED);
     else if (parser.inRequest) this.clock.watch(CLOCK_REQUEST);
     else if (this.current === null && !this.closing && parser.idle) this.clock.watch(CLOCK_WAITING);
     else this.clock.watch(CLOCK_STOPPED);
@@ -187,12 +143,12 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
     this.closing = true;
     this.stopped = true;
     this.clock.stop();
-    this.parser.pause();
-    this.resumeReading();
-    this.linger();
+    this.reader.stopForClose();
+    this.connection.end();
+    if (this.connection.isOpen) this.deadline.linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
   }
 
-  /** A callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
+  /** ResponseOwner: a callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
   callbackFailed(response: HttpResponse, error: unknown): void {
     const request = response === this.current ? this.currentRequest : null;
     if (request !== null) {
@@ -202,6 +158,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
     coreOf(this.connection.reactor).reportUnhandled(error, false); // the response is done with: nothing left to answer
   }
 
+  /** ResponseOwner: `response` is complete; the next request, if any and allowed, is parsed now. */
   responseDone(response: HttpResponse, keepAlive: boolean): void {
     if (response !== this.current) return;
     this.current = null;
@@ -213,67 +170,19 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
     // as node-server's does, where it would otherwise stay open for ever.
     if (this.body !== null) {
       this.body.discard();
-      if (this.abandoned === null) {
-        this.abandoned = setTimeout(this.onAbandonedTooLong, LINGER_MS);
-        this.abandoned.unref();
-      }
+      this.deadline.dropBody();
     }
     if (!keepAlive) {
       this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
       return;
     }
-    if (!this.closing) this.resumeReading();
-    try {
-      this.run(null);
-    } catch (error) {
-      // The next pipelined request's handler threw, inside end() of this
-      // one: called from a timer, a promise or another connection, so the
-      // error must not surface there. This connection goes, as in a turn.
-      coreOf(this.connection.reactor).failOwner(this.connection, error);
-    }
+    if (!this.closing) this.reader.resumeReading();
+    this.reader.parseKept();
   }
 
-  private resumeReading(): void {
-    if (!this.pausedForResponse) return;
-    this.pausedForResponse = false;
-    this.connection.resume();
-  }
-
-  /**
-   * Ends the connection (after what is queued) and keeps reading, dropping
-   * what arrives, until the client's FIN or LINGER_MS: a client still
-   * sending reads the response instead of a reset.
-   */
-  private linger(): void {
-    if (this.pausedForBody) {
-      this.pausedForBody = false;
-      this.connection.resume();
-    }
-    this.connection.end();
-    if (this.lingerTimer !== null || !this.connection.isOpen) return;
-    this.lingerTimer = setTimeout(() => this.connection.destroy(), LINGER_MS);
-    this.lingerTimer.unref();
-  }
-
-  /** BodyProducer: the handler is behind on the body; stop reading until it catches up. */
-  pauseBody(): void {
-    if (this.pausedForBody) return;
-    this.pausedForBody = true;
-    this.parser.pause();
-    this.connection.pause();
-  }
-
-  /** BodyProducer: the handler caught up. */
-  resumeBody(): void {
-    if (!this.pausedForBody) return;
-    this.pausedForBody = false;
-    if (this.stopped) return;
-    this.connection.resume();
-    try {
-      this.run(null);
-    } catch (error) {
-      coreOf(this.connection.reactor).failOwner(this.connection, error); // called from the handler's read, outside a turn
-    }
+  /** DeadlineOwner: a body dropped after its response did not end in time: the connection closes. */
+  bodyDeadlinePassed(): void {
+    if (this.body !== null && !this.stopped) this.shutDown();
   }
 
   /** The client ended: finish what it sent, then close; a response still pending is aborted unless half-open is allowed. */
@@ -293,9 +202,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
 
   /** The connection closed: a response not complete by now was aborted. */
   connectionClosed(): void {
-    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
-    this.lingerTimer = null;
-    this.stopAbandonTimer();
+    this.deadline.cancel();
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -312,7 +219,8 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
    */
   serverClosing(): void {
     this.closing = true;
-    if (this.body !== null || (this.parser.inRequest && !this.parser.inHead)) {
+    const parser = this.reader.parser;
+    if (this.body !== null || (parser.inRequest && !parser.inHead)) {
       // The rest of this request is read and it is answered; nothing after it (onRequest, bodyEnded).
       this.lastRequest = true;
       this.current?.closeAfter();
@@ -327,7 +235,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
   }
 
   private endIfDone(): void {
-    if (this.closing && !this.feeding && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
+    if (this.closing && !this.reader.inParser && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
   }
 
   /** The request that was in progress when the server began closing is in: nothing more is read. */
@@ -353,7 +261,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
-      this.body = new BodyStream(this);
+      this.body = new BodyStream(this.reader);
       request.stream = this.body;
     } else {
       this.lastRequestIn();
@@ -372,33 +280,21 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
       // and its response is complete, so nothing of the handler's runs on
       // these objects any more (unless it kept them, which retain() is for):
       // the connection's next request is written into them.
-      this.parser.recycle(request);
+      this.reader.parser.recycle(request);
       this.spareResponse = response;
       return;
     }
-    if (!response.finished && this.current === response && !request.hasBody) this.waitForResponse();
+    if (!response.finished && this.current === response && !request.hasBody) this.reader.waitForResponse(this.closing);
   }
 
   /** A streamed body is complete; a response still pending now holds the next request back. */
   private bodyEnded(): void {
     const body = this.body;
     this.body = null;
-    this.stopAbandonTimer();
+    this.deadline.bodyEnded();
     this.lastRequestIn();
     body?.end();
-    if (this.current !== null && !this.current.finished) this.waitForResponse();
-  }
-
-  /**
-   * Answered later: the parser holds the next pipelined request, and
-   * reading stops, so a client cannot pile up bytes behind a slow answer.
-   */
-  private waitForResponse(): void {
-    this.parser.pause();
-    if (!this.closing && !this.pausedForResponse) {
-      this.pausedForResponse = true;
-      this.connection.pause();
-    }
+    if (this.current !== null && !this.current.finished) this.reader.waitForResponse(this.closing);
   }
 
   /**
@@ -407,14 +303,7 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
    */
   private handlerFailed(thrown: unknown, request: HttpRequest, response: HttpResponse): void {
     const error = asError(thrown);
-    const reactor = coreOf(this.connection.reactor);
-    if (this.settings.onError === undefined) {
-      reactor.reportUnhandled(error, false);
-    } else {
-      reactor.noteHandlerError();
-      // onError's own failure (a throw or a rejection) must not replace the handler's error: the reactor's gets it.
-      callSafely(this.settings.onError, null, error, request, reactor.reportLate);
-    }
+    reportHandlerError(this.connection, this.settings.onError, error, request);
     if (!this.connection.isOpen || response.finished) return; // a complete response stands; nothing to undo
     if (response.sent) {
       this.connection.destroy(error); // a head is out: the body cannot be finished honestly
@@ -433,15 +322,11 @@ export class HttpExchange implements ResponseOwner, BodyProducer, ClockOwner {
       this.closing = true;
       this.stopped = true;
       this.clock.stop();
-      this.parser.pause();
+      this.reader.parser.pause();
       return;
     }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
-    if (this.abandoned === null && (this.current === null || !this.current.sent)) {
-      const reason = STATUS_CODES[status] ?? 'Bad Request';
-      const body = `${status} ${reason}: ${message}\n`;
-      connection.write(Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1'));
-    }
+    if (!this.deadline.droppingBody && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
     this.shutDown();
   }
 }

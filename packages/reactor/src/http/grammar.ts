@@ -6,6 +6,7 @@
  */
 
 import { sameCaseless, skipOws } from './ows.js';
+import { ASCII_CASE_BIT, CLOSE_BRACKET, COLON, OPEN_BRACKET, PERCENT, QUESTION, SLASH } from './bytes.js';
 
 const table = (test: (byte: number) => boolean): Uint8Array => {
   const result = new Uint8Array(256);
@@ -37,12 +38,6 @@ const QDTEXT = table((byte) => byte === 0x09 || byte === 0x20 || byte === 0x21 |
 /** What may follow a backslash in a quoted-pair: HTAB, SP, VCHAR, obs-text. */
 const QUOTED_PAIR = table((byte) => byte === 0x09 || byte === 0x20 || (byte >= 0x21 && byte <= 0x7e) || byte >= 0x80);
 
-const PERCENT = 0x25;
-const SLASH = 0x2f;
-const QUESTION = 0x3f;
-const COLON = 0x3a;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
@@ -54,8 +49,6 @@ const DEFAULT_PORT_HTTPS = '443';
 const HTTP_SCHEME_SIZE = 4;
 const AUTHORITY_PREFIX_SIZE = 3;
 const DIGIT_ZERO = 0x30;
-/** The bit that separates an ASCII upper-case letter from its lower case. */
-const ASCII_CASE_BIT = 0x20;
 
 /** The forms of request-target (RFC 9112 §3.2), and INVALID. */
 export const TARGET_INVALID = 0;

@@ -9,14 +9,10 @@
  * handler sets, is made here. Case folding is ASCII only, for the same
  * reason. Nothing here allocates.
  */
-import { HTAB, SP } from './bytes.js';
+import { ASCII_CASE_BIT, HTAB, SP, UPPER_A, UPPER_Z } from './bytes.js';
 
 /** The list separator (RFC 9110 5.6.1). */
 const COMMA = ',';
-const UPPER_A = 0x41;
-const UPPER_Z = 0x5a;
-/** The bit that separates an ASCII upper-case letter from its lower case. */
-const ASCII_CASE_BIT = 0x20;
 
 /** True for SP and HTAB, the only whitespace HTTP has (RFC 9110 5.6.3). */
 export const isOws = (code: number): boolean => code === SP || code === HTAB;

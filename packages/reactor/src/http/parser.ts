@@ -13,20 +13,21 @@
  * [":" port], request-targets in origin-, absolute- or (for OPTIONS)
  * asterisk-form with RFC 3986 characters only, chunk lines of exactly
  * chunk-size [chunk-ext], CONNECT refused with 501 (no tunnels), a request
- * line over its limit answered 414 (grammar.ts holds the ABNF).
+ * line over its limit answered 414 (lines.ts checks each line, grammar.ts
+ * holds the ABNF). This file is the state machine: lines, bodies and
+ * chunks, and the limits on each; request-head.ts reads a head into the
+ * request's strings.
  */
 import { CHUNK_LINE_SIZE_MAX, resolveLimits, type HttpLimits, type ResolvedHttpLimits } from './limits.js';
 import { HttpRequest } from './request.js';
 import type { ParserCallbacks } from './parser-callbacks.js';
+import { HttpParseError } from './parse-error.js';
+import { readChunkSize } from './lines.js';
+import { RequestHead } from './request-head.js';
+import { CR, LF } from './bytes.js';
 
 export type { ParserCallbacks } from './parser-callbacks.js';
-import { HeadFacts, readHead } from './framing.js';
-import { HttpParseError } from './parse-error.js';
-import { TARGET_ABSOLUTE, TARGET_PATH_START } from './grammar.js';
-import { FIELD_COLON, FIRST_SPACE, FORM, LINE_PARTS, readChunkSize, readFieldLine, readRequestLine, SECOND_SPACE, VALUE_END, VALUE_START, VERSION_MINOR } from './lines.js';
-
 export { HttpParseError } from './parse-error.js';
-import { CR, LF, latin1, sameLowered } from './bytes.js';
 
 const enum State {
   RequestLine,
@@ -53,15 +54,10 @@ export class RequestParser {
   private state: State;
   /** Bytes of an unfinished line, carried to the next chunk (copied). */
   private partial: Buffer | null;
+  /** Bytes of the header section (or the trailers) so far, against headersSizeMax. */
   private headerBytes: number;
-  private method: string;
-  private target: string;
-  private versionMinor: number;
-  /** The request's fields as they arrive: headers[0..headerCount). */
-  private headers: string[];
-  private headerCount: number;
-  /** The previous request's headers: strings to reuse when the next request repeats them (may be `headers` itself). */
-  private previousHeaders: string[];
+  /** The head being read: its strings, fields and framing facts (request-head.ts). */
+  private readonly head: RequestHead;
   /** A request the server gave back (its handler is done with it): the next request reuses it and its headers array. */
   private spare: HttpRequest | null;
   private request: HttpRequest | null;
@@ -70,14 +66,6 @@ export class RequestParser {
   private bodySize: number;
   private paused: boolean;
   private saved: Buffer | null;
-  /** An absolute-form target's scheme and authority (`http://a:80`, checked against Host), or null. */
-  private authority: string | null;
-  /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
-  private readonly targetParts: Int32Array;
-  /** Out-parameters of the line checks (lines.ts): where a line's parts lie. */
-  private readonly lineParts: Int32Array;
-  /** What the head says about framing, filled per request (one object, reused). */
-  private readonly facts: HeadFacts;
   /** Where the bytes being executed end (the chunk they lie in is longer). */
   private end: number;
 
@@ -92,12 +80,7 @@ export class RequestParser {
     this.state = State.RequestLine;
     this.partial = null;
     this.headerBytes = 0;
-    this.method = '';
-    this.target = '';
-    this.versionMinor = 1;
-    this.headers = [];
-    this.headerCount = 0;
-    this.previousHeaders = [];
+    this.head = new RequestHead(this.limits.headersCountMax);
     this.spare = null;
     this.request = null;
     this.remaining = 0;
@@ -105,10 +88,6 @@ export class RequestParser {
     this.bodySize = 0;
     this.paused = false;
     this.saved = null;
-    this.authority = null;
-    this.targetParts = new Int32Array(2);
-    this.lineParts = new Int32Array(LINE_PARTS);
-    this.facts = new HeadFacts();
     this.end = 0;
   }
 
@@ -246,7 +225,9 @@ export class RequestParser {
     switch (this.state) {
       case State.RequestLine:
         if (empty) return; // RFC 9112 2.2: ignore empty lines before a request line
-        this.requestLine(line, start, end);
+        // A request given back (recycle) lends its headers array: written over in place.
+        this.head.requestLine(line, start, end, this.spare === null ? null : (this.spare.headers as string[]));
+        this.headerBytes = 0;
         this.state = State.Headers;
         return;
       case State.Headers:
@@ -255,7 +236,7 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.headerLine(line, start, end, true);
+        this.head.field(line, start, end);
         return;
       case State.ChunkSize:
         this.chunkSize(line, start, end);
@@ -270,78 +251,23 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.headerLine(line, start, end, false); // validated, then dropped: trailers carry nothing we use
+        this.head.trailer(line, start, end); // validated, then dropped: trailers carry nothing we use
         return;
       default:
         throw new Error('unreachable: line() is only called from line states');
     }
   }
 
-  private requestLine(line: Buffer, start: number, end: number): void {
-    const parts = this.lineParts;
-    readRequestLine(line, start, end, parts, this.targetParts);
-    const first = parts[FIRST_SPACE]!;
-    const second = parts[SECOND_SPACE]!;
-    this.versionMinor = parts[VERSION_MINOR]!;
-    this.method = latin1(line, start, first, this.method);
-    if (parts[FORM] === TARGET_ABSOLUTE) {
-      // RFC 9112 3.2.2: the authority comes from the target; handlers see the path and query as origin-form.
-      const pathStart = this.targetParts[TARGET_PATH_START]!; // the scheme stays with the authority: it decides the default port
-      this.authority = line.toString('latin1', first + 1, pathStart);
-      this.target = pathStart === second ? '/' : pathStart < second && line[pathStart] === 0x3f ? `/${line.toString('latin1', pathStart, second)}` : line.toString('latin1', pathStart, second);
-    } else {
-      this.authority = null;
-      this.target = latin1(line, first + 1, second, this.target);
-    }
-    const spare = this.spare;
-    if (spare !== null) {
-      // The last request came back: its array is written over in place,
-      // each slot compared with what it held (the strings a keep-alive client repeats).
-      this.headers = spare.headers as string[];
-      this.previousHeaders = this.headers;
-    } else {
-      if (this.headerCount > 0) this.previousHeaders = this.headers;
-      this.headers = []; // the last request may still be read by its handler
-    }
-    this.headerCount = 0;
-    this.headerBytes = 0;
-  }
-
-  /** Checks a field line; `store`: keep it in the request (trailers are only checked). */
-  private headerLine(line: Buffer, start: number, end: number, store: boolean): void {
-    const parts = this.lineParts;
-    readFieldLine(line, start, end, parts);
-    if (!store) return;
-    const slot = this.headerCount;
-    if (slot >> 1 >= this.limits.headersCountMax) throw new HttpParseError(431, `more than ${this.limits.headersCountMax} header fields`);
-    // The field at this position last time, if the bytes are the same (checked, never assumed).
-    const previous = this.previousHeaders;
-    const previousName = slot < previous.length ? previous[slot] : undefined;
-    const colon = parts[FIELD_COLON]!;
-    const name = typeof previousName === 'string' && sameLowered(line, start, colon, previousName) ? previousName : line.toString('latin1', start, colon).toLowerCase();
-    const value = latin1(line, parts[VALUE_START]!, parts[VALUE_END]!, slot + 1 < previous.length ? previous[slot + 1] : undefined);
-    const headers = this.headers;
-    if (slot < headers.length) {
-      headers[slot] = name;
-      headers[slot + 1] = value;
-    } else {
-      headers.push(name, value);
-    }
-    this.headerCount = slot + 2;
-  }
-
   private headersDone(): void {
-    const headers = this.headers;
-    if (headers.length !== this.headerCount) headers.length = this.headerCount; // a reused array that held more
-    const facts = this.facts;
-    readHead(headers, this.versionMinor, this.authority, facts);
+    const head = this.head;
+    const facts = head.complete();
     const { contentLength, chunked } = facts;
     let request = this.spare;
     if (request === null) {
-      request = new HttpRequest(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
+      request = new HttpRequest(head.method, head.target, head.versionMinor, head.headers, facts.keepAlive, facts.expectContinue);
     } else {
       this.spare = null;
-      request.reuse(this.method, this.target, this.versionMinor, headers, facts.keepAlive, facts.expectContinue);
+      request.reuse(head.method, head.target, head.versionMinor, head.headers, facts.keepAlive, facts.expectContinue);
     }
     this.request = request;
     if (this.bodyParts.length > 0) this.bodyParts.length = 0;

@@ -4,30 +4,23 @@
  * chunked in HTTP/1.1, delimited by close in 1.0, or within a declared
  * Content-Length) with backpressure.
  *
- * Every argument is checked before a byte is queued: a body that is not a
- * string or bytes, a header with CR/LF, a body that contradicts a declared
- * Content-Length throw at once and nothing reaches the wire.
+ * Every argument is checked before a byte is queued (response-arguments.ts;
+ * header names and values in response-headers.ts) and nothing reaches the
+ * wire when one is wrong. The bytes around a body, the head and the chunk
+ * framing, are made in response-wire.ts.
  */
-import { fstatSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
-import { errnoError, invalidArgType, outOfRange, invalidArgValue, ZepollError, ZepollRangeError } from '../errors.js';
+import { ZepollError } from '../errors.js';
 import { callSafely } from '../safe-call.js';
 import type { Connection } from '../connection.js';
 import { checkSendFileArguments } from '../write-arguments.js';
-import { CONNECTION_CLOSE, CONNECTION_DEFAULT, CONNECTION_KEEP_ALIVE, encodeHead, FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
+import { FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
 import { bodyBytes, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
+import { checkFileRange, checkLastPart, checkStatus, checkStreamedPart, checkWholeBody, hasNoContent, jsonText, reasonPhrase, REASON_DEFAULT, refuseContent } from './response-arguments.js';
+import { connectionHandling, encodeResponseHead, headOnlyFraming, NOTHING, writeChunks, writePair } from './response-wire.js';
 
 export type { HeaderValue } from './response-headers.js';
 
-const CHUNK_END = Buffer.from('\r\n');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const JSON_TYPE = 'application/json; charset=utf-8';
-const NOTHING = new Uint8Array(0);
-/** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) (RFC 9112 4): no CR, LF or other control byte, nothing past Latin-1. */
-const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** What statusMessage holds when the status's usual reason phrase is sent. */
-const REASON_DEFAULT = '';
-
 
 /**
  * What a response reports to: the HTTP exchange of its connection (exchange.ts).
@@ -40,48 +33,8 @@ export interface ResponseOwner {
   callbackFailed(response: HttpResponse, error: unknown): void;
 }
 
+/** How a streamed body is delimited: not streamed (yet), chunks, the connection's close (HTTP/1.0), or a declared Content-Length. */
 type Streaming = 'none' | 'chunked' | 'close' | 'length';
-
-/**
- * A final status: 200..999 (1xx are interim responses; this layer sends
- * 100 Continue itself and supports no upgrade).
- */
-function checkStatus(name: string, status: unknown): number {
-  if (typeof status !== 'number') throw invalidArgType(name, 'of type number', status);
-  if (!Number.isInteger(status) || status < 200 || status > 999) throw outOfRange(name, 'an integer >= 200 and <= 999 (a final status)', status);
-  return status;
-}
-
-/** A statusMessage: a string of reason-phrase characters. */
-function checkReason(reason: unknown): string {
-  if (typeof reason !== 'string') throw invalidArgType('statusMessage', 'of type string', reason);
-  if (!REASON_PHRASE.test(reason)) throw invalidArgValue('statusMessage', 'must hold only tab, space, visible ASCII and Latin-1 characters (RFC 9112 reason-phrase)', reason);
-  return reason;
-}
-
-/** RFC 9110 6.4.1, 15.3.5, 15.4.5: 204 and 304 responses have no content, and no framing for one. */
-function hasNoContent(status: number): boolean {
-  return status === 204 || status === 304;
-}
-
-/**
- * The file behind `fd` is a regular file holding offset + length bytes:
- * checked before the head is committed, so a bad fd, a directory or a
- * short file fails the handler (a 500) instead of a 200 with a cut body.
- */
-function checkFileRange(fd: number, offset: number, length: number): void {
-  let size: number;
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw invalidArgValue('fd', 'is not a regular file', fd);
-    size = stats.size;
-  } catch (error) {
-    const errno = (error as { errno?: number }).errno;
-    if (typeof errno === 'number' && errno < 0) throw errnoError(errno, 'fstat', fd);
-    throw error;
-  }
-  if (offset + length > size) throw new ZepollRangeError('ERR_OUT_OF_RANGE', `The file of fd ${fd} has ${size} bytes; offset ${offset} + length ${length} is past its end`);
-}
 
 /**
  * The response to one request, as a handler gets it: set the status and
@@ -277,11 +230,9 @@ export class HttpResponse {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'end() called twice');
     const bytes = body === undefined ? undefined : bodyBytes('body', body);
     const length = bytes?.byteLength ?? 0;
-    if (length > 0) this.refuseContent();
-    if (!this.headersSent) this.checkWholeBody(length);
-    else if (this.streaming === 'length' && this.lengthSent + length !== this.headers.declaredLength) {
-      throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `end() would leave ${this.headers.declaredLength - this.lengthSent - length} bytes of the declared Content-Length unsent`);
-    }
+    if (length > 0) refuseContent(this.statusCode);
+    if (!this.headersSent) checkWholeBody(this.headers.declaredLength, this.headOnly, length);
+    else if (this.streaming === 'length') checkLastPart(this.headers.declaredLength, this.lengthSent, length);
     // The connection closed, or the layer ended it (a 500 after a failure, a server closing): nothing more goes out.
     if (this.connection.writableEnded) {
       this.finishedFlag = true;
@@ -293,14 +244,14 @@ export class HttpResponse {
     } else if (!this.headersSent) {
       if (this.headers.chunked && this.versionMinor === 1) {
         this.streaming = 'chunked';
-        this.sendChunks(this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true);
+        writeChunks(this.connection, this.head(FRAMING_CHUNKED), sendBody ? bytes : undefined, true, this.headOnly);
       } else {
-        const head = this.head(this.headOnly ? this.headOnlyFraming(bytes === undefined ? null : length) : length);
-        if (sendBody) this.writePair(head, bytes);
+        const head = this.head(this.headOnly ? headOnlyFraming(this.headers.declaredLength, bytes === undefined ? null : length) : length);
+        if (sendBody) writePair(this.connection, this.pair, head, bytes);
         else this.connection.write(head);
       }
     } else if (this.streaming === 'chunked') {
-      if (!this.headOnly) this.sendChunks(null, sendBody ? bytes : undefined, true);
+      if (!this.headOnly) writeChunks(this.connection, null, sendBody ? bytes : undefined, true, this.headOnly);
     } else if (sendBody) {
       this.connection.write(bytes);
     }
@@ -314,16 +265,7 @@ export class HttpResponse {
    *   a BigInt, undefined); as writeHead() for a bad `status`; as end() otherwise.
    */
   json(value: unknown, status?: number): void {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (error) {
-      // A cycle, a BigInt, a throwing toJSON: coded, with the reason.
-      const failure = invalidArgValue('value', `cannot be sent as JSON (${(error as Error).message})`, typeof value);
-      (failure as { cause?: unknown }).cause = error;
-      throw failure;
-    }
-    if (text === undefined) throw invalidArgValue('value', 'cannot be sent as JSON', value);
+    const text = jsonText(value);
     if (status !== undefined) this.statusCode = checkStatus('status', status);
     if (!this.headersSent && !this.headers.has('content-type')) this.headers.set('Content-Type', JSON_TYPE);
     this.end(text);
@@ -351,8 +293,8 @@ export class HttpResponse {
     }
     checkSendFileArguments(fd, offset, length); // before the head is queued: a bad argument sends nothing
     checkFileRange(fd, offset, length);
-    if (length > 0) this.refuseContent();
-    this.checkWholeBody(length);
+    if (length > 0) refuseContent(this.statusCode);
+    checkWholeBody(this.headers.declaredLength, this.headOnly, length);
     this.connection.write(this.head(length));
     try {
       if (!this.headOnly && length > 0) await this.connection.sendFile(fd, offset, length);
@@ -371,11 +313,9 @@ export class HttpResponse {
   write(chunk: string | Uint8Array): boolean {
     if (this.finishedFlag) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'write() after end()');
     const bytes = bodyBytes('chunk', chunk);
-    if (bytes.byteLength > 0) this.refuseContent();
+    if (bytes.byteLength > 0) refuseContent(this.statusCode);
     const declared = this.headers.declaredLength;
-    if (declared !== LENGTH_UNDECLARED && !this.headOnly && this.lengthSent + bytes.byteLength > declared) {
-      throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `write() past the declared Content-Length of ${declared}`);
-    }
+    checkStreamedPart(declared, this.headOnly, this.lengthSent, bytes.byteLength);
     if (this.connection.writableEnded) return false;
     let head: Buffer | null = null;
     if (!this.headersSent && hasNoContent(this.statusCode)) {
@@ -392,7 +332,7 @@ export class HttpResponse {
     }
     this.lengthSent += bytes.byteLength;
     // The head leaves with the first part, in one write: one system call (one send request with io_uring).
-    if (this.streaming === 'chunked') return this.sendChunks(head, bytes, false);
+    if (this.streaming === 'chunked') return writeChunks(this.connection, head, bytes, false, this.headOnly);
     return head === null ? this.connection.write(bytes) : this.connection.writeMany([head, bytes]);
   }
 
@@ -438,72 +378,21 @@ export class HttpResponse {
     if (callback !== null) callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback);
   }
 
-  /** 204 and 304 carry no content: a body for one is a mistake, never bytes on the wire. */
-  private refuseContent(): void {
-    if (hasNoContent(this.statusCode)) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `a ${this.statusCode} response has no content (RFC 9110); the body was not sent`);
-  }
-
   private refuseAfterHead(call: string): void {
     if (this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `${call} after the headers were sent`);
-  }
-
-  /** A body sent whole must match a declared Content-Length (a HEAD response sends none). */
-  private checkWholeBody(length: number): void {
-    const declared = this.headers.declaredLength;
-    if (declared === LENGTH_UNDECLARED || this.headOnly || declared === length) return;
-    throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', `the body has ${length} bytes but Content-Length was set to ${declared}`);
-  }
-
-  /**
-   * The Content-Length of a HEAD response: the declared one, else the
-   * body's when one was given; with neither, none (RFC 9110 8.6: a HEAD
-   * response's Content-Length must be what GET would send, which is not
-   * known here).
-   */
-  private headOnlyFraming(bodyLength: number | null): number {
-    const declared = this.headers.declaredLength;
-    if (declared !== LENGTH_UNDECLARED) return declared;
-    return bodyLength ?? FRAMING_NONE;
   }
 
   private effectiveKeepAlive(): boolean {
     return this.keepAlive && !this.headers.close;
   }
 
-  /** Head and body as one write. */
-  private writePair(head: Uint8Array, body: Uint8Array): void {
-    const pair = this.pair;
-    pair[0] = head;
-    pair[1] = body;
-    try {
-      this.connection.writeMany(pair);
-    } finally {
-      pair[0] = NOTHING; // the body is the handler's: not kept alive by this object
-      pair[1] = NOTHING;
-    }
-  }
-
-  /** Queues a chunk (and the last chunk when `last`), with the head when given, in one write. */
-  private sendChunks(head: Buffer | null, bytes: Uint8Array | undefined, last: boolean): boolean {
-    const parts: Uint8Array[] = [];
-    if (head !== null) parts.push(head);
-    if (bytes !== undefined && bytes.byteLength > 0 && !this.headOnly) parts.push(Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CHUNK_END);
-    if (last && !this.headOnly) parts.push(LAST_CHUNK);
-    return parts.length === 0 || this.connection.writeMany(parts);
-  }
-
   /** The encoded head: `framing` is a Content-Length, FRAMING_CHUNKED or FRAMING_NONE. */
   private head(framing: number): Buffer {
-    // statusCode is a plain field: checked here, before it reaches the wire or the cache key.
+    // statusCode and statusMessage are plain fields: checked here, before they reach the wire or the cache key.
     const status = checkStatus('statusCode', this.statusCode);
-    // The usual phrase given explicitly (a proxied upstream's 'OK') is the default: the head stays cacheable.
-    const message = this.statusMessage;
-    const reason = message === REASON_DEFAULT || message === STATUS_CODES[status] ? null : checkReason(message);
+    const reason = reasonPhrase(status, this.statusMessage);
     this.headersSent = true;
-    const keepAlive = this.effectiveKeepAlive();
-    const connection = !keepAlive || (this.streaming === 'close' && this.versionMinor === 0) ? CONNECTION_CLOSE : this.versionMinor === 0 ? CONNECTION_KEEP_ALIVE : CONNECTION_DEFAULT;
-    const headers = this.headers;
-    const lengthText = framing >= 0 && framing === headers.declaredLength ? headers.declaredText : null;
-    return encodeHead(status, this.versionMinor, connection, framing, headers.fields, headers.count, headers.userDate, reason, lengthText);
+    const connection = connectionHandling(this.effectiveKeepAlive(), this.streaming === 'close', this.versionMinor);
+    return encodeResponseHead(status, reason, this.versionMinor, connection, framing, this.headers);
   }
 }

@@ -12,10 +12,11 @@ import { ON_BYTES, TIMEOUT_MS_MAX, type BytesReceiver } from '../handler.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject } from '../validate.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
-import { HttpExchange, type ExchangeSettings, type HttpHandler } from './exchange.js';
+import { HttpExchange } from './exchange.js';
+import type { ExchangeSettings, HttpHandler } from './handler.js';
 import { RequestClock } from './request-clock.js';
 
-export type { HttpHandler } from './exchange.js';
+export type { HttpHandler } from './handler.js';
 
 /**
  * What createHttpServer() takes: the Server's options (port, host,
