@@ -1,9 +1,10 @@
 //! Tests of uring.zig against the running kernel: the ring the reactor
 //! would make, multishot accept and receive into a buffer ring, the
 //! ENOBUFS end of a receive whose ring ran dry, cancel-then-close sending
-//! the FIN, and the eventfd nesting. Each test opens a Fixture with the
-//! parts it needs. Skipped (not passed) where the kernel or a seccomp
-//! profile refuses io_uring; the probe test says why.
+//! the FIN, the eventfd nesting, and which SQEs are still unsubmitted.
+//! Each test opens a Fixture with the parts it needs. Skipped (not passed)
+//! where the kernel or a seccomp profile refuses io_uring; the probe test
+//! says why.
 const std = @import("std");
 const assert = std.debug.assert;
 const linux = std.os.linux;
@@ -113,6 +114,26 @@ test "the probe answers 0 or the errno that refused io_uring" {
     const rc = uring.probe();
     const refused = [_]i32{ errno.negative(.NOSYS), errno.negative(.PERM), errno.negative(.INVAL), errno.negative(.OPNOTSUPP) };
     try testing.expect(rc == 0 or std.mem.indexOfScalar(i32, &refused, rc) != null);
+}
+
+test "an SQE is unsubmitted from its taking until the submit, and only this ring's are" {
+    var fixture: Fixture = undefined;
+    try fixture.init(.{});
+    defer fixture.deinit();
+    const first = fixture.ring.sqe().?;
+    linux.io_uring_prep_nop(first);
+    const second = fixture.ring.sqe().?;
+    linux.io_uring_prep_nop(second);
+    try testing.expect(fixture.ring.unsubmitted(first) and fixture.ring.unsubmitted(second));
+    const elsewhere = std.mem.zeroes(linux.io_uring_sqe);
+    try testing.expect(!fixture.ring.unsubmitted(&elsewhere));
+    try testing.expectEqual(@as(i32, 2), fixture.ring.submit());
+    try testing.expect(!fixture.ring.unsubmitted(first) and !fixture.ring.unsubmitted(second));
+    // The ring wraps: an SQE taken again at a slot used before is unsubmitted again.
+    for (0..test_entries) |_| linux.io_uring_prep_nop(fixture.ring.sqe().?);
+    try testing.expect(fixture.ring.unsubmitted(first) and fixture.ring.unsubmitted(second));
+    var cqes: [test_entries + 2]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(usize, test_entries + 2), try reap_at_least(&fixture.ring, &cqes, test_entries + 2));
 }
 
 test "multishot receive fills buffers from the ring, names each, and ends with ENOBUFS when it runs dry" {
