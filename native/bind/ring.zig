@@ -6,6 +6,7 @@
 //! them. Every fd must be owned; every buffer is checked before the kernel
 //! is given its address.
 const std = @import("std");
+const assert = std.debug.assert;
 const linux = std.os.linux;
 const c = @import("../c.zig");
 const napi = @import("../napi.zig");
@@ -119,14 +120,47 @@ fn provide(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return napi.int(env, 0);
 }
 
-/// Queues `op` on `fd` (the SQE filled by `prep`): 0, or -EBUSY when the submission queue cannot take it.
-fn queue(ring: *RingState, comptime prep: anytype, args: anytype) i32 {
-    const entry = ring.sqe() orelse return errno.negative(.BUSY);
-    @call(.auto, prep, .{entry} ++ args);
-    ring.in_flight += 1;
-    return 0;
+/// What JavaScript gets when the submission queue cannot take a request
+/// even after RingState.sqes submitted what it held: the backend throws it.
+const queue_full: i32 = errno.negative(.BUSY);
+
+/// The submission queue had no room for a request, even after a submit.
+const QueueError = error{QueueFull};
+
+/// `count` SQEs for one request (cancel-then-close takes its linked pair
+/// at once), or error.QueueFull. Nothing may fail between this and
+/// `queued`: a taken SQE goes to the kernel with the next submit, prepared
+/// or not, so each binding checks its arguments before it takes one.
+fn take_sqes(ring: *RingState, comptime count: u32) QueueError![count]*linux.io_uring_sqe {
+    return ring.sqes(count) orelse error.QueueFull;
 }
 
+fn take_sqe(ring: *RingState) QueueError!*linux.io_uring_sqe {
+    const one = try take_sqes(ring, 1);
+    return one[0];
+}
+
+/// When a request brings the poller's uv reference up to date: as it is
+/// queued (`update`), or at the ringSubmit or ringReap that sends it
+/// (`at_submit`; both call update_ref). The cancel and close bindings have
+/// always left it to the submit, the others have not; kept as it was.
+const Ref = enum { update, at_submit };
+
+/// Ends one request's queuing, after the caller prepared `entry`: tags it
+/// with `data`, counts it in flight until its last completion (RingState.settle
+/// takes it off), then updates the poller's reference as `ref` says. The
+/// sys/ preps that take a user_data were given the same `data`.
+fn queued(poller: *Poller, ring: *RingState, entry: *linux.io_uring_sqe, data: u64, ref: Ref) void {
+    assert(data != 0); // 0 is the teardown's own cancel, which settle() does not count
+    assert(ring.ring.unsubmitted(entry)); // from take_sqes, not yet sent
+    entry.user_data = data;
+    ring.in_flight += 1;
+    if (ref == .update) poller.update_ref();
+}
+
+/// ringRecv(fd, generation) → 0 | -EBUSY: a receive into one of the
+/// provided buffers, completing once (no MORE); the backend arms the next.
+///
 /// One receive per request, not multishot: with COOP_TASKRUN the kernel
 /// runs receive work whenever this thread leaves a system call, so a
 /// multishot receive would drain a socket into the buffer ring (32 MiB by
@@ -134,24 +168,24 @@ fn queue(ring: *RingState, comptime prep: anytype, args: anytype) i32 {
 /// pause says, and a client's upload would never meet TCP backpressure.
 /// One buffer per request bounds what a connection takes before the
 /// reactor has seen it; the backend re-arms after each batch.
-fn prep_recv(entry: *linux.io_uring_sqe, fd: i32, data: u64) void {
-    uring.prep_recv_one(entry, fd, 0, data);
-}
-
-fn prep_accept(entry: *linux.io_uring_sqe, fd: i32, data: u64) void {
-    uring.prep_accept_multishot(entry, fd, data);
-}
-
-/// ringRecv(fd, generation) → 0 | -EBUSY: a receive into one of the
-/// provided buffers, completing once (no MORE); the backend arms the next.
 fn recv(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = receiver.open(env, info, 2) catch return null;
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "fd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const rc = queue(ring, prep_recv, .{ fd, ring_module.user_data(.recv, fd, generation, limits.ring_no_slot) });
-    call.poller.update_ref();
-    return napi.int(env, rc);
+    const entry = take_sqe(ring) catch return full_after_update(env, call.poller);
+    const data = ring_module.user_data(.recv, fd, generation, limits.ring_no_slot);
+    uring.prep_recv_one(entry, fd, ring.buffers.group, data);
+    queued(call.poller, ring, entry, data, .update);
+    return napi.int(env, 0);
+}
+
+/// -EBUSY for ringRecv and ringAccept, which update the reference on that
+/// path too (as they always have): a cancel or close queued before them
+/// (`at_submit`) is counted in flight but not yet in the reference.
+fn full_after_update(env: napi.Env, poller: *Poller) napi.Value {
+    poller.update_ref();
+    return napi.int(env, queue_full);
 }
 
 /// ringAccept(listenFd, generation) → 0 | -EBUSY: a multishot accept; each
@@ -161,9 +195,11 @@ fn accept(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "listenFd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const rc = queue(ring, prep_accept, .{ fd, ring_module.user_data(.accept, fd, generation, limits.ring_no_slot) });
-    call.poller.update_ref();
-    return napi.int(env, rc);
+    const entry = take_sqe(ring) catch return full_after_update(env, call.poller);
+    const data = ring_module.user_data(.accept, fd, generation, limits.ring_no_slot);
+    uring.prep_accept_multishot(entry, fd, data);
+    queued(call.poller, ring, entry, data, .update);
+    return napi.int(env, 0);
 }
 
 /// ringSend(fd, generation, buffers: Uint8Array[], count) → 0 | -EBUSY: one send of
@@ -182,23 +218,21 @@ fn send(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     }
     count = @min(count, limits.ring_send_iovecs_max);
     const slot = if (count > 1) ring.take_slot() else null;
-    const entry = ring.sqe() orelse {
+    const entry = take_sqe(ring) catch {
         if (slot) |taken| ring.give_slot(taken);
-        return napi.int(env, errno.negative(.BUSY));
+        return napi.int(env, queue_full);
     };
+    const data = ring_module.user_data(.send, fd, generation, slot orelse limits.ring_no_slot);
     if (slot) |index| {
         const iovecs = &ring.send_slots[index].iovecs;
         @memcpy(iovecs[0..count], poller.iovecs[0..count]);
         linux.io_uring_prep_writev(entry, fd, iovecs[0..count], 0);
-        entry.user_data = ring_module.user_data(.send, fd, generation, index);
     } else {
         // One buffer (or no gather list free): a send of the first, which may be short.
         const first = poller.iovecs[0];
         linux.io_uring_prep_send(entry, fd, first.iov_base[0..first.iov_len], linux.MSG.NOSIGNAL);
-        entry.user_data = ring_module.user_data(.send, fd, generation, limits.ring_no_slot);
     }
-    ring.in_flight += 1;
-    poller.update_ref();
+    queued(poller, ring, entry, data, .update);
     return napi.int(env, 0);
 }
 
@@ -214,11 +248,9 @@ fn send_range(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const offset = napi.integer(env, call.values[3], "offset", 0, limits.safe_integer_max) catch return null;
     const length = napi.integer(env, call.values[4], "length", 1, limits.safe_integer_max) catch return null;
     const bytes = napi.slice(env, buffer, offset, length, limits.io_size_max) catch return null;
-    const entry = ring.sqe() orelse return napi.int(env, errno.negative(.BUSY));
+    const entry = take_sqe(ring) catch return napi.int(env, queue_full);
     linux.io_uring_prep_send(entry, fd, bytes, linux.MSG.NOSIGNAL);
-    entry.user_data = ring_module.user_data(.send, fd, generation, limits.ring_no_slot);
-    ring.in_flight += 1;
-    poller.update_ref();
+    queued(poller, ring, entry, ring_module.user_data(.send, fd, generation, limits.ring_no_slot), .update);
     return napi.int(env, 0);
 }
 
@@ -230,15 +262,14 @@ fn cancel(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const fd = ring_fd(env, call.poller, call.values[0], "fd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
     const op = napi.integer(env, call.values[2], "op", @intFromEnum(Op.recv), @intFromEnum(Op.send)) catch return null;
-    const entry = ring.sqe() orelse return napi.int(env, errno.negative(.BUSY));
+    const entry = take_sqe(ring) catch return napi.int(env, queue_full);
     // A receive is cancelled by its user_data; a send's carries its slot, so sends are cancelled by fd.
     if (op == @intFromEnum(Op.recv)) {
         linux.io_uring_prep_cancel(entry, ring_module.user_data(.recv, fd, generation, limits.ring_no_slot), 0);
     } else {
         uring.prep_cancel_fd(entry, fd, 0);
     }
-    entry.user_data = ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot);
-    ring.in_flight += 1;
+    queued(call.poller, ring, entry, ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot), .at_submit);
     return napi.int(env, 0);
 }
 
@@ -251,10 +282,13 @@ fn close(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const ring = ring_of(env, call.poller) catch return null;
     const fd = ring_fd(env, call.poller, call.values[0], "fd") catch return null;
     const generation = tag(env, call.values[1]) catch return null;
-    const pair = ring.sqes(2) orelse return napi.int(env, errno.negative(.BUSY));
+    const pair = take_sqes(ring, 2) catch return napi.int(env, queue_full);
     _ = call.poller.instance.owned.disown(fd);
-    uring.prep_cancel_close(pair[0], pair[1], fd, ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot), ring_module.user_data(.close, fd, generation, limits.ring_no_slot));
-    ring.in_flight += 2;
+    const cancel_data = ring_module.user_data(.cancel, fd, generation, limits.ring_no_slot);
+    const close_data = ring_module.user_data(.close, fd, generation, limits.ring_no_slot);
+    uring.prep_cancel_close(pair[0], pair[1], fd, cancel_data, close_data);
+    queued(call.poller, ring, pair[0], cancel_data, .at_submit);
+    queued(call.poller, ring, pair[1], close_data, .at_submit);
     call.poller.counters.values[@intFromEnum(@import("../counters.zig").Kind.close)] += 1;
     return napi.int(env, 0);
 }

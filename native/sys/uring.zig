@@ -153,6 +153,18 @@ pub const Ring = struct {
     pub fn sqe(self: *Ring) ?*linux.io_uring_sqe {
         return self.io.get_sqe() catch null;
     }
+
+    /// Whether `entry` is one of this ring's SQEs, taken and not yet
+    /// submitted: the only kind a request may still be prepared in.
+    pub fn unsubmitted(self: *const Ring, entry: *const linux.io_uring_sqe) bool {
+        const sq = &self.io.sq;
+        const first = @intFromPtr(sq.sqes.ptr);
+        const address = @intFromPtr(entry);
+        if (address < first or address >= first + sq.sqes.len * @sizeOf(linux.io_uring_sqe)) return false;
+        const index: u32 = @intCast((address - first) / @sizeOf(linux.io_uring_sqe));
+        // Taken and not flushed: sqe_head up to (not including) sqe_tail, in ring order.
+        return (index -% sq.sqe_head) & sq.mask < sq.sqe_tail -% sq.sqe_head;
+    }
 };
 
 /// Whether the kernel lists every opcode in `required_ops` as supported:

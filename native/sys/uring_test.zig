@@ -1,9 +1,12 @@
 //! Tests of uring.zig against the running kernel: the ring the reactor
 //! would make, multishot accept and receive into a buffer ring, the
 //! ENOBUFS end of a receive whose ring ran dry, cancel-then-close sending
-//! the FIN, and the eventfd nesting. Skipped (not passed) where the kernel
-//! or a seccomp profile refuses io_uring; the probe test says why.
+//! the FIN, the eventfd nesting, and which SQEs are still unsubmitted.
+//! Each test opens a Fixture with the parts it needs. Skipped (not passed)
+//! where the kernel or a seccomp profile refuses io_uring; the probe test
+//! says why.
 const std = @import("std");
+const assert = std.debug.assert;
 const linux = std.os.linux;
 const testing = std.testing;
 const errno = @import("errno.zig");
@@ -13,6 +16,77 @@ const uring = @import("uring.zig");
 const test_entries: u13 = 8;
 /// Reaping rounds before a test gives up on a completion (each round enters the kernel).
 const reap_rounds_max: u32 = 10_000;
+
+/// Receive buffers a fixture can provide, and the size of each: room for
+/// every test's payload ("hello" is the longest).
+const buffers_max: u16 = 2;
+const buffer_size: usize = 16;
+/// The buffer group and the first buffer id a fixture registers: neither
+/// is 0 (the reactor's group, and a zeroed field's value), so a completion
+/// that names them shows the kernel used what it was given.
+const buffer_group: u16 = 3;
+const buffer_id_first: u16 = 40;
+
+/// What a test needs beside the ring; every part is optional.
+const Parts = struct {
+    /// Buffers provided as group `buffer_group` with ids from
+    /// `buffer_id_first`: a power of two up to `buffers_max`, or 0 for no
+    /// buffer ring.
+    buffers: u16 = 0,
+    /// An eventfd registered with the ring, as the reactor's is.
+    event_fd: bool = false,
+    /// A connected stream socket pair: [0] for the ring, [1] for the peer.
+    pair: bool = false,
+};
+
+/// A ring with the reactor's flags and the parts a test asked for, torn
+/// down in reverse. Initialised in place: the buffer ring holds addresses
+/// inside `storage`. A part not asked for stays -1 (fds) or 0 (buffers).
+const Fixture = struct {
+    ring: uring.Ring,
+    buffers: uring.BufferRing,
+    buffers_count: u16,
+    storage: [buffers_max][buffer_size]u8,
+    event_fd: i32,
+    pair: [2]i32,
+
+    /// Opens the ring or skips the test (io_uring refused here), then sets up `parts`.
+    fn init(self: *Fixture, parts: Parts) !void {
+        assert(parts.buffers <= buffers_max);
+        self.buffers_count = 0;
+        self.event_fd = -1;
+        self.pair = .{ -1, -1 };
+        try open_or_skip(&self.ring);
+        errdefer self.deinit();
+        if (parts.event_fd) {
+            self.event_fd = errno.result(linux.eventfd(0, linux.EFD.NONBLOCK | linux.EFD.CLOEXEC));
+            try testing.expect(self.event_fd >= 0);
+            try self.ring.io.register_eventfd(self.event_fd);
+        }
+        if (parts.buffers > 0) {
+            try testing.expectEqual(@as(i32, 0), self.buffers.register(&self.ring, buffer_group, parts.buffers));
+            self.buffers_count = parts.buffers;
+            for (0..parts.buffers) |index| self.provide(@intCast(index));
+        }
+        if (parts.pair) try testing.expectEqual(@as(i32, 0), socket.socket_pair(&self.pair));
+    }
+
+    fn deinit(self: *Fixture) void {
+        for (self.pair) |fd| {
+            if (fd >= 0) _ = socket.close(fd);
+        }
+        if (self.buffers_count > 0) self.buffers.unregister(&self.ring);
+        if (self.event_fd >= 0) _ = socket.close(self.event_fd);
+        self.ring.deinit();
+    }
+
+    /// Gives `storage[index]` (back) to the kernel as buffer `buffer_id_first + index`.
+    fn provide(self: *Fixture, index: u16) void {
+        assert(index < self.buffers_count);
+        self.buffers.add(&self.storage[index], buffer_id_first + index);
+        self.buffers.publish();
+    }
+};
 
 /// A ring with the reactor's flags, or a skip with the reason when io_uring is refused here.
 fn open_or_skip(ring: *uring.Ring) !void {
@@ -42,74 +116,75 @@ test "the probe answers 0 or the errno that refused io_uring" {
     try testing.expect(rc == 0 or std.mem.indexOfScalar(i32, &refused, rc) != null);
 }
 
-test "multishot receive fills buffers from the ring, names each, and ends with ENOBUFS when it runs dry" {
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
-    var buffers: uring.BufferRing = undefined;
-    try testing.expectEqual(@as(i32, 0), buffers.register(&ring, 3, 2));
-    defer buffers.unregister(&ring);
-    var storage: [2][16]u8 = undefined;
-    buffers.add(&storage[0], 40);
-    buffers.add(&storage[1], 41);
-    buffers.publish();
+test "an SQE is unsubmitted from its taking until the submit, and only this ring's are" {
+    var fixture: Fixture = undefined;
+    try fixture.init(.{});
+    defer fixture.deinit();
+    const first = fixture.ring.sqe().?;
+    linux.io_uring_prep_nop(first);
+    const second = fixture.ring.sqe().?;
+    linux.io_uring_prep_nop(second);
+    try testing.expect(fixture.ring.unsubmitted(first) and fixture.ring.unsubmitted(second));
+    const elsewhere = std.mem.zeroes(linux.io_uring_sqe);
+    try testing.expect(!fixture.ring.unsubmitted(&elsewhere));
+    try testing.expectEqual(@as(i32, 2), fixture.ring.submit());
+    try testing.expect(!fixture.ring.unsubmitted(first) and !fixture.ring.unsubmitted(second));
+    // The ring wraps: an SQE taken again at a slot used before is unsubmitted again.
+    for (0..test_entries) |_| linux.io_uring_prep_nop(fixture.ring.sqe().?);
+    try testing.expect(fixture.ring.unsubmitted(first) and fixture.ring.unsubmitted(second));
+    var cqes: [test_entries + 2]linux.io_uring_cqe = undefined;
+    try testing.expectEqual(@as(usize, test_entries + 2), try reap_at_least(&fixture.ring, &cqes, test_entries + 2));
+}
 
-    var pair: [2]i32 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
-    defer _ = socket.close(pair[0]);
-    defer _ = socket.close(pair[1]);
-    uring.prep_recv_multishot(ring.sqe().?, pair[0], 3, 7);
+test "multishot receive fills buffers from the ring, names each, and ends with ENOBUFS when it runs dry" {
+    var fixture: Fixture = undefined;
+    try fixture.init(.{ .buffers = 2, .pair = true });
+    defer fixture.deinit();
+    const ring = &fixture.ring;
+    const peer = fixture.pair[1];
+    uring.prep_recv_multishot(ring.sqe().?, fixture.pair[0], buffer_group, 7);
     try testing.expectEqual(@as(i32, 1), ring.submit());
 
     var cqes: [4]linux.io_uring_cqe = undefined;
-    try testing.expectEqual(@as(i32, 5), socket.write(pair[1], "hello"));
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(i32, 5), socket.write(peer, "hello"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
     try testing.expectEqual(@as(u64, 7), cqes[0].user_data);
     try testing.expectEqual(@as(i32, 5), cqes[0].res);
     try testing.expect(cqes[0].flags & uring.cqe_more != 0);
-    try testing.expectEqual(@as(u16, 40), uring.buffer_id(cqes[0]));
-    try testing.expectEqualStrings("hello", storage[0][0..5]);
+    try testing.expectEqual(buffer_id_first, uring.buffer_id(cqes[0]));
+    try testing.expectEqualStrings("hello", fixture.storage[0][0..5]);
 
-    try testing.expectEqual(@as(i32, 3), socket.write(pair[1], "abc"));
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
-    try testing.expectEqual(@as(u16, 41), uring.buffer_id(cqes[0]));
+    try testing.expectEqual(@as(i32, 3), socket.write(peer, "abc"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
+    try testing.expectEqual(buffer_id_first + 1, uring.buffer_id(cqes[0]));
 
     // Both buffers are taken: the next receive has nowhere to go.
-    try testing.expectEqual(@as(i32, 1), socket.write(pair[1], "z"));
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(i32, 1), socket.write(peer, "z"));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
     try testing.expectEqual(errno.negative(.NOBUFS), cqes[0].res);
     try testing.expect(cqes[0].flags & uring.cqe_more == 0); // ended: re-arm once buffers are back
 
-    buffers.add(&storage[0], 40);
-    buffers.publish();
-    uring.prep_recv_multishot(ring.sqe().?, pair[0], 3, 8);
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    fixture.provide(0);
+    uring.prep_recv_multishot(ring.sqe().?, fixture.pair[0], buffer_group, 8);
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
     try testing.expectEqual(@as(u64, 8), cqes[0].user_data);
     try testing.expectEqual(@as(i32, 1), cqes[0].res); // the byte that waited in the socket
-    try testing.expectEqual(@as(u8, 'z'), storage[0][0]);
+    try testing.expectEqual(@as(u8, 'z'), fixture.storage[0][0]);
 }
 
 test "cancel-then-close with a receive armed: the peer sees the FIN" {
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
-    var buffers: uring.BufferRing = undefined;
-    try testing.expectEqual(@as(i32, 0), buffers.register(&ring, 1, 1));
-    defer buffers.unregister(&ring);
-    var storage: [16]u8 = undefined;
-    buffers.add(&storage, 1);
-    buffers.publish();
-
-    var pair: [2]i32 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
-    defer _ = socket.close(pair[1]);
-    uring.prep_recv_multishot(ring.sqe().?, pair[0], 1, 1);
+    var fixture: Fixture = undefined;
+    try fixture.init(.{ .buffers = 1, .pair = true });
+    defer fixture.deinit();
+    const ring = &fixture.ring;
+    uring.prep_recv_multishot(ring.sqe().?, fixture.pair[0], buffer_group, 1);
     try testing.expectEqual(@as(i32, 1), ring.submit());
     var cqes: [4]linux.io_uring_cqe = undefined;
     try testing.expectEqual(@as(i32, 0), ring.reap(&cqes)); // armed, nothing yet
 
-    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, pair[0], 2, 3);
-    try testing.expectEqual(@as(usize, 3), try reap_at_least(&ring, &cqes, 3));
+    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, fixture.pair[0], 2, 3);
+    fixture.pair[0] = -1; // the ring closes it
+    try testing.expectEqual(@as(usize, 3), try reap_at_least(ring, &cqes, 3));
     var seen = [_]bool{false} ** 4;
     for (cqes[0..3]) |cqe| {
         seen[@intCast(cqe.user_data)] = true;
@@ -122,31 +197,31 @@ test "cancel-then-close with a receive armed: the peer sees the FIN" {
     }
     try testing.expect(seen[1] and seen[2] and seen[3]);
     var byte: [1]u8 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.read(pair[1], &byte)); // end of stream, not EAGAIN
+    try testing.expectEqual(@as(i32, 0), socket.read(fixture.pair[1], &byte)); // end of stream, not EAGAIN
 }
 
 test "cancel-then-close with nothing armed still closes (a hard link)" {
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
-    var pair: [2]i32 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
-    defer _ = socket.close(pair[1]);
-    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, pair[0], 2, 3);
+    var fixture: Fixture = undefined;
+    try fixture.init(.{ .pair = true });
+    defer fixture.deinit();
+    const ring = &fixture.ring;
+    uring.prep_cancel_close(ring.sqe().?, ring.sqe().?, fixture.pair[0], 2, 3);
+    fixture.pair[0] = -1; // the ring closes it
     var cqes: [4]linux.io_uring_cqe = undefined;
-    try testing.expectEqual(@as(usize, 2), try reap_at_least(&ring, &cqes, 2));
+    try testing.expectEqual(@as(usize, 2), try reap_at_least(ring, &cqes, 2));
     try testing.expectEqual(@as(u64, 2), cqes[0].user_data);
     try testing.expectEqual(@as(i32, 0), cqes[0].res); // CANCEL_ALL counts what it cancelled: none
     try testing.expectEqual(@as(u64, 3), cqes[1].user_data);
     try testing.expectEqual(@as(i32, 0), cqes[1].res);
     var byte: [1]u8 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.read(pair[1], &byte));
+    try testing.expectEqual(@as(i32, 0), socket.read(fixture.pair[1], &byte));
 }
 
 test "multishot accept: one completion per connection, still armed" {
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
+    var fixture: Fixture = undefined;
+    try fixture.init(.{});
+    defer fixture.deinit();
+    const ring = &fixture.ring;
     const listen_fd = socket.listen(try socket.Address.parseIp("127.0.0.1", 0), 16, false);
     try testing.expect(listen_fd >= 0);
     defer _ = socket.close(listen_fd);
@@ -160,7 +235,7 @@ test "multishot accept: one completion per connection, still armed" {
     const second = socket.connect(address);
     defer _ = socket.close(second);
     var cqes: [4]linux.io_uring_cqe = undefined;
-    try testing.expectEqual(@as(usize, 2), try reap_at_least(&ring, &cqes, 2));
+    try testing.expectEqual(@as(usize, 2), try reap_at_least(ring, &cqes, 2));
     for (cqes[0..2]) |cqe| {
         try testing.expectEqual(@as(u64, 9), cqe.user_data);
         try testing.expect(cqe.res >= 0);
@@ -170,25 +245,22 @@ test "multishot accept: one completion per connection, still armed" {
 }
 
 test "the registered eventfd wakes on a completion, and not while disabled" {
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
-    const event_fd = errno.result(linux.eventfd(0, linux.EFD.NONBLOCK | linux.EFD.CLOEXEC));
-    try testing.expect(event_fd >= 0);
-    defer _ = socket.close(event_fd);
-    try ring.io.register_eventfd(event_fd);
+    var fixture: Fixture = undefined;
+    try fixture.init(.{ .event_fd = true });
+    defer fixture.deinit();
+    const ring = &fixture.ring;
     var counter: [8]u8 = undefined;
     var cqes: [4]linux.io_uring_cqe = undefined;
 
     ring.set_eventfd_enabled(false);
     linux.io_uring_prep_nop(ring.sqe().?);
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
-    try testing.expectEqual(errno.eagain, socket.read(event_fd, &counter)); // no wakeup while disabled
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
+    try testing.expectEqual(errno.eagain, socket.read(fixture.event_fd, &counter)); // no wakeup while disabled
 
     ring.set_eventfd_enabled(true);
     linux.io_uring_prep_nop(ring.sqe().?);
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
-    try testing.expectEqual(@as(i32, 8), socket.read(event_fd, &counter));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
+    try testing.expectEqual(@as(i32, 8), socket.read(fixture.event_fd, &counter));
 }
 
 test "a peer's bytes signal the eventfd before the peer's write returns: no reap, no wait" {
@@ -196,31 +268,18 @@ test "a peer's bytes signal the eventfd before the peer's write returns: no reap
     // DEFER_TASKRUN this kernel signalled it 12-20 ms late (an idle reactor
     // saw each first byte, FIN or connection a timer tick late); with
     // COOP_TASKRUN the completion work runs as this thread leaves write(2).
-    var ring: uring.Ring = undefined;
-    try open_or_skip(&ring);
-    defer ring.deinit();
-    const event_fd = errno.result(linux.eventfd(0, linux.EFD.NONBLOCK | linux.EFD.CLOEXEC));
-    try testing.expect(event_fd >= 0);
-    defer _ = socket.close(event_fd);
-    try ring.io.register_eventfd(event_fd);
-    var buffers: uring.BufferRing = undefined;
-    try testing.expectEqual(@as(i32, 0), buffers.register(&ring, 2, 1));
-    defer buffers.unregister(&ring);
-    var storage: [16]u8 = undefined;
-    buffers.add(&storage, 1);
-    buffers.publish();
-    var pair: [2]i32 = undefined;
-    try testing.expectEqual(@as(i32, 0), socket.socket_pair(&pair));
-    defer _ = socket.close(pair[0]);
-    defer _ = socket.close(pair[1]);
-    uring.prep_recv_multishot(ring.sqe().?, pair[0], 2, 5);
+    var fixture: Fixture = undefined;
+    try fixture.init(.{ .event_fd = true, .buffers = 1, .pair = true });
+    defer fixture.deinit();
+    const ring = &fixture.ring;
+    uring.prep_recv_multishot(ring.sqe().?, fixture.pair[0], buffer_group, 5);
     try testing.expectEqual(@as(i32, 1), ring.submit());
     var counter: [8]u8 = undefined;
-    _ = socket.read(event_fd, &counter); // whatever the submit signalled
+    _ = socket.read(fixture.event_fd, &counter); // whatever the submit signalled
 
-    try testing.expectEqual(@as(i32, 2), socket.write(pair[1], "hi"));
-    try testing.expectEqual(@as(i32, 8), socket.read(event_fd, &counter)); // signalled already
+    try testing.expectEqual(@as(i32, 2), socket.write(fixture.pair[1], "hi"));
+    try testing.expectEqual(@as(i32, 8), socket.read(fixture.event_fd, &counter)); // signalled already
     var cqes: [2]linux.io_uring_cqe = undefined;
-    try testing.expectEqual(@as(usize, 1), try reap_at_least(&ring, &cqes, 1));
+    try testing.expectEqual(@as(usize, 1), try reap_at_least(ring, &cqes, 1));
     try testing.expectEqual(@as(i32, 2), cqes[0].res);
 }
