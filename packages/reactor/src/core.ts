@@ -10,6 +10,9 @@ import { asError, ZepollError } from './errors.js';
 import { callSafely } from './safe-call.js';
 import type { BufferPool } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
+import { IdleSweep, type IdleTracked } from './idle-sweep.js';
+
+export { IDLE_SWEEP_MS_MIN, type IdleTracked } from './idle-sweep.js';
 import type { Backend, Owner, OwnerKind } from './backend/backend.js';
 
 /** The key of a reactor's Core: module-internal (not exported from the package). */
@@ -20,9 +23,6 @@ export function coreOf(reactor: { readonly [CORE]: Core }): Core {
   return reactor[CORE];
 }
 
-/** How often idle timeouts are checked, at most; a timeout fires at its floor, never early. */
-export const IDLE_SWEEP_MS_MIN = 10;
-
 /** Something the reactor serves, which a handler's throw while it was served fails (alone). */
 export interface Served {
   fail(error: unknown): void;
@@ -32,15 +32,6 @@ export interface Served {
 export interface Carried extends Served {
   carried: boolean;
   serveCarried(): void;
-}
-
-/** Something with an idle deadline, checked by the reactor's sweep. */
-export interface IdleTracked {
-  readonly idleTimeoutMs: number;
-  lastActivity: number;
-  idleExpired(): void;
-  /** idleExpired() threw (a handler's onTimeout, say): the owner ends itself. Without it, the error is only counted. */
-  expiryFailed?(error: unknown): void;
 }
 
 /** Something whose writes of a turn are flushed together at its end. */
@@ -112,9 +103,7 @@ export class Core {
   private readonly visitCarried: (owner: Carried) => void;
   private readonly corked: Array<Corked | null>;
   private corkedCount: number;
-  private readonly idle: Set<IdleTracked>;
-  private idleTimer: NodeJS.Timeout | null;
-  private idleSweepMs: number;
+  private readonly idle: IdleSweep;
   private current: Served | null;
   private progressMark: number;
   private closed: boolean;
@@ -144,9 +133,7 @@ export class Core {
     };
     this.corked = [];
     this.corkedCount = 0;
-    this.idle = new Set();
-    this.idleTimer = null;
-    this.idleSweepMs = Infinity;
+    this.idle = new IdleSweep(() => void (this.metrics.handlerErrors += 1));
     this.current = null;
     this.progressMark = 0;
     this.closed = false;
@@ -223,22 +210,12 @@ export class Core {
 
   /** Checks `owner` in the idle sweep, which runs at least every quarter of `shortestTimeoutMs` (default: the owner's timeout now). */
   trackIdle(owner: IdleTracked, shortestTimeoutMs: number = owner.idleTimeoutMs): void {
-    this.idle.add(owner);
-    const sweep = Math.max(IDLE_SWEEP_MS_MIN, Math.floor(shortestTimeoutMs / 4));
-    if (sweep < this.idleSweepMs || this.idleTimer === null) {
-      this.idleSweepMs = Math.min(sweep, this.idleSweepMs);
-      if (this.idleTimer !== null) clearInterval(this.idleTimer);
-      this.idleTimer = setInterval(() => this.sweepIdle(), this.idleSweepMs);
-      this.idleTimer.unref(); // a timeout alone never keeps the process alive
-    }
+    this.idle.track(owner, shortestTimeoutMs);
   }
 
-  /**
-   * The sweep timer stays (unref'd, cleared by close()): a server of short
-   * connections would otherwise make and clear one per connection.
-   */
+  /** Stops checking `owner` (closed, or its timeout cleared). */
   untrackIdle(owner: IdleTracked): void {
-    this.idle.delete(owner);
+    this.idle.untrack(owner);
   }
 
   /** Fails every owner (ERR_ZEPOLL_REACTOR_CLOSED), then closes the backend. Idempotent. */
@@ -247,9 +224,7 @@ export class Core {
     for (const owner of this.backend.owners()) owner.fail(new ZepollError('ERR_ZEPOLL_REACTOR_CLOSED', 'the reactor closed'));
     this.closed = true;
     this.scheduler.clear();
-    if (this.idleTimer !== null) clearInterval(this.idleTimer);
-    this.idleTimer = null;
-    this.idle.clear();
+    this.idle.stop();
     this.backend.close();
   }
 
@@ -396,19 +371,5 @@ export class Core {
     const owner = this.current!;
     this.current = null;
     owner.fail(error);
-  }
-
-  private sweepIdle(): void {
-    const now = performance.now();
-    for (const owner of this.idle) {
-      if (now - owner.lastActivity < owner.idleTimeoutMs) continue;
-      try {
-        owner.idleExpired();
-      } catch (error) {
-        // A timer callback: a throw here would be uncaught and end the process.
-        this.metrics.handlerErrors += 1;
-        owner.expiryFailed?.(error);
-      }
-    }
   }
 }

@@ -7,7 +7,8 @@
 import { BufferPool, type BufferPoolOptions } from '../buffer-pool.js';
 import { outOfRange } from '../errors.js';
 import { EpollBackend } from './epoll.js';
-import { RING_CHUNK_SIZE_DEFAULT, RING_POOL_CHUNKS_MAX, UringBackend } from './io-uring.js';
+import { RING_CHUNK_SIZE_DEFAULT, UringBackend } from './io-uring.js';
+import { RING_POOL_CHUNKS_MAX } from './ring-buffers.js';
 import { ioUringSupport, ioUringUnavailable } from './io-uring-support.js';
 import { POLICIES, type Mode } from './policies.js';
 import type { Backend, BackendName } from './backend.js';

@@ -14,7 +14,6 @@
  * receive cannot keep the socket open.
  */
 import { constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../native.js';
-import { errnoError } from '../errors.js';
 import { ECANCELED, ENOBUFS } from '../errno.js';
 import type { BufferPool } from '../buffer-pool.js';
 import { PENDING, READY_WRITABLE, type Backend, type BackendStats, type Owner, type OwnerKind } from './backend.js';
@@ -26,9 +25,8 @@ import { RingSends } from './ring-sends.js';
 import { RingRequests } from './ring-requests.js';
 import { RingReceives } from './ring-receives.js';
 import { RingSlot } from './ring-slot.js';
+import { RingCompletions } from './ring-completions.js';
 import { bytesReadable, closeOwnedFd, shutdownWrite, SPLICE_FLAGS } from './sockets.js';
-
-export { RING_POOL_CHUNKS_MAX } from './ring-buffers.js';
 
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP } = constants;
 
@@ -49,15 +47,6 @@ export const RING_BUFFERS_DEFAULT = 2048;
  * default's 64 KiB chunks would hold 128 MiB waiting for receives.
  */
 export const RING_CHUNK_SIZE_DEFAULT = 16 * 1024;
-/** Completions copied out per reap: the words array holds this many. */
-const COMPLETIONS_PER_REAP = 1024;
-/** Words per completion in `completions`: fd, generation, op | flags, result (native/limits.zig's completion_words). */
-export const COMPLETION_WORDS = 4;
-/** Reaps of the completion queue after one batch, at most (each takes up to COMPLETIONS_PER_REAP). */
-export const COMPLETION_REAPS_MAX = 8;
-/** The op of a completion's flags word; its bits 16-31 are the buffer id. */
-const OP_MASK = 0xff;
-const BUFFER_ID_SHIFT = 16;
 
 /** The io_uring backend's counts (`reactor.stats.ring`). */
 export interface RingStats {
@@ -84,8 +73,7 @@ export class UringBackend implements Backend {
   readonly splicesStreams = false;
   private readonly readiness: Readiness;
   private readonly poller: NativePoller;
-  /** Four words per completion (fd, generation, op | flags, result), written by each reap. */
-  private readonly completions: Int32Array;
+  private readonly completions: RingCompletions;
   private readonly ringCounters: Float64Array;
   private readonly pool: BufferPool;
   private readonly buffers: RingBuffers;
@@ -94,10 +82,8 @@ export class UringBackend implements Backend {
   private readonly requests: RingRequests;
   /** The eventfd was in this turn's readiness batch: completions wait. */
   private completionsWaiting: boolean;
-  /** The batch being handled is completions (not readiness events), and the reaps so far after this batch. */
+  /** The batch being handled is completions (not readiness events). */
   private reaping: boolean;
-  private reaps: number;
-  private lastReap: number;
 
   /**
    * A ring beside a poller of `capacity` events, receiving into chunks of `pool`.
@@ -113,13 +99,11 @@ export class UringBackend implements Backend {
       throw ioUringUnavailable(describeIoUringProbe(eventFd));
     }
     this.pool = pool;
-    this.completions = new Int32Array(COMPLETIONS_PER_REAP * COMPLETION_WORDS);
+    this.completions = new RingCompletions(this.poller);
     this.ringCounters = new Float64Array(RING_COUNTER_NAMES.length);
     this.requests = new RingRequests(this.poller);
     this.completionsWaiting = false;
     this.reaping = false;
-    this.reaps = 0;
-    this.lastReap = 0;
     this.sends = new RingSends(pool);
     this.buffers = new RingBuffers(this.poller, pool, Math.min(buffers, ringSize), () => this.refilled());
     this.receives = new RingReceives(this.readiness, this.buffers, this.requests);
@@ -148,16 +132,15 @@ export class UringBackend implements Backend {
       owner.ready((owner.slot as RingSlot).wanted === true ? flags & READY_WRITABLE : flags);
       return;
     }
-    const base = index * COMPLETION_WORDS;
-    const flags = this.completions[base + 2]!;
-    const result = this.completions[base + 3]!;
-    const op = flags & OP_MASK;
+    const completions = this.completions;
+    const result = completions.result(index);
+    const op = completions.op(index);
     if (op === RING_OP.recv) {
       if (result > 0) {
-        owner.received!(flags >>> BUFFER_ID_SHIFT, result);
+        owner.received!(completions.chunk(index), result);
         return;
       }
-      if ((flags & RING_BUFFER) !== 0) this.pool.release(flags >>> BUFFER_ID_SHIFT); // a buffer with no bytes in it
+      if ((completions.flags(index) & RING_BUFFER) !== 0) this.pool.release(completions.chunk(index)); // a buffer with no bytes in it
       if (result !== ECANCELED && result !== ENOBUFS) owner.received!(-1, result); // the end of stream, or an error
     } else if (op === RING_OP.send) {
       owner.sent!(result);
@@ -169,7 +152,7 @@ export class UringBackend implements Backend {
   batchDone(): number {
     if (this.reaping) {
       this.receives.batchDone();
-      if (this.lastReap < COMPLETIONS_PER_REAP || this.reaps >= COMPLETION_REAPS_MAX) {
+      if (!this.completions.full || !this.completions.canReap) {
         this.reaping = false;
         return 0;
       }
@@ -184,7 +167,7 @@ export class UringBackend implements Backend {
     this.requests.beginTurn();
     this.reaping = false;
     this.completionsWaiting = false;
-    this.reaps = 0;
+    this.completions.beginTurn();
   }
 
   /**
@@ -194,7 +177,7 @@ export class UringBackend implements Backend {
    * another wakeup (eventfd, epoll_wait, eventfd read).
    */
   endTurn(): number {
-    if (this.requests.pending && this.reaps < COMPLETION_REAPS_MAX) {
+    if (this.requests.pending && this.completions.canReap) {
       let count: number;
       try {
         count = this.reap(false);
@@ -210,14 +193,9 @@ export class UringBackend implements Backend {
 
   /** Submits what is queued and copies what completed (`woken`: the eventfd brought it): the count, a batch of completions when > 0. */
   private reap(woken: boolean): number {
-    this.reaps += 1;
-    const count = this.poller.ringReap(this.completions, woken);
-    if (count < 0) {
-      this.reaping = false;
-      throw errnoError(count, 'io_uring_enter');
-    }
-    if (count < COMPLETIONS_PER_REAP) this.requests.submittedByReap(); // it drained the queue, so it entered: what was queued went too
-    this.lastReap = count;
+    this.reaping = false;
+    const count = this.completions.reap(woken);
+    if (!this.completions.full) this.requests.submittedByReap(); // it drained the queue, so it entered: what was queued went too
     this.reaping = count > 0;
     return count;
   }
@@ -372,22 +350,21 @@ export class UringBackend implements Backend {
    * it is the backend's own or meant for a closed owner.
    */
   private completionOwner(index: number): Owner | undefined {
-    const words = this.completions;
-    const base = index * COMPLETION_WORDS;
-    const fd = words[base]!;
-    const generation = words[base + 1]! >>> 0;
-    const flags = words[base + 2]!;
-    const result = words[base + 3]!;
-    const op = flags & OP_MASK;
+    const completions = this.completions;
+    const fd = completions.fd(index);
+    const generation = completions.generation(index);
+    const flags = completions.flags(index);
+    const result = completions.result(index);
+    const op = completions.op(index);
     if (op === RING_OP.send) this.sends.release(fd, generation);
     if (op === RING_OP.cancel || op === RING_OP.close) return undefined; // the backend's own
     const buffered = op === RING_OP.recv && (flags & RING_BUFFER) !== 0;
-    if (buffered) this.buffers.taken(flags >>> BUFFER_ID_SHIFT);
+    if (buffered) this.buffers.taken(completions.chunk(index));
     const owner = this.readiness.holder(fd);
     const slot = owner?.slot as RingSlot | undefined;
     if (owner === undefined || slot!.generation !== generation) {
       this.readiness.staleEvents += 1;
-      if (buffered) this.pool.release(flags >>> BUFFER_ID_SHIFT);
+      if (buffered) this.pool.release(completions.chunk(index));
       if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
     }
