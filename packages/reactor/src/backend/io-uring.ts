@@ -21,7 +21,7 @@ import { RING_POLICY } from './policies.js';
 import { describeIoUringProbe, ioUringUnavailable } from './io-uring-support.js';
 import { Readiness, ReadinessSlot } from './readiness.js';
 import { RingBuffers } from './ring-buffers.js';
-import { RingSends } from './ring-sends.js';
+import { inFlight, RingSends } from './ring-sends.js';
 import { RingRequests } from './ring-requests.js';
 import { RingReceives } from './ring-receives.js';
 import { RingSlot } from './ring-slot.js';
@@ -286,6 +286,7 @@ export class UringBackend implements Backend {
     }
     this.readiness.leave(owner);
     this.receives.forget(owner);
+    this.sends.orphan(slot.generation, slot.sending);
     if (this.readiness.closed) {
       closeOwnedFd(owner.fd);
       return;
@@ -310,17 +311,17 @@ export class UringBackend implements Backend {
   }
 
   send(owner: Owner, buffers: readonly Uint8Array[], count: number): number {
-    const generation = (owner.slot as RingSlot).generation;
-    const record = this.sends.begin(owner.fd, generation);
+    const slot = owner.slot as RingSlot;
+    const record = (slot.sending ??= inFlight());
     for (let index = 0; index < count; index += 1) this.sends.hold(record, buffers[index]!);
-    this.requests.send(owner.fd, generation, buffers, count);
+    this.requests.send(owner.fd, slot.generation, buffers, count);
     return PENDING;
   }
 
   sendRange(owner: Owner, buffer: Uint8Array, offset: number, length: number): number {
-    const generation = (owner.slot as RingSlot).generation;
-    this.sends.hold(this.sends.begin(owner.fd, generation), buffer);
-    this.requests.sendRange(owner.fd, generation, buffer, offset, length);
+    const slot = owner.slot as RingSlot;
+    this.sends.hold((slot.sending ??= inFlight()), buffer);
+    this.requests.sendRange(owner.fd, slot.generation, buffer, offset, length);
     return PENDING;
   }
 
@@ -356,7 +357,6 @@ export class UringBackend implements Backend {
     const flags = completions.flags(index);
     const result = completions.result(index);
     const op = completions.op(index);
-    if (op === RING_OP.send) this.sends.release(fd, generation);
     if (op === RING_OP.cancel || op === RING_OP.close) return undefined; // the backend's own
     const buffered = op === RING_OP.recv && (flags & RING_BUFFER) !== 0;
     if (buffered) this.buffers.taken(completions.chunk(index));
@@ -364,11 +364,13 @@ export class UringBackend implements Backend {
     const slot = owner?.slot as RingSlot | undefined;
     if (owner === undefined || slot!.generation !== generation) {
       this.readiness.staleEvents += 1;
+      if (op === RING_OP.send) this.sends.orphanDone(generation);
       if (buffered) this.pool.release(completions.chunk(index));
       if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
     }
-    if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) this.receives.ended(owner, slot!, result);
+    if (op === RING_OP.send) this.sends.done(slot!.sending!);
+    else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) this.receives.ended(owner, slot!, result);
     return owner;
   }
 

@@ -2,14 +2,15 @@
  * io_uring sends in flight: one per socket, its buffers (and their pool
  * chunks) held until its completion, whatever happens meanwhile to the
  * connection's queue (a destroy() clears it; the kernel may still be
- * reading those bytes).
+ * reading those bytes). The record lives in the owner's slot, so a send
+ * and its completion cost no lookup; an owner released with a send in
+ * flight leaves its record here, keyed by its generation, until the
+ * completion (or the ring's close) comes.
  */
 import type { BufferPool } from '../buffer-pool.js';
 
 /** The chunks and buffers of a socket's send in flight. */
-interface InFlight {
-  /** The generation of the owner whose send it is: a late completion for a closed owner releases only its own. */
-  generation: number;
+export interface InFlight {
   /** chunks[0..chunkCount) and buffers[0..bufferCount): the arrays never shrink (length = 0 would allocate again). */
   chunks: number[];
   chunkCount: number;
@@ -20,24 +21,19 @@ interface InFlight {
 /** What a released send slot holds: nothing the backend keeps alive. */
 const VACANT = new Uint8Array(0);
 
+/** A record for an owner's sends (made at its first, reused after). */
+export function inFlight(): InFlight {
+  return { chunks: [], chunkCount: 0, buffers: [], bufferCount: 0 };
+}
+
 export class RingSends {
   private readonly pool: BufferPool;
-  private readonly sending: Map<number, InFlight>;
+  /** Records of released owners whose send was in flight, by the owner's generation. */
+  private readonly orphans: Map<number, InFlight>;
 
   constructor(pool: BufferPool) {
     this.pool = pool;
-    this.sending = new Map();
-  }
-
-  /** The record of `fd`'s send for the owner of `generation` (one record per fd, reused). */
-  begin(fd: number, generation: number): InFlight {
-    let record = this.sending.get(fd);
-    if (record === undefined) {
-      record = { generation, chunks: [], chunkCount: 0, buffers: [], bufferCount: 0 };
-      this.sending.set(fd, record);
-    }
-    record.generation = generation;
-    return record;
+    this.orphans = new Map();
   }
 
   /** Keeps `buffer` (and its pool chunk) until the send completes: a queue cleared meanwhile cannot free them. */
@@ -54,18 +50,30 @@ export class RingSends {
     }
   }
 
-  /** `fd`'s send for `generation` completed (or was cancelled): its chunks go back, its buffers are let go. */
-  release(fd: number, generation: number): void {
-    const record = this.sending.get(fd);
-    if (record === undefined || record.generation !== generation) return;
+  /** The send of `record` completed (or was cancelled): its chunks go back, its buffers are let go. */
+  done(record: InFlight): void {
     for (let index = 0; index < record.chunkCount; index += 1) this.pool.release(record.chunks[index]!);
     for (let index = 0; index < record.bufferCount; index += 1) record.buffers[index] = VACANT;
     record.chunkCount = 0;
     record.bufferCount = 0;
   }
 
-  /** The ring closed (every request cancelled and waited for): everything held goes back. */
+  /** The owner of `generation` is released: a send still in flight keeps its buffers here until its completion. */
+  orphan(generation: number, record: InFlight | null): void {
+    if (record !== null && record.bufferCount > 0) this.orphans.set(generation, record);
+  }
+
+  /** A send of a released owner completed. */
+  orphanDone(generation: number): void {
+    const record = this.orphans.get(generation);
+    if (record === undefined) return;
+    this.orphans.delete(generation);
+    this.done(record);
+  }
+
+  /** The ring closed (every request cancelled and waited for): everything still held goes back. */
   releaseAll(): void {
-    for (const [fd, record] of this.sending) this.release(fd, record.generation);
+    for (const record of this.orphans.values()) this.done(record);
+    this.orphans.clear();
   }
 }

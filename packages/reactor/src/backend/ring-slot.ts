@@ -5,6 +5,7 @@
  * of its one armed receive or accept.
  */
 import { ReadinessSlot } from './readiness.js';
+import type { InFlight } from './ring-sends.js';
 
 export class RingSlot extends ReadinessSlot {
   /** A listener whose connections come from a multishot accept. */
@@ -17,6 +18,8 @@ export class RingSlot extends ReadinessSlot {
   cancelling: boolean;
   /** In the epoll set too, for writability or a paused FIN. */
   inEpoll: boolean;
+  /** Its send in flight (buffers held to the completion): made at its first send, reused. */
+  sending: InFlight | null;
 
   constructor(generation: number, accepts: boolean, wanted: boolean) {
     super(generation, 0);
@@ -25,5 +28,6 @@ export class RingSlot extends ReadinessSlot {
     this.wanted = wanted;
     this.cancelling = false;
     this.inEpoll = false;
+    this.sending = null;
   }
 }
