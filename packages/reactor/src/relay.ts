@@ -9,13 +9,13 @@
  */
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './backend/sockets.js';
-import { releaseRelayPipe, sizeRelayPipe } from './relay-pipes.js';
+import { releaseRelayPipe, sizeRelayPipe } from './backend/pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 import { ForwardingHandler } from './relay-forward.js';
 
-export { RELAY_PIPE_SIZE } from './relay-pipes.js';
+export { RELAY_PIPE_SIZE } from './backend/pipes.js';
 
 /** A relay's counters (`relay.stats`). */
 export interface RelayStats {

@@ -208,8 +208,9 @@ export class UringBackend implements Backend {
     this.poller.unref();
   }
 
+  /** Every owner, the eventfd's pump too (its fail() ignores the reactor's close). */
   owners(): Owner[] {
-    return this.readiness.owners().filter((owner) => (owner.slot as ReadinessSlot).generation !== 0); // not the eventfd's
+    return this.readiness.owners();
   }
 
   stats(): BackendStats {

@@ -131,22 +131,6 @@ export function socketError(fd: number): number {
 }
 
 /**
- * Asks for a pipe of `bytes` (F_SETPIPE_SZ): the capacity granted, or -errno.
- * @internal
- */
-export function setPipeSize(writeFd: number, bytes: number): number {
-  return binding.setPipeSize(writeFd, bytes);
-}
-
-/**
- * A pipe's capacity in bytes (F_GETPIPE_SZ), or -errno.
- * @internal
- */
-export function pipeSize(writeFd: number): number {
-  return binding.pipeSize(writeFd);
-}
-
-/**
  * Pins the calling thread to `cpu` (sched_setaffinity).
  * @throws ZepollSystemError when the kernel refuses (EINVAL: no such CPU).
  * @internal

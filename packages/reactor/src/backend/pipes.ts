@@ -8,7 +8,7 @@
  * kernel's default. Root (CAP_SYS_RESOURCE) has no such limit.
  */
 import { readFileSync } from 'node:fs';
-import { pipeSize, setPipeSize } from './backend/sockets.js';
+import { binding } from '../native.js';
 
 /** What a relay pipe asks for, within /proc/sys/fs/pipe-max-size (1 MiB by default). */
 export const RELAY_PIPE_SIZE = 1024 * 1024;
@@ -48,13 +48,13 @@ function readSettings(): void {
 export function sizeRelayPipe(writeFd: number): number {
   readSettings();
   if (pagesGrown + sizeAsked / PAGE_SIZE <= pagesAllowed) {
-    const granted = setPipeSize(writeFd, sizeAsked);
+    const granted = binding.setPipeSize(writeFd, sizeAsked);
     if (granted > 0) {
       pagesGrown += granted / PAGE_SIZE;
       return granted;
     }
   }
-  const size = pipeSize(writeFd); // the default, or less for a user already past its pages
+  const size = binding.pipeSize(writeFd); // the default, or less for a user already past its pages
   return size > 0 ? size : PIPE_SIZE_DEFAULT;
 }
 
