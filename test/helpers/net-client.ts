@@ -34,12 +34,18 @@ export function receive(socket: net.Socket, size: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let got = 0;
+    // A socket that closes first fails the wait at once, never leaves it hanging until tap's timeout.
+    const onClose = (): void => {
+      socket.off('data', onData);
+      reject(new Error(`the socket closed after ${got} of the ${size} bytes awaited`));
+    };
     const onData = (data: Buffer): void => {
       parts.push(data);
       got += data.length;
       if (got >= size) {
         socket.off('data', onData);
         socket.off('error', reject);
+        socket.off('close', onClose);
         const all = Buffer.concat(parts);
         if (all.length > size) socket.unshift(all.subarray(size));
         resolve(all.subarray(0, size));
@@ -47,6 +53,7 @@ export function receive(socket: net.Socket, size: number): Promise<Buffer> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    socket.once('close', onClose);
   });
 }
 

@@ -155,6 +155,9 @@ for (const mode of MODES) {
   });
 }
 
+/** A relayed client's idle timeout: well past an upstream connect and a relay set-up on a loaded machine. */
+const RELAYED_IDLE_TIMEOUT_MS = 300;
+
 /** The backends relay() runs on here: io_uring forwards instead of splicing, and must keep the same contract. */
 const BACKENDS = ['epoll', ...(ioUringSupport().available ? ['io_uring' as const] : [])] as const;
 
@@ -185,7 +188,9 @@ for (const backend of BACKENDS) t.test(`${backend}: a relayed connection keeps i
       told.push(`${this.name}: ${(error as { code?: string }).code ?? error.message}`);
     }
   }
-  const proxy = new Server(reactor, new ProxyHandler(), { idleTimeoutMs: 50 });
+  // The idle timeout counts from the accept, and the proxy's upstream connect and relay come first: at 50 ms a
+  // busy machine sometimes timed a client out before its byte had come back through the relay.
+  const proxy = new Server(reactor, new ProxyHandler(), { idleTimeoutMs: RELAYED_IDLE_TIMEOUT_MS });
   const quiet = await connectClient(proxy.port);
   quiet.write('x');
   await receive(quiet, 1);
