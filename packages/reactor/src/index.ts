@@ -1,4 +1,8 @@
 /** zepoll's public surface. */
+
+// The low-level API: the addon itself, its poller, and the socket calls, for programs that drive the kernel
+// interface by hand and for the benches. The reactor below does not need them: it reaches the kernel through
+// its backend (backend/backend.ts), and a Reactor, Server or Connection is all a service uses.
 export { binding, constants } from './native.js';
 export type { Binding, NativePoller, NativeConstants } from './native.js';
 export * as limits from './limits.js';
@@ -10,6 +14,8 @@ export { decodeAddress, formatIpv6, localAddress, peerAddress } from './backend/
 export type { SocketAddress } from './backend/address.js';
 export { DEFAULT_BACKLOG, DEFAULT_HOST, adoptFd, connectTcp, disownFd, listenTcp, pipe, resolveHost, setNoDelay, socketPair } from './backend/sockets.js';
 export type { ListenOptions, Listener } from './backend/sockets.js';
+
+// The reactor: one backend (epoll or io_uring) nested in Node's loop, and what runs on it.
 export { Reactor, READ_QUOTA_DEFAULT, MAX_QUEUED_BYTES_TOTAL_DEFAULT, BACKEND_VARIABLE } from './reactor.js';
 export type { BackendName, Mode, ReactorOptions, ReactorStats, RingStats } from './reactor.js';
 export { BufferPool, Lease, CHUNK_SIZE_DEFAULT, MAX_CHUNKS_DEFAULT, POISON_BYTE } from './buffer-pool.js';
