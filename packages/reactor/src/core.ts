@@ -239,21 +239,20 @@ export class Core {
     this.metrics.events += count;
     this.now = performance.now();
     this.inTurn = true;
-    const backend = this.backend;
-    backend.beginTurn();
+    this.backend.beginTurn();
     const mark = this.progressMark;
     let items = count;
     for (;;) {
       while (items > 0) {
         this.dispatch(items);
-        items = this.followOn();
+        items = this.nextBatch(false);
         this.metrics.events += items;
       }
       this.serveCarried();
       this.flushCorked();
       // A completion backend sends the turn's requests now, with one system
       // call that may bring completions back: handled in this turn.
-      items = this.endTurn();
+      items = this.nextBatch(true);
       if (items === 0) break;
       this.metrics.events += items;
     }
@@ -288,20 +287,14 @@ export class Core {
     }
   }
 
-  /** The backend's next batch after this one (0: none); a kernel refusal is reported, never thrown into the loop. */
-  private followOn(): number {
+  /**
+   * The backend's next batch (0: none): after this batch's items
+   * (`batchDone`), or at the turn's end (`endTurn`, the batch its submission
+   * brought back). A kernel refusal is reported, never thrown into the loop.
+   */
+  private nextBatch(turnEnds: boolean): number {
     try {
-      return this.backend.batchDone();
-    } catch (error) {
-      this.reportUnhandled(error, false);
-      return 0;
-    }
-  }
-
-  /** The backend's end of the turn, and the batch it brought back (0: none); a kernel refusal is reported, never thrown into the loop. */
-  private endTurn(): number {
-    try {
-      return this.backend.endTurn();
+      return turnEnds ? this.backend.endTurn() : this.backend.batchDone();
     } catch (error) {
       this.reportUnhandled(error, false);
       return 0;

@@ -73,9 +73,7 @@ export class EpollBackend implements Backend {
   }
 
   stats(): BackendStats {
-    const counters = this.readiness.counters;
-    counters.refresh();
-    return { staleEvents: this.readiness.staleEvents, syscalls: counters.snapshot(), ring: null };
+    return this.readiness.stats(null);
   }
 
   /** Closes the epoll fd; owners' fds close through closeFd() (directly from now on). */
@@ -84,10 +82,7 @@ export class EpollBackend implements Backend {
   }
 
   open(owner: Owner, kind: OwnerKind): void {
-    const interest = kind === 'stream' ? this.policy.interest.read : kind === 'listener' ? EPOLLIN : EPOLLOUT;
-    owner.slot = new ReadinessSlot(this.readiness.generation(), 0);
-    this.readiness.add(owner, interest);
-    this.readiness.enter(owner);
+    this.readiness.register(owner, kind === 'stream' ? this.policy.interest.read : kind === 'listener' ? EPOLLIN : EPOLLOUT);
   }
 
   arm(owner: Owner, reading: boolean, writing: boolean, watchHangUp: boolean): void {
@@ -117,8 +112,7 @@ export class EpollBackend implements Backend {
   }
 
   forget(owner: Owner): void {
-    this.readiness.leave(owner);
-    this.readiness.remove(owner.fd);
+    this.readiness.forget(owner);
   }
 
   closeFd(fd: number): void {

@@ -214,12 +214,9 @@ export class UringBackend implements Backend {
   }
 
   stats(): BackendStats {
-    const counters = this.readiness.counters;
-    counters.refresh();
     const counts = this.ringCounters;
     this.poller.ringCounters(counts);
-    const ring: RingStats = { buffers: this.buffers.provided, enter: counts[0]!, sqes: counts[1]!, cqes: counts[2]!, enobufs: counts[3]!, overflows: counts[4]!, eventfdReads: counts[5]! };
-    return { staleEvents: this.readiness.staleEvents, syscalls: counters.snapshot(), ring };
+    return this.readiness.stats({ buffers: this.buffers.provided, enter: counts[0]!, sqes: counts[1]!, cqes: counts[2]!, enobufs: counts[3]!, overflows: counts[4]!, eventfdReads: counts[5]! });
   }
 
   close(): void {
@@ -231,14 +228,11 @@ export class UringBackend implements Backend {
 
   open(owner: Owner, kind: OwnerKind): void {
     const accepts = kind === 'listener' && owner.accepted !== undefined;
-    const generation = this.readiness.generation();
     if (kind !== 'stream' && !accepts) {
-      owner.slot = new ReadinessSlot(generation, 0);
-      this.readiness.add(owner, kind === 'listener' ? EPOLLIN : EPOLLOUT);
-      this.readiness.enter(owner);
+      this.readiness.register(owner, kind === 'listener' ? EPOLLIN : EPOLLOUT);
       return;
     }
-    const slot = new RingSlot(generation, accepts, accepts || owner.takesBytes === true);
+    const slot = new RingSlot(this.readiness.generation(), accepts, accepts || owner.takesBytes === true);
     owner.slot = slot;
     this.readiness.enter(owner);
     if (!slot.wanted) return;
@@ -299,8 +293,7 @@ export class UringBackend implements Backend {
   }
 
   forget(owner: Owner): void {
-    this.readiness.leave(owner);
-    this.readiness.remove(owner.fd);
+    this.readiness.forget(owner);
   }
 
   closeFd(fd: number): void {

@@ -11,7 +11,8 @@ import { EVENT_WORDS, GENERATION_MAX } from '../limits.js';
 import { errnoError } from '../errors.js';
 import { openPoller, PollerCounters } from './poller.js';
 import { closeOwnedFd } from './sockets.js';
-import { OwnerSlot, type Owner } from './backend.js';
+import { OwnerSlot, type BackendStats, type Owner } from './backend.js';
+import type { RingStats } from './io-uring.js';
 
 /** A registration in the epoll set: its token (with the fd) and the interest asked for. */
 export class ReadinessSlot extends OwnerSlot {
@@ -95,6 +96,25 @@ export class Readiness {
   /** Every owner in the table. */
   owners(): Owner[] {
     return [...this.table.values()];
+  }
+
+  /** Registers `owner` by readiness alone: a new generation in its slot, its fd in the epoll set with `interest`, the owner in the table. */
+  register(owner: Owner, interest: number): void {
+    owner.slot = new ReadinessSlot(this.generation(), 0);
+    this.add(owner, interest);
+    this.enter(owner);
+  }
+
+  /** Forgets `owner`: out of the table and the epoll set, its fd left open. */
+  forget(owner: Owner): void {
+    this.leave(owner);
+    this.remove(owner.fd);
+  }
+
+  /** The counts every backend reports, with a completion backend's ring counts (or null). */
+  stats(ring: RingStats | null): BackendStats {
+    this.counters.refresh();
+    return { staleEvents: this.staleEvents, syscalls: this.counters.snapshot(), ring };
   }
 
   /** Adds `owner`'s fd to the epoll set with `interest` (slot set first). */
