@@ -304,27 +304,38 @@ t.test('where io_uring cannot serve, the error names the reason', (t) => {
   t.end();
 });
 
-t.test('relay() on io_uring forwards the chunks each side receives: both ways, in order, the ends passed on', { skip }, async (t) => {
+t.test('relay() on io_uring splices once the armed receive is done: what it brought, and what was queued, go first', { skip }, async (t) => {
   const fds = trackFds();
   const upstream = await upstreamEcho();
   const upstreamPort = (upstream.address() as AddressInfo).port;
   const reactor = new Reactor({ backend: 'io_uring' });
   const relays: Relay[] = [];
+  const greeting = Buffer.from('relaying\n');
   const server = new Server(reactor, {
     onOpen: (client) => {
+      // Queued (a ring send) before the relay: the echoed bytes must come after it.
+      client.write(greeting);
       client.pause();
       void connect(reactor, {}, { port: upstreamPort }).then((side) => void relays.push(relay(client, side)));
     },
   });
   const socket = await connectClient(server.port, { allowHalfOpen: true });
+  // The first bytes come before the relay exists: the receive armed at open (or its cancelled last completion)
+  // holds them, and they reach the upstream ahead of anything spliced.
+  const prefix = randomBytes(1000);
   const payload = randomBytes(4 * 1024 * 1024);
-  const echoed = receive(socket, payload.length);
+  const echoed = receive(socket, greeting.length + prefix.length + payload.length);
+  socket.write(prefix);
   socket.write(payload);
-  t.equal(sha256(await echoed), sha256(payload), 'through the relay to the echo and back, every byte in order');
+  const got = await echoed;
+  t.equal(got.subarray(0, greeting.length).toString(), greeting.toString(), 'what was queued before the relay came first');
+  t.equal(sha256(got.subarray(greeting.length)), sha256(Buffer.concat([prefix, payload])), 'through the relay to the echo and back, every byte in order');
   socket.end(); // the FIN goes through: the echo ends, and its end comes back
   await closed(socket);
   await Promise.all(relays.map((one) => one.closed));
-  t.same(relays[0]!.stats, { bytesAToB: payload.length, bytesBToA: payload.length, pipeSize: 0 }, 'forwarded, no pipes');
+  const stats = relays[0]!.stats;
+  t.same([stats.bytesAToB, stats.bytesBToA], [prefix.length + payload.length, prefix.length + payload.length], 'every byte counted once each way');
+  t.ok(stats.pipeSize > 0, 'through pipes');
   t.equal(reactor.stats.connectionsOpen, 0, 'both sides closed');
   await server.close();
   reactor.close();

@@ -158,7 +158,7 @@ for (const mode of MODES) {
 /** A relayed client's idle timeout: well past an upstream connect and a relay set-up on a loaded machine. */
 const RELAYED_IDLE_TIMEOUT_MS = 300;
 
-/** The backends relay() runs on here: io_uring forwards instead of splicing, and must keep the same contract. */
+/** The backends relay() runs on here: io_uring cancels its armed receives before splicing, and must keep the same contract. */
 const BACKENDS = ['epoll', ...(ioUringSupport().available ? ['io_uring' as const] : [])] as const;
 
 for (const backend of BACKENDS) t.test(`${backend}: a relayed connection keeps its owner's onTimeout, onServerClose and onError (the handler object as given)`, async (t) => {

@@ -64,7 +64,7 @@ export class Connection {
    */
   slot: OwnerSlot | null;
   /**
-   * Relayed by forwarding: the peer's FIN does not end this side (the relay passes it on).
+   * Relayed: the peer's FIN does not end this side (the relay passes it on).
    * @internal
    */
   relayHalfOpen: boolean;
@@ -84,7 +84,7 @@ export class Connection {
   bytesOut: number;
   /** Free for the owner (protocol state): set once here so the shape never changes. */
   context: unknown;
-  /** Runs on writability when no queued bytes are waiting (a relay draining its pipe). */
+  /** Runs on writability when no queued bytes are waiting, and when the queue has flushed (a relay draining its pipe). */
   writableHook: (() => void) | null;
   /** Registered and handed to onOpen at some point (false when epoll_ctl refused it in open()). Read-only outside. */
   opened: boolean;
@@ -541,6 +541,7 @@ export class Connection {
    */
   flushed(): void {
     if (this.state === ENDING) this.shutdownWrite();
+    else this.writableHook?.(); // a relay's pipe waits for what was queued before it
   }
 }
 

@@ -105,6 +105,11 @@ export class Reader {
     return !this.hangUpReported && !this.ended && !this.backlogged;
   }
 
+  /** Chunks the backend received wait here, in order, for the quota or a resume. */
+  get keepsChunks(): boolean {
+    return this.chunks.waiting;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }

@@ -6,6 +6,12 @@
  * until it is writable again (backpressure). An end of stream is passed on
  * as a half-close; the relay ends when both directions have ended or either
  * connection closes, and then closes both connections and its pipes.
+ *
+ * Bytes that reached a side's queue before the relay (a response the owner
+ * wrote, or on io_uring the chunks its last armed receive brought while
+ * being cancelled) go first: a direction splices only once the backend
+ * receives nothing more for its source (`backend.ownerReads`) and drains
+ * its pipe only into an empty write queue.
  */
 import { errnoError, ZepollError } from './errors.js';
 import { pipe } from './backend/sockets.js';
@@ -13,7 +19,7 @@ import { releaseRelayPipe, sizeRelayPipe } from './backend/pipes.js';
 import { coreOf } from './core.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { Connection, ConnectionHandler } from './connection.js';
-import { ForwardingHandler } from './relay-forward.js';
+import { forward } from './forward.js';
 
 export { RELAY_PIPE_SIZE } from './backend/pipes.js';
 
@@ -58,9 +64,13 @@ class Direction {
 
   /** Source readable (or carried over): splice in, under the quota, and pass on. */
   pump(): void {
-    if (!this.drain()) return;
     const core = coreOf(this.source.reactor);
     const backend = core.backend;
+    // The backend's armed receive (io_uring, while it is cancelled) would
+    // race a splice for the bytes; its last chunks, and chunks the reader
+    // kept, are forwarded first. Readiness comes once the receive is done.
+    if (!backend.ownerReads(this.source) || this.source.reader.keepsChunks) return;
+    if (!this.drain()) return;
     // The quota bounds bytes a turn brings into JavaScript; spliced bytes
     // never come, and a splice of a whole pipe costs about what one read
     // of a quota does: a direction may fill its pipe each turn.
@@ -105,10 +115,32 @@ class Direction {
     }
   }
 
-  /** Moves the pipe's bytes to the target. False while the target is full. */
+  /**
+   * Bytes the source's backend received before the relay could splice (or
+   * the reader kept): to the target's queue, in order, with forward()'s
+   * backpressure.
+   */
+  forwarded(data: Uint8Array): void {
+    if (!this.target.isOpen) return; // the relay is ending: both go
+    this.moved += data.byteLength;
+    forward(this.source, data, this.target);
+  }
+
+  /** The source's end came through the backend's receive: passed on once what came before it has gone. */
+  endedByReceive(): void {
+    this.ended = true;
+    if (this.pending === 0) this.relay.ended(this, this.target);
+  }
+
+  /** Moves the pipe's bytes to the target. False while the target is full or still sends what was queued before. */
   private drain(): boolean {
     const core = coreOf(this.target.reactor);
     let interrupted = 0;
+    if (this.pending > 0 && this.target.queuedBytes > 0) {
+      // The pipe's bytes come after what is queued: its flush (Connection.flushed) resumes us.
+      this.source.pause();
+      return false;
+    }
     while (this.pending > 0) {
       const rc = core.backend.splice(this.pipeRead, this.target.fd, this.pending);
       if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
@@ -154,12 +186,24 @@ class RelayHandler implements ConnectionHandler {
   readonly onServerClose?: (connection: Connection) => unknown;
   private readonly relay: Relay;
   private readonly owner: ConnectionHandler;
+  private readonly direction: Direction;
 
-  constructor(relay: Relay, owner: ConnectionHandler) {
+  constructor(relay: Relay, owner: ConnectionHandler, direction: Direction) {
     this.relay = relay;
     this.owner = owner;
+    this.direction = direction;
     if (owner.onTimeout !== undefined) this.onTimeout = (connection) => owner.onTimeout!(connection);
     if (owner.onServerClose !== undefined) this.onServerClose = (connection) => owner.onServerClose!(connection);
+  }
+
+  /** Bytes received for the side before its splicing began (its backend's last receive, chunks its reader kept). */
+  onData(_connection: Connection, data: Uint8Array): void {
+    this.direction.forwarded(data);
+  }
+
+  /** The side's end, received by the backend before its splicing began. */
+  onEnd(): void {
+    this.direction.endedByReceive();
   }
 
   onError(connection: Connection, error: Error): unknown {
@@ -179,8 +223,7 @@ class RelayHandler implements ConnectionHandler {
  * Two connections joined through kernel pipes with splice (see relay()):
  * while it runs, the relay owns their reads, writes and ends; their
  * handlers are still told of errors, idle timeouts, the server's close and
- * the connection's close. Made by relay(a, b). On the io_uring backend the
- * bytes are forwarded as pooled views instead (relay-forward.ts).
+ * the connection's close. Made by relay(a, b).
  */
 export class Relay {
   /** The first connection: its bytes go to `b`. */
@@ -189,13 +232,9 @@ export class Relay {
   readonly b: Connection;
   /** Resolves when the relay has closed both connections. */
   readonly closed: Promise<void>;
-  /** The two directions through pipes, or null when forwarding (io_uring). */
-  private readonly aToB: Direction | null;
-  private readonly bToA: Direction | null;
-  /** Forwarding: bytes moved each way, and the sides closed so far. */
-  private forwardedAToB: number;
-  private forwardedBToA: number;
-  private sidesClosed: number;
+  /** The two directions, each through its pipe. */
+  private readonly aToB: Direction;
+  private readonly bToA: Direction;
   private finished: boolean;
   private resolveClosed!: () => void;
   private readonly handlers: [ConnectionHandler, ConnectionHandler];
@@ -213,24 +252,9 @@ export class Relay {
     this.a = a;
     this.b = b;
     this.finished = false;
-    this.forwardedAToB = 0;
-    this.forwardedBToA = 0;
-    this.sidesClosed = 0;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.handlers = [a.handler, b.handler];
     const backend = coreOf(a.reactor).backend;
-    if (!backend.splicesStreams) {
-      // The backend's armed receive would race splices for the socket's bytes: forward what it receives.
-      this.aToB = null;
-      this.bToA = null;
-      a.relayHalfOpen = true;
-      b.relayHalfOpen = true;
-      a.handler = new ForwardingHandler(this, this.handlers[0], b);
-      b.handler = new ForwardingHandler(this, this.handlers[1], a);
-      a.resume();
-      b.resume();
-      return;
-    }
     const first = pipe();
     let second: [number, number];
     try {
@@ -244,38 +268,30 @@ export class Relay {
     const bToA = new Direction(this, b, a, second);
     this.aToB = aToB;
     this.bToA = bToA;
-    a.handler = this.wrap(this.handlers[0]);
-    b.handler = this.wrap(this.handlers[1]);
+    a.handler = new RelayHandler(this, this.handlers[0], aToB);
+    b.handler = new RelayHandler(this, this.handlers[1], bToA);
+    // A side's FIN is passed on by its direction, in order: it does not end that side.
+    a.relayHalfOpen = true;
+    b.relayHalfOpen = true;
     a.reader.hook = () => aToB.pump();
     b.reader.hook = () => bToA.pump();
     a.writableHook = () => bToA.resume();
     b.writableHook = () => aToB.resume();
+    // The hooks read now: the backend stops receiving for them (io_uring cancels the armed receive).
+    a.interestChanged();
+    b.interestChanged();
     // An owner may have paused them until the relay was ready.
     a.resume();
     b.resume();
-    // Bytes may be waiting already (in ET no new edge would tell).
+    // Bytes may be waiting already (in ET no new edge would tell; a backend
+    // still receiving tells by readiness once its receive is done).
     aToB.pump();
     if (!this.finished) bToA.pump();
   }
 
-  /** The bytes moved each way and the pipes' capacity (0 when forwarding), as of now (a new object each time). */
+  /** The bytes moved each way and the pipes' capacity, as of now (a new object each time). */
   get stats(): RelayStats {
-    if (this.aToB === null || this.bToA === null) return { bytesAToB: this.forwardedAToB, bytesBToA: this.forwardedBToA, pipeSize: 0 };
     return { bytesAToB: this.aToB.moved, bytesBToA: this.bToA.moved, pipeSize: Math.min(this.aToB.capacity, this.bToA.capacity) };
-  }
-
-  /**
-   * Forwarding: `bytes` from `source` were queued on the other side.
-   * @internal
-   */
-  moved(source: Connection, bytes: number): void {
-    if (source === this.a) this.forwardedAToB += bytes;
-    else this.forwardedBToA += bytes;
-  }
-
-  /** The owner's handler, told of errors and close; a close of either side ends the relay. */
-  private wrap(handler: ConnectionHandler): ConnectionHandler {
-    return new RelayHandler(this, handler);
   }
 
   /**
@@ -283,17 +299,7 @@ export class Relay {
    * @internal
    */
   sideClosed(error: Error | undefined): void {
-    if (this.aToB !== null || error !== undefined) {
-      this.finish(error);
-      return;
-    }
-    // Forwarding, a side closed cleanly: the other flushes what it has, then ends too.
-    this.sidesClosed += 1;
-    if (this.sidesClosed === 2) {
-      this.finish();
-      return;
-    }
-    (this.a.isOpen ? this.a : this.b).closeGracefully();
+    this.finish(error);
   }
 
   /**
@@ -303,8 +309,8 @@ export class Relay {
   ended(direction: Direction, target: Connection): void {
     void direction;
     target.end();
-    const aToB = this.aToB!;
-    const bToA = this.bToA!;
+    const aToB = this.aToB;
+    const bToA = this.bToA;
     if (aToB.ended && bToA.ended && aToB.pending === 0 && bToA.pending === 0) this.finish();
   }
 
@@ -321,16 +327,16 @@ export class Relay {
     this.finished = true;
     this.a.destroy(error);
     this.b.destroy(error);
-    this.aToB?.closePipe();
-    this.bToA?.closePipe();
+    this.aToB.closePipe();
+    this.bToA.closePipe();
     this.resolveClosed();
   }
 }
 
 /**
  * Relays bytes both ways between `a` and `b` with splice until both ends
- * close (on the io_uring backend, by forwarding the pooled chunks each side
- * receives).
+ * close (on both backends: on io_uring a side's armed receive is cancelled
+ * first, and what it brought is written ahead of the spliced bytes).
  * @throws as the Relay constructor: `ERR_ZEPOLL_CONNECTION_CLOSED`,
  *   `ERR_INVALID_ARG_VALUE` (two reactors), or a ZepollSystemError from pipe2.
  */

@@ -100,12 +100,6 @@ export interface Backend {
   readonly name: BackendName;
   /** How streams are registered, read and re-armed (the reactor's mode on epoll). */
   readonly policy: ReadPolicy;
-  /**
-   * A stream's bytes may be spliced out of its socket while it is
-   * registered for reading: no receive of the backend's races the splice
-   * (relay() splices where this holds, else forwards received chunks).
-   */
-  readonly splicesStreams: boolean;
 
   // The loop: one batch is items [0, count) of wait() (or of onBatch), then of batchDone() until it answers 0.
   /** Nests the backend in Node's loop: `onBatch(count)` runs once per ready batch. */
@@ -172,4 +166,11 @@ export interface Backend {
   shutdownWrite(fd: number): number;
   /** Bytes waiting in a socket's receive queue (FIONREAD: the ET debug check). */
   bytesWaiting(fd: number): number;
+  /**
+   * `owner` may read (or splice from) its socket itself now: no request of
+   * the backend's would race it for the bytes. A stream whose reads were
+   * taken over (Owner.takesBytes false) gets readiness only once this holds
+   * (io_uring: after its armed receive's last completion).
+   */
+  ownerReads(owner: Owner): boolean;
 }

@@ -22,7 +22,6 @@ if (EPOLLIN !== READY_READABLE || EPOLLOUT !== READY_WRITABLE || EPOLLERR !== RE
 export class EpollBackend implements Backend {
   readonly name = 'epoll' as const;
   readonly policy: ReadPolicy;
-  readonly splicesStreams = true;
   private readonly readiness: Readiness;
 
   /** @throws ZepollSystemError when epoll_create1 fails (EMFILE, ENFILE, ENOMEM). */
@@ -154,6 +153,11 @@ export class EpollBackend implements Backend {
   bytesWaiting(fd: number): number {
     return bytesReadable(fd);
   }
+  /** Nothing is ever read for an owner here: it always reads itself. */
+  ownerReads(): boolean {
+    return true;
+  }
+
 
   private desired(reading: boolean, writing: boolean, watchHangUp: boolean): number {
     const interest = this.policy.interest;

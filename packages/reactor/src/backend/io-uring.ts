@@ -69,8 +69,6 @@ export interface RingStats {
 export class UringBackend implements Backend {
   readonly name = 'io_uring' as const;
   readonly policy = RING_POLICY;
-  /** A stream's receive is armed in the ring: a splice would race it for the socket's bytes. */
-  readonly splicesStreams = false;
   private readonly readiness: Readiness;
   private readonly poller: NativePoller;
   private readonly completions: RingCompletions;
@@ -248,10 +246,23 @@ export class UringBackend implements Backend {
     // One receive per socket: one being cancelled is armed again after its last completion (RingReceives.batchDone).
     if (byRing && !slot.receiving) this.receives.arm(owner, slot);
     else if (!byRing) this.receives.stop(owner, slot);
+    slot.readsItself = reading && !takesBytes;
+    this.setInterest(owner, slot, this.interestOf(slot, writing, watchHangUp));
+  }
+
+  /**
+   * What `slot`'s epoll registration asks for: writability, a paused FIN,
+   * or (a relay's own reads) readability, once no receive is armed: until
+   * its last completion, readiness would let a splice race it.
+   */
+  private interestOf(slot: RingSlot, writing: boolean, watchHangUp: boolean): number {
     let interest = writing ? EPOLLOUT : 0;
-    if (reading && !takesBytes) interest |= EPOLLIN | EPOLLRDHUP; // a relay's own reads: readiness
-    else if (!reading && watchHangUp) interest |= EPOLLRDHUP; // paused: told of the FIN once
-    this.setInterest(owner, slot, interest);
+    if (slot.readsItself) {
+      if (!slot.receiving) interest |= EPOLLIN | EPOLLRDHUP;
+    } else if (!slot.wanted && watchHangUp) {
+      interest |= EPOLLRDHUP; // paused: told of the FIN once
+    }
+    return interest;
   }
 
   /** Level-triggered: nothing waits for a re-arm. */
@@ -339,6 +350,12 @@ export class UringBackend implements Backend {
     return bytesReadable(fd);
   }
 
+  /** Not while its receive is armed (or being cancelled): it would race a read or splice for the bytes. */
+  ownerReads(owner: Owner): boolean {
+    const slot = owner.slot;
+    return !(slot instanceof RingSlot) || !slot.receiving;
+  }
+
   /**
    * The backend's share of completion `index` (buffers back, receives that
    * ended, sends' held chunks), then the owner it is for, or undefined when
@@ -364,7 +381,11 @@ export class UringBackend implements Backend {
       return undefined;
     }
     if (op === RING_OP.send) this.sends.done(slot!.sending!);
-    else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) this.receives.ended(owner, slot!, result);
+    else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
+      this.receives.ended(owner, slot!, result);
+      // Its reads were taken over while the receive was armed: readiness now, nothing races them.
+      if (slot!.readsItself) this.setInterest(owner, slot!, slot!.interest | EPOLLIN | EPOLLRDHUP);
+    }
     return owner;
   }
 

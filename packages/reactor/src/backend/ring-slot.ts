@@ -16,6 +16,8 @@ export class RingSlot extends ReadinessSlot {
   wanted: boolean;
   /** The armed request's cancellation was asked for. */
   cancelling: boolean;
+  /** Its reads were taken over (a relay splices): readable by readiness once no receive is armed. */
+  readsItself: boolean;
   /** In the epoll set too, for writability or a paused FIN. */
   inEpoll: boolean;
   /** Its send in flight (buffers held to the completion): made at its first send, reused. */
@@ -27,6 +29,7 @@ export class RingSlot extends ReadinessSlot {
     this.receiving = false;
     this.wanted = wanted;
     this.cancelling = false;
+    this.readsItself = false;
     this.inEpoll = false;
     this.sending = null;
   }
