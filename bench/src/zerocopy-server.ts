@@ -6,7 +6,7 @@
  *   proxy splice PORT    a TCP proxy to 127.0.0.1:PORT relaying with splice
  *   proxy copy PORT      the same, copying each read into the other connection's queue
  *
- * A mode ending in -uring runs on the io_uring backend (relay() forwards there).
+ * A mode ending in -uring runs on the io_uring backend (relay() splices there too, once a side's armed receive is done).
  *
  * Prints "port N"; exits on SIGTERM.
  */

@@ -51,7 +51,7 @@ const fileServer = (mode: string, path: string): Promise<BenchServer> =>
 const proxyServer = (mode: string, originPort: number): Promise<BenchServer> =>
   mode === 'c' ? startServer(buildReference('zerocopy-server'), ['proxy', String(originPort)], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'proxy', mode, String(originPort)], /port (\d+)/);
 const FILE_ROW: Record<string, string> = { sendfile: 'sendfile', copy: 'read + write in JS', 'sendfile-uring': 'sendfile, io_uring backend', c: 'sendfile, C reference' };
-const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', 'splice-uring': 'relay on io_uring (forwarded)', c: 'splice, C reference' };
+const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', 'splice-uring': 'relay on io_uring (splice)', c: 'splice, C reference' };
 
 export async function runZerocopy(seconds: number, repeats: number, progress: (text: string) => void): Promise<ZerocopyRow[]> {
   const directory = mkdtempSync(join(tmpdir(), 'zepoll-bench-'));
