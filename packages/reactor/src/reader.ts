@@ -9,7 +9,7 @@ import { Lease } from './buffer-pool.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import { READY_ERROR, READY_HUNG_UP, READY_PEER_CLOSED, READY_READABLE } from './backend/backend.js';
 import { ReceivedChunks } from './received-chunks.js';
-import type { Core } from './core.js';
+import type { Carried, Core } from './core.js';
 import type { Connection } from './connection.js';
 
 /** Readiness that means "a read will tell something": data, end of stream, hang-up or error. */
@@ -20,8 +20,8 @@ const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
 
 export { PENDING_CHUNKS_MAX } from './received-chunks.js';
 
-/** What a read turn reports back to its connection. */
-export interface ReadSink {
+/** What a read turn reports back to its connection's registration (which the scheduler carries over). */
+export interface ReadSink extends Carried {
   /** Bytes read (a pooled view, valid during the call). */
   receivedView(view: Buffer): void;
   /** Bytes read, as bytes[0..length) of the pool chunk (valid during the call); false when the owner wants a view instead. */
@@ -176,7 +176,7 @@ export class Reader {
 
   private keep(chunk: number, length: number): void {
     this.chunks.push(chunk, length);
-    if (!this.paused) this.core.scheduler.carry(this.connection); // past the quota: next turn
+    if (!this.paused) this.core.scheduler.carry(this.sink); // past the quota: next turn
     if (!this.backlogged && this.chunks.full) {
       this.backlogged = true;
       this.sink.interestChanged();
@@ -190,7 +190,7 @@ export class Reader {
       const chunk = chunks.firstChunk;
       const length = chunks.firstLength;
       if (!chunks.quotaAllows(this.core, length)) {
-        this.core.scheduler.carry(this.connection);
+        this.core.scheduler.carry(this.sink);
         return;
       }
       chunks.shift();
@@ -254,7 +254,7 @@ export class Reader {
     if (this.lastTurn === this.core.turns) {
       // Already read this turn (its own event came too, or it was paused
       // and resumed within it): one read turn per turn, the rest next turn.
-      if (!this.readEmpty) this.core.scheduler.carry(this.connection);
+      if (!this.readEmpty) this.core.scheduler.carry(this.sink);
       return false;
     }
     this.turn();
@@ -283,7 +283,7 @@ export class Reader {
    * and no pending pool wait will never be reported again.
    */
   checkDrained(): void {
-    if (this.edgeSafe || !this.connection.isOpen || this.connection.carried || !this.wantsReading || this.ended) return;
+    if (this.edgeSafe || !this.connection.isOpen || this.sink.carried || !this.wantsReading || this.ended) return;
     const bytes = this.core.backend.bytesWaiting(this.connection.fd);
     if (bytes > 0) this.core.reportUnread(this.connection.fd, bytes);
   }
@@ -309,7 +309,7 @@ export class Reader {
   private resumed(): void {
     this.sink.interestChanged();
     // Data may have arrived while paused: in ET no edge will report it; chunks received for it wait.
-    if (this.core.backend.policy.carryOnResume || this.chunks.waiting) this.core.scheduler.carry(this.connection);
+    if (this.core.backend.policy.carryOnResume || this.chunks.waiting) this.core.scheduler.carry(this.sink);
   }
 
   private turn(): void {
@@ -370,7 +370,7 @@ export class Reader {
           return;
         }
         if (budget <= 0) {
-          if (backend.policy.carryLeftover) core.scheduler.carry(connection); // no edge will come for what is left
+          if (backend.policy.carryLeftover) core.scheduler.carry(this.sink); // no edge will come for what is left
           return;
         }
         if (this.paused) return;

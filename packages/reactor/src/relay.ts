@@ -93,7 +93,7 @@ class Direction {
       core.progress();
       if (!this.drain()) return;
     }
-    if (budget <= 0 && backend.policy.carryLeftover) core.scheduler.carry(this.source); // no edge will come for what is left
+    if (budget <= 0 && backend.policy.carryLeftover) core.scheduler.carry(this.source.registration); // no edge will come for what is left
   }
 
   /** Target writable again: empty the pipe, then read on. */
