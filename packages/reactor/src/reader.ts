@@ -18,8 +18,6 @@ const HANG_UP = READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
 /** A read returns it at once (0 or the error), even paused. */
 const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
 
-export { PENDING_CHUNKS_MAX } from './received-chunks.js';
-
 /** What a read turn reports back to its connection's registration (which the scheduler carries over). */
 export interface ReadSink extends Carried {
   /** Bytes read (a pooled view, valid during the call). */
@@ -66,10 +64,8 @@ export class Reader {
   private lastTurn: number;
   private readEmpty: boolean;
   private readonly onPoolAvailable: () => void;
-  /** Chunks the backend received for this connection while it was paused or past its quota, in order. */
+  /** Chunks the backend received for this connection while it was paused or past its quota, in order (and whether receiving stopped for them). */
   private readonly chunks: ReceivedChunks;
-  /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
-  private backlogged: boolean;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -87,7 +83,6 @@ export class Reader {
     this.lastTurn = -1;
     this.readEmpty = false;
     this.chunks = new ReceivedChunks();
-    this.backlogged = false;
     this.onPoolAvailable = (): void => {
       this.waitingForPool = false;
       if (this.connection.isOpen && !this.paused) this.resumed();
@@ -96,13 +91,13 @@ export class Reader {
 
   /** Epoll should report readability now. */
   get wantsReading(): boolean {
-    return !this.paused && !this.waitingForPool && !this.backlogged;
+    return !this.paused && !this.waitingForPool && !this.chunks.backlogged;
   }
 
   /** Paused, epoll should still report the peer's FIN (once). */
   get watchesHangUp(): boolean {
     // Backlogged, the FIN comes through the backend's receive once it is armed again.
-    return !this.hangUpReported && !this.ended && !this.backlogged;
+    return !this.hangUpReported && !this.ended && !this.chunks.backlogged;
   }
 
   get isPaused(): boolean {
@@ -175,12 +170,9 @@ export class Reader {
   }
 
   private keep(chunk: number, length: number): void {
-    this.chunks.push(chunk, length);
+    const backlogged = this.chunks.push(chunk, length);
     if (!this.paused) this.core.scheduler.carry(this.sink); // past the quota: next turn
-    if (!this.backlogged && this.chunks.full) {
-      this.backlogged = true;
-      this.sink.interestChanged();
-    }
+    if (backlogged) this.sink.interestChanged();
   }
 
   /** The kept chunks, in order, while the quota allows and reading is not paused. */
@@ -197,10 +189,7 @@ export class Reader {
       if (length === 0) this.endOfStream();
       else this.deliver(chunk, length);
     }
-    if (this.backlogged && chunks.drained && this.connection.isOpen) {
-      this.backlogged = false; // half served: receive again
-      this.sink.interestChanged();
-    }
+    if (this.connection.isOpen && chunks.backlogServed()) this.sink.interestChanged(); // half served: receive again
   }
 
   /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
