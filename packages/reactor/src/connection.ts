@@ -89,8 +89,12 @@ export class Connection {
    */
   readonly reader: Reader;
   private readonly writer: Writer;
-  /** A handler's returned promise rejected: made once, not per call. */
-  private readonly onRejected: (error: unknown) => void;
+  /**
+   * What a rejected promise or a late throw of a handler calls: made the
+   * first time it is needed, then kept (not per call; and not per
+   * connection, most of which never need one).
+   */
+  private onRejected: ((error: unknown) => void) | null;
 
   /**
    * Wraps `fd`, a connected stream socket zepoll owns, for `handler`;
@@ -123,16 +127,16 @@ export class Connection {
     this.registration = registration;
     this.reader = registration.reader;
     this.writer = registration.writer;
-    this.onRejected = (error: unknown): void => {
-      // Already closed: nothing to destroy and onClose came last, so the reactor's onError gets it.
-      if (!this.closed) core.failOwner(this, error);
-      else core.reportUnhandled(error, false);
-    };
+    this.onRejected = null;
   }
 
   /** A handler's failure reported late (a rejected promise, a callback outside a turn): as onRejected. */
   get failLate(): (error: unknown) => void {
-    return this.onRejected;
+    return (this.onRejected ??= (error: unknown): void => {
+      // Already closed: nothing to destroy and onClose came last, so the reactor's onError gets it.
+      if (!this.closed) this.core.failOwner(this, error);
+      else this.core.reportUnhandled(error, false);
+    });
   }
 
   /**
@@ -169,7 +173,7 @@ export class Connection {
    */
   handOver(handler: ConnectionHandler): void {
     this.handler = handler;
-    callSafely(handler.onOpen ?? noop, handler, this, undefined, this.onRejected);
+    callSafely(handler.onOpen ?? noop, handler, this, undefined, this.failLate);
   }
 
   /** True until the connection closes (destroy(), an error, or both sides done); still true while ending. */
