@@ -63,7 +63,8 @@ export class Reader {
    */
   private lastTurn: number;
   private readEmpty: boolean;
-  private readonly onPoolAvailable: () => void;
+  /** The pool's call when a chunk is free again: made at the first wait (most connections never wait), then kept. */
+  private onPoolAvailable: (() => void) | null;
   /** Chunks the backend received for this connection while it was paused or past its quota, in order (and whether receiving stopped for them). */
   private readonly chunks: ReceivedChunks;
 
@@ -83,10 +84,7 @@ export class Reader {
     this.lastTurn = -1;
     this.readEmpty = false;
     this.chunks = new ReceivedChunks();
-    this.onPoolAvailable = (): void => {
-      this.waitingForPool = false;
-      if (this.connection.isOpen && !this.paused) this.resumed();
-    };
+    this.onPoolAvailable = null;
   }
 
   /** Epoll should report readability now. */
@@ -386,6 +384,11 @@ export class Reader {
     if (this.waitingForPool) return;
     this.waitingForPool = true;
     this.sink.interestChanged();
-    this.core.pool.onAvailable(this.onPoolAvailable);
+    this.core.pool.onAvailable(
+      (this.onPoolAvailable ??= (): void => {
+        this.waitingForPool = false;
+        if (this.connection.isOpen && !this.paused) this.resumed();
+      }),
+    );
   }
 }
