@@ -57,14 +57,14 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   private readonly settings: ExchangeSettings;
   /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
   private lastRequest: boolean;
-  /** Bounds a body dropped after its response, then a lingering close. */
-  private readonly deadline: CloseDeadline;
+  /** Bounds a body dropped after its response, then a lingering close: made when first armed (most connections never need it). */
+  private deadline: CloseDeadline | null;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
     this.lastRequest = false;
-    this.deadline = new CloseDeadline(connection, this);
+    this.deadline = null;
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
@@ -145,7 +145,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.clock.stop();
     this.reader.stopForClose();
     this.connection.end();
-    if (this.connection.isOpen) this.deadline.linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
+    if (this.connection.isOpen) this.closeDeadline().linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
   }
 
   /** ResponseOwner: a callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
@@ -170,7 +170,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     // as node-server's does, where it would otherwise stay open for ever.
     if (this.body !== null) {
       this.body.discard();
-      this.deadline.dropBody();
+      this.closeDeadline().dropBody();
     }
     if (!keepAlive) {
       this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
@@ -178,6 +178,11 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     }
     if (!this.closing) this.reader.resumeReading();
     this.reader.parseKept();
+  }
+
+  /** The closing deadline, made the first time one is armed. */
+  private closeDeadline(): CloseDeadline {
+    return (this.deadline ??= new CloseDeadline(this.connection, this));
   }
 
   /** DeadlineOwner: a body dropped after its response did not end in time: the connection closes. */
@@ -202,7 +207,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** The connection closed: a response not complete by now was aborted. */
   connectionClosed(): void {
-    this.deadline.cancel();
+    this.deadline?.cancel();
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -291,7 +296,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   private bodyEnded(): void {
     const body = this.body;
     this.body = null;
-    this.deadline.bodyEnded();
+    this.deadline?.bodyEnded();
     this.lastRequestIn();
     body?.end();
     if (this.current !== null && !this.current.finished) this.reader.waitForResponse(this.closing);
@@ -326,7 +331,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       return;
     }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
-    if (!this.deadline.droppingBody && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
+    if (this.deadline?.droppingBody !== true && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
     this.shutDown();
   }
 }
