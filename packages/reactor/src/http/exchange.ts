@@ -23,7 +23,7 @@ import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
 import { isThenable } from '../safe-call.js';
 import { reportHandlerError, type ExchangeSettings } from './handler.js';
-import { HttpParseError } from './parser.js';
+import { HttpParseError, type ParserCallbacks } from './parser.js';
 import { RequestReader, type ReaderOwner } from './request-reader.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
@@ -36,7 +36,7 @@ import { CONTINUE, errorAnswer } from './response-wire.js';
  * One connection's HTTP: what server.ts's handlers call for its events,
  * and the owner its reader, responses, clock and closing deadline report to.
  */
-export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner {
+export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner, ParserCallbacks {
   /** The parser and the pauses of reading. */
   private readonly reader: RequestReader;
   /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
@@ -50,7 +50,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** Nothing more is parsed: input that still arrives is ignored (after a parse error, a closing response, the server's close). */
   stopped: boolean;
   /** The body of the current request still arrives (streaming). */
-  private body: BodyStream | null;
+  protected body: BodyStream | null;
   /** A response object given back by the reuse rule (see onRequest), for the next request. */
   private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
@@ -71,22 +71,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.stopped = false;
     this.body = null;
     this.spareResponse = null;
-    this.reader = new RequestReader(
-      connection,
-      settings.streamBodies
-        ? {
-            onRequest: (request) => this.onRequest(request),
-            onContinue: () => void this.connection.write(CONTINUE),
-            onBodyData: (part) => this.body?.push(part),
-            onBodyEnd: () => this.bodyEnded(),
-          }
-        : {
-            onRequest: (request) => this.onRequest(request),
-            onContinue: () => void this.connection.write(CONTINUE),
-          },
-      settings.limits,
-      this,
-    );
+    // The exchange is its parser's callbacks (prototype methods: no closures per connection).
+    this.reader = new RequestReader(connection, this, settings.limits, this);
     this.clock = new RequestClock(settings, this);
   }
 
@@ -251,7 +237,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.connection.pause();
   }
 
-  private onRequest(request: HttpRequest): void {
+  /** ParserCallbacks: a complete request (its head, when bodies stream): the handler runs. */
+  onRequest(request: HttpRequest): void {
     // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
     this.clock.stop();
     // The last request before the server's close (it was arriving then): its answer says so (Connection: close).
@@ -292,8 +279,13 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     if (!response.finished && this.current === response && !request.hasBody) this.reader.waitForResponse(this.closing);
   }
 
+  /** ParserCallbacks: the client asked to be told to send its body (`Expect: 100-continue`). */
+  onContinue(): void {
+    this.connection.write(CONTINUE);
+  }
+
   /** A streamed body is complete; a response still pending now holds the next request back. */
-  private bodyEnded(): void {
+  protected bodyEnded(): void {
     const body = this.body;
     this.body = null;
     this.deadline?.bodyEnded();
@@ -333,5 +325,22 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
     if (this.deadline?.droppingBody !== true && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
     this.shutDown();
+  }
+}
+
+/**
+ * The exchange of a server that streams request bodies (`streamBodies`):
+ * having onBodyData and onBodyEnd, it makes its parser hand the handler a
+ * request at its head and the body as it arrives.
+ */
+export class StreamingExchange extends HttpExchange {
+  /** ParserCallbacks: a part of the current request's body (a copy it owns). */
+  onBodyData(part: Buffer): void {
+    this.body?.push(part);
+  }
+
+  /** ParserCallbacks: the current request's body is complete. */
+  onBodyEnd(): void {
+    this.bodyEnded();
   }
 }
