@@ -18,6 +18,9 @@ const HANG_UP = READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
 /** A read returns it at once (0 or the error), even paused. */
 const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
 
+/** Every reader's chunks until its first receive (readiness backends never receive: no ~100 B queue per connection); empty for ever, as received() gives a reader its own first. */
+const NOTHING_RECEIVED = new ReceivedChunks();
+
 /** What a read turn reports back to its connection's registration (which the scheduler carries over). */
 export interface ReadSink extends Carried {
   /** Bytes read (a pooled view, valid during the call). */
@@ -66,7 +69,7 @@ export class Reader {
   /** The pool's call when a chunk is free again: made at the first wait (most connections never wait), then kept. */
   private onPoolAvailable: (() => void) | null;
   /** Chunks the backend received for this connection while it was paused or past its quota, in order (and whether receiving stopped for them). */
-  private readonly chunks: ReceivedChunks;
+  private chunks: ReceivedChunks;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -83,7 +86,7 @@ export class Reader {
     this.discarding = false;
     this.lastTurn = -1;
     this.readEmpty = false;
-    this.chunks = new ReceivedChunks();
+    this.chunks = NOTHING_RECEIVED;
     this.onPoolAvailable = null;
   }
 
@@ -147,6 +150,7 @@ export class Reader {
    */
   received(chunk: number, result: number): void {
     const connection = this.connection;
+    if (this.chunks === NOTHING_RECEIVED) this.chunks = new ReceivedChunks(); // its first: a queue of its own
     if (result > 0) {
       if (!connection.isOpen) {
         this.core.pool.release(chunk);
