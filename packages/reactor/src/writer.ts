@@ -36,7 +36,13 @@ export class Writer {
   private readonly sink: WriteSink;
   /** WRITE_OPEN, WRITE_ENDING or WRITE_SHUT. */
   private side: number;
-  private readonly queue: WriteQueue;
+  /**
+   * Made at the first write: a connection that has written nothing (an
+   * idle one) holds no queue, arrays or staging (~240 bytes of heap).
+   * flush(), sendCompleted() and what they call follow a write, so there
+   * it is never null.
+   */
+  private queue: WriteQueue | null;
   /** write() returned false: onDrain is owed. */
   private needDrain: boolean;
   /** Queued for the end of the event being handled (inside a turn, its writes go out together). */
@@ -52,7 +58,7 @@ export class Writer {
     this.connection = connection;
     this.sink = sink;
     this.side = WRITE_OPEN;
-    this.queue = new WriteQueue(core.pool);
+    this.queue = null;
     this.needDrain = false;
     this.corked = false;
     this.holding = false;
@@ -144,12 +150,17 @@ export class Writer {
 
   /** Bytes accepted and not yet taken by the kernel (file segments excluded). */
   get bytes(): number {
-    return this.queue.bytes;
+    return this.queue === null ? 0 : this.queue.bytes;
   }
 
   /** Nothing queued and nothing corked: an ending connection may shut its write side. */
   get idle(): boolean {
-    return this.queue.isEmpty && !this.corked;
+    return this.isEmpty && !this.corked;
+  }
+
+  /** Nothing is queued (or ever was). */
+  private get isEmpty(): boolean {
+    return this.queue === null || this.queue.isEmpty;
   }
 
   /**
@@ -159,10 +170,10 @@ export class Writer {
    */
   push(data: Uint8Array): boolean {
     const size = data.byteLength;
-    const queue = this.queue;
     const connection = this.connection;
-    if (size === 0) return queue.bytes < connection.highWaterMark;
+    if (size === 0) return this.bytes < connection.highWaterMark;
     const core = this.core;
+    const queue = (this.queue ??= new WriteQueue(core.pool));
     const metrics = core.metrics;
     queue.push(data);
     metrics.queuedBytes += size;
@@ -195,13 +206,13 @@ export class Writer {
 
   /** A file segment, in order with the buffers. */
   pushFile(segment: FileSegment): void {
-    this.queue.pushFile(segment);
+    (this.queue ??= new WriteQueue(this.core.pool)).pushFile(segment);
     this.schedule();
   }
 
   /** Writability reported: flush what is queued. True when a writableHook should run instead. */
   onWritable(): boolean {
-    if (!this.queue.isEmpty) {
+    if (!this.isEmpty) {
       this.flush();
       return false;
     }
@@ -221,14 +232,16 @@ export class Writer {
   /** End of the event (the connection open): the corked writes go out together; an ending side with nothing queued shuts. */
   flushCorked(): void {
     this.corked = false;
-    if (!this.armed && !this.queue.isEmpty) this.flush();
-    else if (this.queue.isEmpty) this.shutdown();
+    if (this.isEmpty) this.shutdown();
+    else if (!this.armed) this.flush();
   }
 
   /** The connection closed: queued buffers go back to the pool, file sends fail with `error`. */
   clear(error: Error): void {
-    this.core.metrics.queuedBytes -= this.queue.bytes;
-    this.queue.clear(error);
+    const queue = this.queue;
+    if (queue === null) return;
+    this.core.metrics.queuedBytes -= queue.bytes;
+    queue.clear(error);
   }
 
   /** Outside a turn: write now. Inside one: once the event being handled is done, with its other writes. */
@@ -245,7 +258,7 @@ export class Writer {
   }
 
   private flush(): void {
-    const queue = this.queue;
+    const queue = this.queue!;
     const before = queue.bytes;
     this.settle(queue.flush(this.core.backend, this.sink), before);
   }
@@ -255,7 +268,7 @@ export class Writer {
    * What is left (and what was queued meanwhile) goes next.
    */
   sendCompleted(result: number): void {
-    const queue = this.queue;
+    const queue = this.queue!;
     const before = queue.bytes;
     const rc = queue.sent(result);
     if (rc < 0 || queue.isEmpty) {
@@ -270,7 +283,7 @@ export class Writer {
   private account(before: number): void {
     const core = this.core;
     const connection = this.connection;
-    const queue = this.queue;
+    const queue = this.queue!;
     core.metrics.queuedBytes -= before - queue.bytes;
     if (queue.written > 0) {
       connection.bytesOut += queue.written;
@@ -285,7 +298,7 @@ export class Writer {
     const connection = this.connection;
     this.account(before);
     if (rc < 0) {
-      connection.destroy(errnoError(rc, this.queue.failedSyscall, connection.fd));
+      connection.destroy(errnoError(rc, this.queue!.failedSyscall, connection.fd));
       return;
     }
     if (rc === BLOCKED) {
@@ -303,6 +316,6 @@ export class Writer {
       if (!connection.isOpen) return;
     }
     // onDrain may have queued more (and called end()): the write side shuts only once the queue is empty.
-    if (!this.corked && this.queue.isEmpty) this.shutdown();
+    if (!this.corked && this.isEmpty) this.shutdown();
   }
 }
