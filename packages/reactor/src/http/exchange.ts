@@ -38,7 +38,13 @@ import { CONTINUE, errorAnswer } from './response-wire.js';
  */
 export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner, ParserCallbacks {
   /** The parser and the pauses of reading. */
-  private readonly reader: RequestReader;
+  /**
+   * Made when the first bytes arrive (a connection that has sent nothing
+   * holds no parser). Whatever follows a request (a response, a body, a
+   * run of the parser) finds it made; only what can come first (the clock,
+   * the server's close, a timeout) checks for null.
+   */
+  private reader: RequestReader | null;
   /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
   readonly clock: RequestClock;
   /** The response being answered (one at a time: requests are answered in order), or null. */
@@ -71,8 +77,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.stopped = false;
     this.body = null;
     this.spareResponse = null;
-    // The exchange is its parser's callbacks (prototype methods: no closures per connection).
-    this.reader = new RequestReader(connection, this, settings.limits, this);
+    this.reader = null;
     this.clock = new RequestClock(settings, this);
   }
 
@@ -83,8 +88,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** ClockOwner: a head is arriving, or no request has begun. */
   get inHead(): boolean {
-    const parser = this.reader.parser;
-    return parser.inHead || parser.idle;
+    const parser = this.reader?.parser;
+    return parser === undefined || parser.inHead || parser.idle;
   }
 
   /** ClockOwner: a timeout passed: a waiting connection closes quietly (a FIN, as Node's keepAliveTimeout), a request gets 408. */
@@ -97,7 +102,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** Bytes from the client: data[0..length). */
   feed(data: Uint8Array, length: number = data.byteLength): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
-    this.reader.run(data, length);
+    // The exchange is its parser's callbacks (prototype methods: no closures per connection).
+    (this.reader ??= new RequestReader(this.connection, this, this.settings.limits, this)).run(data, length);
   }
 
   /** ReaderOwner: the parser refused the request. */
@@ -113,8 +119,9 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** After the parser ran: what the clock should time now. */
   private watchRequest(): void {
-    const parser = this.reader.parser;
-    if (this.stopped || this.reader.behindOnBody) this.clock.watch(CLOCK_STOPPED);
+    const reader = this.reader!;
+    const parser = reader.parser;
+    if (this.stopped || reader.behindOnBody) this.clock.watch(CLOCK_STOPPED);
     else if (parser.inRequest) this.clock.watch(CLOCK_REQUEST);
     else if (this.current === null && !this.closing && parser.idle) this.clock.watch(CLOCK_WAITING);
     else this.clock.watch(CLOCK_STOPPED);
@@ -129,7 +136,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.closing = true;
     this.stopped = true;
     this.clock.stop();
-    this.reader.stopForClose();
+    this.reader?.stopForClose();
     this.connection.end();
     if (this.connection.isOpen) this.closeDeadline().linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
   }
@@ -162,8 +169,9 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
       return;
     }
-    if (!this.closing) this.reader.resumeReading();
-    this.reader.parseKept();
+    const reader = this.reader!;
+    if (!this.closing) reader.resumeReading();
+    reader.parseKept();
   }
 
   /** The closing deadline, made the first time one is armed. */
@@ -210,8 +218,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
    */
   serverClosing(): void {
     this.closing = true;
-    const parser = this.reader.parser;
-    if (this.body !== null || (parser.inRequest && !parser.inHead)) {
+    const parser = this.reader?.parser;
+    if (this.body !== null || (parser !== undefined && parser.inRequest && !parser.inHead)) {
       // The rest of this request is read and it is answered; nothing after it (onRequest, bodyEnded).
       this.lastRequest = true;
       this.current?.closeAfter();
@@ -226,7 +234,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   }
 
   private endIfDone(): void {
-    if (this.closing && !this.reader.inParser && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
+    if (this.closing && !(this.reader?.inParser ?? false) && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
   }
 
   /** The request that was in progress when the server began closing is in: nothing more is read. */
@@ -253,7 +261,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
-      this.body = new BodyStream(this.reader);
+      this.body = new BodyStream(this.reader!);
       request.stream = this.body;
     } else {
       this.lastRequestIn();
@@ -272,11 +280,11 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       // and its response is complete, so nothing of the handler's runs on
       // these objects any more (unless it kept them, which retain() is for):
       // the connection's next request is written into them.
-      this.reader.parser.recycle(request);
+      this.reader!.parser.recycle(request);
       this.spareResponse = response;
       return;
     }
-    if (!response.finished && this.current === response && !request.hasBody) this.reader.waitForResponse(this.closing);
+    if (!response.finished && this.current === response && !request.hasBody) this.reader!.waitForResponse(this.closing);
   }
 
   /** ParserCallbacks: the client asked to be told to send its body (`Expect: 100-continue`). */
@@ -291,7 +299,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.deadline?.bodyEnded();
     this.lastRequestIn();
     body?.end();
-    if (this.current !== null && !this.current.finished) this.reader.waitForResponse(this.closing);
+    if (this.current !== null && !this.current.finished) this.reader!.waitForResponse(this.closing);
   }
 
   /**
@@ -319,7 +327,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       this.closing = true;
       this.stopped = true;
       this.clock.stop();
-      this.reader.parser.pause();
+      this.reader?.parser.pause();
       return;
     }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
