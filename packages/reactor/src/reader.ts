@@ -9,7 +9,7 @@ import { Lease } from './buffer-pool.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import { READY_ERROR, READY_HUNG_UP, READY_PEER_CLOSED, READY_READABLE } from './backend/backend.js';
 import { ReceivedChunks } from './received-chunks.js';
-import type { Core } from './core.js';
+import type { Carried, Core } from './core.js';
 import type { Connection } from './connection.js';
 
 /** Readiness that means "a read will tell something": data, end of stream, hang-up or error. */
@@ -18,10 +18,11 @@ const HANG_UP = READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
 /** A read returns it at once (0 or the error), even paused. */
 const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
 
-export { PENDING_CHUNKS_MAX } from './received-chunks.js';
+/** Every reader's chunks until its first receive (readiness backends never receive: no ~100 B queue per connection); empty for ever, as received() gives a reader its own first. */
+const NOTHING_RECEIVED = new ReceivedChunks();
 
-/** What a read turn reports back to its connection. */
-export interface ReadSink {
+/** What a read turn reports back to its connection's registration (which the scheduler carries over). */
+export interface ReadSink extends Carried {
   /** Bytes read (a pooled view, valid during the call). */
   receivedView(view: Buffer): void;
   /** Bytes read, as bytes[0..length) of the pool chunk (valid during the call); false when the owner wants a view instead. */
@@ -65,11 +66,10 @@ export class Reader {
    */
   private lastTurn: number;
   private readEmpty: boolean;
-  private readonly onPoolAvailable: () => void;
-  /** Chunks the backend received for this connection while it was paused or past its quota, in order. */
-  private readonly chunks: ReceivedChunks;
-  /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
-  private backlogged: boolean;
+  /** The pool's call when a chunk is free again: made at the first wait (most connections never wait), then kept. */
+  private onPoolAvailable: (() => void) | null;
+  /** Chunks the backend received for this connection while it was paused or past its quota, in order (and whether receiving stopped for them). */
+  private chunks: ReceivedChunks;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -86,23 +86,19 @@ export class Reader {
     this.discarding = false;
     this.lastTurn = -1;
     this.readEmpty = false;
-    this.chunks = new ReceivedChunks();
-    this.backlogged = false;
-    this.onPoolAvailable = (): void => {
-      this.waitingForPool = false;
-      if (this.connection.isOpen && !this.paused) this.resumed();
-    };
+    this.chunks = NOTHING_RECEIVED;
+    this.onPoolAvailable = null;
   }
 
   /** Epoll should report readability now. */
   get wantsReading(): boolean {
-    return !this.paused && !this.waitingForPool && !this.backlogged;
+    return !this.paused && !this.waitingForPool && !this.chunks.backlogged;
   }
 
   /** Paused, epoll should still report the peer's FIN (once). */
   get watchesHangUp(): boolean {
     // Backlogged, the FIN comes through the backend's receive once it is armed again.
-    return !this.hangUpReported && !this.ended && !this.backlogged;
+    return !this.hangUpReported && !this.ended && !this.chunks.backlogged;
   }
 
   /** Chunks the backend received wait here, in order, for the quota or a resume. */
@@ -159,6 +155,7 @@ export class Reader {
    */
   received(chunk: number, result: number): void {
     const connection = this.connection;
+    if (this.chunks === NOTHING_RECEIVED) this.chunks = new ReceivedChunks(); // its first: a queue of its own
     if (result > 0) {
       if (!connection.isOpen) {
         this.core.pool.release(chunk);
@@ -180,12 +177,9 @@ export class Reader {
   }
 
   private keep(chunk: number, length: number): void {
-    this.chunks.push(chunk, length);
-    if (!this.paused) this.core.scheduler.carry(this.connection); // past the quota: next turn
-    if (!this.backlogged && this.chunks.full) {
-      this.backlogged = true;
-      this.sink.interestChanged();
-    }
+    const backlogged = this.chunks.push(chunk, length);
+    if (!this.paused) this.core.scheduler.carry(this.sink); // past the quota: next turn
+    if (backlogged) this.sink.interestChanged();
   }
 
   /** The kept chunks, in order, while the quota allows and reading is not paused. */
@@ -195,17 +189,14 @@ export class Reader {
       const chunk = chunks.firstChunk;
       const length = chunks.firstLength;
       if (!chunks.quotaAllows(this.core, length)) {
-        this.core.scheduler.carry(this.connection);
+        this.core.scheduler.carry(this.sink);
         return;
       }
       chunks.shift();
       if (length === 0) this.endOfStream();
       else this.deliver(chunk, length);
     }
-    if (this.backlogged && chunks.drained && this.connection.isOpen) {
-      this.backlogged = false; // half served: receive again
-      this.sink.interestChanged();
-    }
+    if (this.connection.isOpen && chunks.backlogServed()) this.sink.interestChanged(); // half served: receive again
   }
 
   /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
@@ -259,7 +250,7 @@ export class Reader {
     if (this.lastTurn === this.core.turns) {
       // Already read this turn (its own event came too, or it was paused
       // and resumed within it): one read turn per turn, the rest next turn.
-      if (!this.readEmpty) this.core.scheduler.carry(this.connection);
+      if (!this.readEmpty) this.core.scheduler.carry(this.sink);
       return false;
     }
     this.turn();
@@ -288,7 +279,7 @@ export class Reader {
    * and no pending pool wait will never be reported again.
    */
   checkDrained(): void {
-    if (this.edgeSafe || !this.connection.isOpen || this.connection.carried || !this.wantsReading || this.ended) return;
+    if (this.edgeSafe || !this.connection.isOpen || this.sink.carried || !this.wantsReading || this.ended) return;
     const bytes = this.core.backend.bytesWaiting(this.connection.fd);
     if (bytes > 0) this.core.reportUnread(this.connection.fd, bytes);
   }
@@ -314,7 +305,7 @@ export class Reader {
   private resumed(): void {
     this.sink.interestChanged();
     // Data may have arrived while paused: in ET no edge will report it; chunks received for it wait.
-    if (this.core.backend.policy.carryOnResume || this.chunks.waiting) this.core.scheduler.carry(this.connection);
+    if (this.core.backend.policy.carryOnResume || this.chunks.waiting) this.core.scheduler.carry(this.sink);
   }
 
   private turn(): void {
@@ -375,7 +366,7 @@ export class Reader {
           return;
         }
         if (budget <= 0) {
-          if (backend.policy.carryLeftover) core.scheduler.carry(connection); // no edge will come for what is left
+          if (backend.policy.carryLeftover) core.scheduler.carry(this.sink); // no edge will come for what is left
           return;
         }
         if (this.paused) return;
@@ -402,6 +393,11 @@ export class Reader {
     if (this.waitingForPool) return;
     this.waitingForPool = true;
     this.sink.interestChanged();
-    this.core.pool.onAvailable(this.onPoolAvailable);
+    this.core.pool.onAvailable(
+      (this.onPoolAvailable ??= (): void => {
+        this.waitingForPool = false;
+        if (this.connection.isOpen && !this.paused) this.resumed();
+      }),
+    );
   }
 }

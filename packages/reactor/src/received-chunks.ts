@@ -2,8 +2,9 @@
  * Chunks a backend received for a connection (Owner.received) that wait
  * for it: it was paused, or past its turn's read quota. Kept in order as
  * (chunk, length) pairs, a length of 0 standing for the end of stream,
- * in an array that never shrinks (no garbage per chunk). Readiness
- * backends never fill it: a connection reads itself there.
+ * in an array that never shrinks (no garbage per chunk); and the backlog:
+ * receiving stops while PENDING_CHUNKS_MAX wait, until half are served.
+ * Readiness backends never fill it: a connection reads itself there.
  */
 import type { BufferPool } from './buffer-pool.js';
 
@@ -29,6 +30,8 @@ export class ReceivedChunks {
   /** Bytes handed to the connection in the turn `quotaTurn` (received for it, not read by it). */
   quotaUsed: number;
   private quotaTurn: number;
+  /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
+  backlogged: boolean;
 
   constructor() {
     this.pending = [];
@@ -36,6 +39,7 @@ export class ReceivedChunks {
     this.tail = 0;
     this.quotaUsed = 0;
     this.quotaTurn = -1;
+    this.backlogged = false;
   }
 
   /**
@@ -57,18 +61,12 @@ export class ReceivedChunks {
     return this.head < this.tail;
   }
 
-  /** As many wait as PENDING_CHUNKS_MAX: receiving should stop. */
-  get full(): boolean {
-    return this.tail - this.head >= PENDING_CHUNKS_MAX * 2;
-  }
-
-  /** Half of PENDING_CHUNKS_MAX or fewer wait: receiving may start again. */
-  get drained(): boolean {
-    return this.tail - this.head < PENDING_CHUNKS_MAX;
-  }
-
-  /** Keeps `length` bytes of pool chunk `chunk` (length 0, chunk -1: the end of stream) after those waiting. */
-  push(chunk: number, length: number): void {
+  /**
+   * Keeps `length` bytes of pool chunk `chunk` (length 0, chunk -1: the end
+   * of stream) after those waiting. True when that made PENDING_CHUNKS_MAX
+   * wait: backlogged now, receiving should stop.
+   */
+  push(chunk: number, length: number): boolean {
     const pending = this.pending;
     const tail = this.tail;
     if (tail === pending.length) pending.push(chunk, length);
@@ -77,6 +75,16 @@ export class ReceivedChunks {
       pending[tail + 1] = length;
     }
     this.tail = tail + 2;
+    if (this.backlogged || this.tail - this.head < PENDING_CHUNKS_MAX * 2) return false;
+    this.backlogged = true;
+    return true;
+  }
+
+  /** True when a backlog is half served (fewer than half of PENDING_CHUNKS_MAX wait): no longer backlogged, receiving may start again. */
+  backlogServed(): boolean {
+    if (!this.backlogged || this.tail - this.head >= PENDING_CHUNKS_MAX) return false;
+    this.backlogged = false;
+    return true;
   }
 
   /** The first waiting chunk (read it before shift()). */

@@ -69,7 +69,7 @@ class Direction {
     // The backend's armed receive (io_uring, while it is cancelled) would
     // race a splice for the bytes; its last chunks, and chunks the reader
     // kept, are forwarded first. Readiness comes once the receive is done.
-    if (!backend.ownerReads(this.source) || this.source.reader.keepsChunks) return;
+    if (!backend.ownerReads(this.source.registration) || this.source.reader.keepsChunks) return;
     if (!this.drain()) return;
     // The quota bounds bytes a turn brings into JavaScript; spliced bytes
     // never come, and a splice of a whole pipe costs about what one read
@@ -103,7 +103,7 @@ class Direction {
       core.progress();
       if (!this.drain()) return;
     }
-    if (budget <= 0 && backend.policy.carryLeftover) core.scheduler.carry(this.source); // no edge will come for what is left
+    if (budget <= 0 && backend.policy.carryLeftover) core.scheduler.carry(this.source.registration); // no edge will come for what is left
   }
 
   /** Target writable again: empty the pipe, then read on. */
@@ -278,8 +278,8 @@ export class Relay {
     a.writableHook = () => bToA.resume();
     b.writableHook = () => aToB.resume();
     // The hooks read now: the backend stops receiving for them (io_uring cancels the armed receive).
-    a.interestChanged();
-    b.interestChanged();
+    a.registration.interestChanged();
+    b.registration.interestChanged();
     // An owner may have paused them until the relay was ready.
     a.resume();
     b.resume();

@@ -79,8 +79,11 @@ export class WriteQueue {
     this.bytes = 0;
     this.written = 0;
     this.failedSyscall = '';
-    this.entries = [];
-    this.chunks = [];
+    // Two slots to begin with (a literal's exact size): the usual queue is
+    // one entry (a staging run) or two, and arrays grown from [] by push()
+    // take 17 slots at once, ~240 bytes held by every connection that wrote.
+    this.entries = [VACANT, VACANT];
+    this.chunks = [NO_CHUNK, NO_CHUNK];
     this.size = 0;
     this.pool = pool;
     this.staging = new WriteStaging(pool);

@@ -1,20 +1,29 @@
 /**
- * A connection's writing: the queue (write-queue.ts), corking (the writes
- * of a turn go out together at its end), the high-water mark with its
- * onDrain, the caps (per connection and across the reactor), and waiting
- * for writability. Reading is the Reader's; the lifecycle the Connection's.
+ * A connection's write side: what write(), writeMany() and sendFile() are
+ * given, checked and refused once the side is ended or the connection
+ * closed; the queue (write-queue.ts); corking (the writes of a turn go out
+ * together at its end); the high-water mark with its onDrain; the caps
+ * (per connection and across the reactor); waiting for writability; and
+ * the half-close: end(), then the shutdown once the queue is flushed.
+ * Reading is the Reader's; the connection's lifecycle the Connection's.
  */
-import { ZepollError, errnoError } from './errors.js';
+import { ZepollError, errnoError, invalidArgType } from './errors.js';
+import { ENOTCONN } from './errno.js';
 import { BLOCKED, FileSegment, IN_FLIGHT, WriteQueue } from './write-queue.js';
-import type { Core } from './core.js';
+import { checkedParts, checkSendFileArguments, releaseParts, toBytes, type WriteData } from './write-arguments.js';
+import type { Core, Corked } from './core.js';
 import type { Connection } from './connection.js';
+import type { Owner } from './backend/backend.js';
 
-/** What a writer tells its connection. */
-export interface WriteSink {
+/** The write side: taking writes; ending (end() called, the queue still going out); shut (the FIN is sent). */
+const WRITE_OPEN = 0;
+const WRITE_ENDING = 1;
+const WRITE_SHUT = 2;
+
+/** What a writer tells its connection's registration, the owner its sends and corked flushes are for. */
+export interface WriteSink extends Owner, Corked {
   /** The queue went under the high-water mark after write() returned false. */
   drained(): void;
-  /** Everything queued is with the kernel (an ending connection shuts its write side now). */
-  flushed(): void;
   /** Waiting for writability started or stopped: the interest may need to change. */
   interestChanged(): void;
 }
@@ -25,7 +34,15 @@ export class Writer {
   private readonly core: Core;
   private readonly connection: Connection;
   private readonly sink: WriteSink;
-  private readonly queue: WriteQueue;
+  /** WRITE_OPEN, WRITE_ENDING or WRITE_SHUT. */
+  private side: number;
+  /**
+   * Made at the first write: a connection that has written nothing (an
+   * idle one) holds no queue, arrays or staging (~240 bytes of heap).
+   * flush(), sendCompleted() and what they call follow a write, so there
+   * it is never null.
+   */
+  private queue: WriteQueue | null;
   /** write() returned false: onDrain is owed. */
   private needDrain: boolean;
   /** Queued for the end of the event being handled (inside a turn, its writes go out together). */
@@ -40,11 +57,82 @@ export class Writer {
     this.core = core;
     this.connection = connection;
     this.sink = sink;
-    this.queue = new WriteQueue(core.pool);
+    this.side = WRITE_OPEN;
+    this.queue = null;
     this.needDrain = false;
     this.corked = false;
     this.holding = false;
     this.drainWaiters = null;
+  }
+
+  /** end() was called: nothing more is taken. */
+  get isEnded(): boolean {
+    return this.side !== WRITE_OPEN;
+  }
+
+  /** The write side is shut down (its FIN sent). */
+  get isShut(): boolean {
+    return this.side === WRITE_SHUT;
+  }
+
+  /** Connection.write(): `data` checked, then queued (see there). */
+  write(data: WriteData): boolean {
+    const refused = this.refuse('write()');
+    if (refused !== null) throw refused;
+    return this.push(toBytes('data', data));
+  }
+
+  /** Connection.writeMany(): every part checked before the first is queued, then one flush. */
+  writeMany(parts: readonly WriteData[]): boolean {
+    const refused = this.refuse('writeMany()');
+    if (refused !== null) throw refused;
+    if (!Array.isArray(parts)) throw invalidArgType('parts', 'an instance of Array', parts);
+    const count = parts.length;
+    const checked = checkedParts(parts, count);
+    try {
+      return this.pushAll(checked, count);
+    } finally {
+      releaseParts(checked, count);
+    }
+  }
+
+  /** Connection.sendFile(): the arguments checked, then a file segment queued in order with the buffers. */
+  sendFile(fileFd: number, offset: number, length: number): Promise<number> {
+    const refused = this.refuse('sendFile()');
+    if (refused !== null) throw refused;
+    checkSendFileArguments(fileFd, offset, length);
+    if (length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => this.pushFile(new FileSegment(fileFd, offset, length, resolve, reject)));
+  }
+
+  /** The error for a write on a closed or ended connection, or null when writing is allowed. */
+  private refuse(call: string): ZepollError | null {
+    if (!this.connection.isOpen) return new ZepollError('ERR_ZEPOLL_CONNECTION_CLOSED', `${call} on a closed connection`);
+    if (this.side !== WRITE_OPEN) return new ZepollError('ERR_ZEPOLL_WRITE_AFTER_END', `${call} after end()`);
+    return null;
+  }
+
+  /** Half-close (the connection is open): nothing more is taken; the write side shuts once the queue is flushed. */
+  end(): void {
+    if (this.side !== WRITE_OPEN) return;
+    this.side = WRITE_ENDING;
+    if (this.idle) this.shutdown();
+  }
+
+  /**
+   * An ending write side with nothing left to send shuts down (the FIN);
+   * the connection closes when the peer had ended too, or had reset.
+   */
+  private shutdown(): void {
+    const connection = this.connection;
+    if (this.side !== WRITE_ENDING || !connection.isOpen) return;
+    this.side = WRITE_SHUT;
+    const rc = this.core.backend.shutdownWrite(connection.fd);
+    if (rc < 0 && rc !== ENOTCONN) {
+      connection.destroy(errnoError(rc, 'shutdown', connection.fd)); // ENOTCONN: the peer already reset
+      return;
+    }
+    if (connection.reader.isEnded || rc === ENOTCONN) connection.destroy();
   }
 
   /** `waiter` reads again once this queue drains (or its connection closes). */
@@ -62,12 +150,17 @@ export class Writer {
 
   /** Bytes accepted and not yet taken by the kernel (file segments excluded). */
   get bytes(): number {
-    return this.queue.bytes;
+    return this.queue === null ? 0 : this.queue.bytes;
   }
 
   /** Nothing queued and nothing corked: an ending connection may shut its write side. */
   get idle(): boolean {
-    return this.queue.isEmpty && !this.corked;
+    return this.isEmpty && !this.corked;
+  }
+
+  /** Nothing is queued (or ever was). */
+  private get isEmpty(): boolean {
+    return this.queue === null || this.queue.isEmpty;
   }
 
   /**
@@ -77,10 +170,10 @@ export class Writer {
    */
   push(data: Uint8Array): boolean {
     const size = data.byteLength;
-    const queue = this.queue;
     const connection = this.connection;
-    if (size === 0) return queue.bytes < connection.highWaterMark;
+    if (size === 0) return this.bytes < connection.highWaterMark;
     const core = this.core;
+    const queue = (this.queue ??= new WriteQueue(core.pool));
     const metrics = core.metrics;
     queue.push(data);
     metrics.queuedBytes += size;
@@ -113,13 +206,13 @@ export class Writer {
 
   /** A file segment, in order with the buffers. */
   pushFile(segment: FileSegment): void {
-    this.queue.pushFile(segment);
+    (this.queue ??= new WriteQueue(this.core.pool)).pushFile(segment);
     this.schedule();
   }
 
   /** Writability reported: flush what is queued. True when a writableHook should run instead. */
   onWritable(): boolean {
-    if (!this.queue.isEmpty) {
+    if (!this.isEmpty) {
       this.flush();
       return false;
     }
@@ -136,20 +229,19 @@ export class Writer {
     this.sink.interestChanged();
   }
 
-  /** End of turn: the corked writes go out together. */
-  flushCorked(): boolean {
+  /** End of the event (the connection open): the corked writes go out together; an ending side with nothing queued shuts. */
+  flushCorked(): void {
     this.corked = false;
-    if (!this.armed && !this.queue.isEmpty) {
-      this.flush();
-      return false;
-    }
-    return this.queue.isEmpty;
+    if (this.isEmpty) this.shutdown();
+    else if (!this.armed) this.flush();
   }
 
   /** The connection closed: queued buffers go back to the pool, file sends fail with `error`. */
   clear(error: Error): void {
-    this.core.metrics.queuedBytes -= this.queue.bytes;
-    this.queue.clear(error);
+    const queue = this.queue;
+    if (queue === null) return;
+    this.core.metrics.queuedBytes -= queue.bytes;
+    queue.clear(error);
   }
 
   /** Outside a turn: write now. Inside one: once the event being handled is done, with its other writes. */
@@ -158,7 +250,7 @@ export class Writer {
     if (this.core.inTurn) {
       if (!this.corked) {
         this.corked = true;
-        this.core.cork(this.connection);
+        this.core.cork(this.sink);
       }
     } else if (!this.armed) {
       this.flush();
@@ -166,9 +258,9 @@ export class Writer {
   }
 
   private flush(): void {
-    const queue = this.queue;
+    const queue = this.queue!;
     const before = queue.bytes;
-    this.settle(queue.flush(this.core.backend, this.connection), before);
+    this.settle(queue.flush(this.core.backend, this.sink), before);
   }
 
   /**
@@ -176,7 +268,7 @@ export class Writer {
    * What is left (and what was queued meanwhile) goes next.
    */
   sendCompleted(result: number): void {
-    const queue = this.queue;
+    const queue = this.queue!;
     const before = queue.bytes;
     const rc = queue.sent(result);
     if (rc < 0 || queue.isEmpty) {
@@ -191,7 +283,7 @@ export class Writer {
   private account(before: number): void {
     const core = this.core;
     const connection = this.connection;
-    const queue = this.queue;
+    const queue = this.queue!;
     core.metrics.queuedBytes -= before - queue.bytes;
     if (queue.written > 0) {
       connection.bytesOut += queue.written;
@@ -206,7 +298,7 @@ export class Writer {
     const connection = this.connection;
     this.account(before);
     if (rc < 0) {
-      connection.destroy(errnoError(rc, this.queue.failedSyscall, connection.fd));
+      connection.destroy(errnoError(rc, this.queue!.failedSyscall, connection.fd));
       return;
     }
     if (rc === BLOCKED) {
@@ -224,6 +316,8 @@ export class Writer {
       if (!connection.isOpen) return;
     }
     // onDrain may have queued more (and called end()): the write side shuts only once the queue is empty.
-    if (!this.corked && this.queue.isEmpty) this.sink.flushed();
+    if (this.corked || !this.isEmpty) return;
+    if (this.side === WRITE_ENDING) this.shutdown();
+    else connection.writableHook?.(); // a relay's pipe waits for what was queued before it
   }
 }

@@ -23,7 +23,7 @@ import type { Connection } from '../connection.js';
 import { asError } from '../errors.js';
 import { isThenable } from '../safe-call.js';
 import { reportHandlerError, type ExchangeSettings } from './handler.js';
-import { HttpParseError } from './parser.js';
+import { HttpParseError, type ParserCallbacks } from './parser.js';
 import { RequestReader, type ReaderOwner } from './request-reader.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
@@ -36,9 +36,15 @@ import { CONTINUE, errorAnswer } from './response-wire.js';
  * One connection's HTTP: what server.ts's handlers call for its events,
  * and the owner its reader, responses, clock and closing deadline report to.
  */
-export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner {
+export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner, ParserCallbacks {
   /** The parser and the pauses of reading. */
-  private readonly reader: RequestReader;
+  /**
+   * Made when the first bytes arrive (a connection that has sent nothing
+   * holds no parser). Whatever follows a request (a response, a body, a
+   * run of the parser) finds it made; only what can come first (the clock,
+   * the server's close, a timeout) checks for null.
+   */
+  private reader: RequestReader | null;
   /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
   readonly clock: RequestClock;
   /** The response being answered (one at a time: requests are answered in order), or null. */
@@ -50,43 +56,28 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** Nothing more is parsed: input that still arrives is ignored (after a parse error, a closing response, the server's close). */
   stopped: boolean;
   /** The body of the current request still arrives (streaming). */
-  private body: BodyStream | null;
+  protected body: BodyStream | null;
   /** A response object given back by the reuse rule (see onRequest), for the next request. */
   private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
   private readonly settings: ExchangeSettings;
   /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
   private lastRequest: boolean;
-  /** Bounds a body dropped after its response, then a lingering close. */
-  private readonly deadline: CloseDeadline;
+  /** Bounds a body dropped after its response, then a lingering close: made when first armed (most connections never need it). */
+  private deadline: CloseDeadline | null;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
     this.settings = settings;
     this.lastRequest = false;
-    this.deadline = new CloseDeadline(connection, this);
+    this.deadline = null;
     this.current = null;
     this.currentRequest = null;
     this.closing = false;
     this.stopped = false;
     this.body = null;
     this.spareResponse = null;
-    this.reader = new RequestReader(
-      connection,
-      settings.streamBodies
-        ? {
-            onRequest: (request) => this.onRequest(request),
-            onContinue: () => void this.connection.write(CONTINUE),
-            onBodyData: (part) => this.body?.push(part),
-            onBodyEnd: () => this.bodyEnded(),
-          }
-        : {
-            onRequest: (request) => this.onRequest(request),
-            onContinue: () => void this.connection.write(CONTINUE),
-          },
-      settings.limits,
-      this,
-    );
+    this.reader = null;
     this.clock = new RequestClock(settings, this);
   }
 
@@ -97,8 +88,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** ClockOwner: a head is arriving, or no request has begun. */
   get inHead(): boolean {
-    const parser = this.reader.parser;
-    return parser.inHead || parser.idle;
+    const parser = this.reader?.parser;
+    return parser === undefined || parser.inHead || parser.idle;
   }
 
   /** ClockOwner: a timeout passed: a waiting connection closes quietly (a FIN, as Node's keepAliveTimeout), a request gets 408. */
@@ -111,7 +102,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** Bytes from the client: data[0..length). */
   feed(data: Uint8Array, length: number = data.byteLength): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
-    this.reader.run(data, length);
+    // The exchange is its parser's callbacks (prototype methods: no closures per connection).
+    (this.reader ??= new RequestReader(this.connection, this, this.settings.limits, this)).run(data, length);
   }
 
   /** ReaderOwner: the parser refused the request. */
@@ -127,8 +119,9 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** After the parser ran: what the clock should time now. */
   private watchRequest(): void {
-    const parser = this.reader.parser;
-    if (this.stopped || this.reader.behindOnBody) this.clock.watch(CLOCK_STOPPED);
+    const reader = this.reader!;
+    const parser = reader.parser;
+    if (this.stopped || reader.behindOnBody) this.clock.watch(CLOCK_STOPPED);
     else if (parser.inRequest) this.clock.watch(CLOCK_REQUEST);
     else if (this.current === null && !this.closing && parser.idle) this.clock.watch(CLOCK_WAITING);
     else this.clock.watch(CLOCK_STOPPED);
@@ -143,9 +136,9 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.closing = true;
     this.stopped = true;
     this.clock.stop();
-    this.reader.stopForClose();
+    this.reader?.stopForClose();
     this.connection.end();
-    if (this.connection.isOpen) this.deadline.linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
+    if (this.connection.isOpen) this.closeDeadline().linger(); // reads (and drops) until the client's FIN, for LINGER_MS at most
   }
 
   /** ResponseOwner: a callback the handler gave the response (onDrain, onClose) threw or rejected: as the handler failing. */
@@ -170,14 +163,20 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     // as node-server's does, where it would otherwise stay open for ever.
     if (this.body !== null) {
       this.body.discard();
-      this.deadline.dropBody();
+      this.closeDeadline().dropBody();
     }
     if (!keepAlive) {
       this.shutDown(); // Connection: close (or HTTP/1.0): nothing after this request is parsed
       return;
     }
-    if (!this.closing) this.reader.resumeReading();
-    this.reader.parseKept();
+    const reader = this.reader!;
+    if (!this.closing) reader.resumeReading();
+    reader.parseKept();
+  }
+
+  /** The closing deadline, made the first time one is armed. */
+  private closeDeadline(): CloseDeadline {
+    return (this.deadline ??= new CloseDeadline(this.connection, this));
   }
 
   /** DeadlineOwner: a body dropped after its response did not end in time: the connection closes. */
@@ -202,7 +201,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** The connection closed: a response not complete by now was aborted. */
   connectionClosed(): void {
-    this.deadline.cancel();
+    this.deadline?.cancel();
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -219,8 +218,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
    */
   serverClosing(): void {
     this.closing = true;
-    const parser = this.reader.parser;
-    if (this.body !== null || (parser.inRequest && !parser.inHead)) {
+    const parser = this.reader?.parser;
+    if (this.body !== null || (parser !== undefined && parser.inRequest && !parser.inHead)) {
       // The rest of this request is read and it is answered; nothing after it (onRequest, bodyEnded).
       this.lastRequest = true;
       this.current?.closeAfter();
@@ -235,7 +234,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   }
 
   private endIfDone(): void {
-    if (this.closing && !this.reader.inParser && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
+    if (this.closing && !(this.reader?.inParser ?? false) && this.current === null && !this.lastRequest && this.connection.isOpen) this.connection.end();
   }
 
   /** The request that was in progress when the server began closing is in: nothing more is read. */
@@ -246,7 +245,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.connection.pause();
   }
 
-  private onRequest(request: HttpRequest): void {
+  /** ParserCallbacks: a complete request (its head, when bodies stream): the handler runs. */
+  onRequest(request: HttpRequest): void {
     // This request is complete: the clock restarts for the next one (watchRequest, after the parser returns).
     this.clock.stop();
     // The last request before the server's close (it was arriving then): its answer says so (Connection: close).
@@ -261,7 +261,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
-      this.body = new BodyStream(this.reader);
+      this.body = new BodyStream(this.reader!);
       request.stream = this.body;
     } else {
       this.lastRequestIn();
@@ -280,21 +280,26 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       // and its response is complete, so nothing of the handler's runs on
       // these objects any more (unless it kept them, which retain() is for):
       // the connection's next request is written into them.
-      this.reader.parser.recycle(request);
+      this.reader!.parser.recycle(request);
       this.spareResponse = response;
       return;
     }
-    if (!response.finished && this.current === response && !request.hasBody) this.reader.waitForResponse(this.closing);
+    if (!response.finished && this.current === response && !request.hasBody) this.reader!.waitForResponse(this.closing);
+  }
+
+  /** ParserCallbacks: the client asked to be told to send its body (`Expect: 100-continue`). */
+  onContinue(): void {
+    this.connection.write(CONTINUE);
   }
 
   /** A streamed body is complete; a response still pending now holds the next request back. */
-  private bodyEnded(): void {
+  protected bodyEnded(): void {
     const body = this.body;
     this.body = null;
-    this.deadline.bodyEnded();
+    this.deadline?.bodyEnded();
     this.lastRequestIn();
     body?.end();
-    if (this.current !== null && !this.current.finished) this.reader.waitForResponse(this.closing);
+    if (this.current !== null && !this.current.finished) this.reader!.waitForResponse(this.closing);
   }
 
   /**
@@ -322,11 +327,28 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       this.closing = true;
       this.stopped = true;
       this.clock.stop();
-      this.reader.parser.pause();
+      this.reader?.parser.pause();
       return;
     }
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
-    if (!this.deadline.droppingBody && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
+    if (this.deadline?.droppingBody !== true && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
     this.shutDown();
+  }
+}
+
+/**
+ * The exchange of a server that streams request bodies (`streamBodies`):
+ * having onBodyData and onBodyEnd, it makes its parser hand the handler a
+ * request at its head and the body as it arrives.
+ */
+export class StreamingExchange extends HttpExchange {
+  /** ParserCallbacks: a part of the current request's body (a copy it owns). */
+  onBodyData(part: Buffer): void {
+    this.body?.push(part);
+  }
+
+  /** ParserCallbacks: the current request's body is complete. */
+  onBodyEnd(): void {
+    this.bodyEnded();
   }
 }

@@ -33,16 +33,26 @@ export interface ResolvedHttpLimits {
 }
 
 /**
+ * What resolveLimits() returned: given again (a server's limits, handed to
+ * each connection's parser), they are used as they are, not checked and
+ * copied once per connection.
+ */
+const RESOLVED = new WeakSet<object>();
+
+/**
  * Checks `limits` and fills in the defaults.
  * @throws TypeError `ERR_INVALID_ARG_TYPE` when a limit is not a number.
  * @throws RangeError `ERR_OUT_OF_RANGE` when a limit is not a positive safe integer.
  */
 export function resolveLimits(limits: HttpLimits = {}): ResolvedHttpLimits {
+  if (RESOLVED.has(limits)) return limits as ResolvedHttpLimits;
   const max = Number.MAX_SAFE_INTEGER;
-  return {
+  const resolved: ResolvedHttpLimits = {
     requestLineSizeMax: integerOption('options.requestLineSizeMax', limits.requestLineSizeMax, REQUEST_LINE_SIZE_MAX, 1, max),
     headersSizeMax: integerOption('options.headersSizeMax', limits.headersSizeMax, HEADERS_SIZE_MAX, 1, max),
     headersCountMax: integerOption('options.headersCountMax', limits.headersCountMax, HEADERS_COUNT_MAX, 1, max),
     bodySizeMax: integerOption('options.bodySizeMax', limits.bodySizeMax, BODY_SIZE_MAX, 1, max),
   };
+  RESOLVED.add(resolved);
+  return resolved;
 }

@@ -56,13 +56,19 @@ export class RequestParser {
   private partial: Buffer | null;
   /** Bytes of the header section (or the trailers) so far, against headersSizeMax. */
   private headerBytes: number;
-  /** The head being read: its strings, fields and framing facts (request-head.ts). */
-  private readonly head: RequestHead;
+  /**
+   * The head being read: its strings, fields and framing facts
+   * (request-head.ts). Made at the first request line, so a connection
+   * that has sent nothing holds none; every later state follows a request
+   * line, so there it is never null.
+   */
+  private head: RequestHead | null;
   /** A request the server gave back (its handler is done with it): the next request reuses it and its headers array. */
   private spare: HttpRequest | null;
   private request: HttpRequest | null;
   private remaining: number;
-  private bodyParts: Buffer[];
+  /** A collected body's parts (null until the first body: most requests have none). */
+  private bodyParts: Buffer[] | null;
   private bodySize: number;
   private paused: boolean;
   private saved: Buffer | null;
@@ -80,11 +86,11 @@ export class RequestParser {
     this.state = State.RequestLine;
     this.partial = null;
     this.headerBytes = 0;
-    this.head = new RequestHead(this.limits.headersCountMax);
+    this.head = null;
     this.spare = null;
     this.request = null;
     this.remaining = 0;
-    this.bodyParts = [];
+    this.bodyParts = null;
     this.bodySize = 0;
     this.paused = false;
     this.saved = null;
@@ -226,7 +232,7 @@ export class RequestParser {
       case State.RequestLine:
         if (empty) return; // RFC 9112 2.2: ignore empty lines before a request line
         // A request given back (recycle) lends its headers array: written over in place.
-        this.head.requestLine(line, start, end, this.spare === null ? null : (this.spare.headers as string[]));
+        (this.head ??= new RequestHead(this.limits.headersCountMax)).requestLine(line, start, end, this.spare === null ? null : (this.spare.headers as string[]));
         this.headerBytes = 0;
         this.state = State.Headers;
         return;
@@ -236,7 +242,7 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.head.field(line, start, end);
+        this.head!.field(line, start, end);
         return;
       case State.ChunkSize:
         this.chunkSize(line, start, end);
@@ -251,7 +257,7 @@ export class RequestParser {
           return;
         }
         this.headerBytes += end - start + 2;
-        this.head.trailer(line, start, end); // validated, then dropped: trailers carry nothing we use
+        this.head!.trailer(line, start, end); // validated, then dropped: trailers carry nothing we use
         return;
       default:
         throw new Error('unreachable: line() is only called from line states');
@@ -259,7 +265,7 @@ export class RequestParser {
   }
 
   private headersDone(): void {
-    const head = this.head;
+    const head = this.head!;
     const facts = head.complete();
     const { contentLength, chunked } = facts;
     let request = this.spare;
@@ -270,7 +276,7 @@ export class RequestParser {
       request.reuse(head.method, head.target, head.versionMinor, head.headers, facts.keepAlive, facts.expectContinue);
     }
     this.request = request;
-    if (this.bodyParts.length > 0) this.bodyParts.length = 0;
+    if (this.bodyParts !== null && this.bodyParts.length > 0) this.bodyParts.length = 0;
     this.bodySize = 0;
     // Streaming: the handler gets the head now; a body follows as it arrives.
     const streaming = this.callbacks.onBodyData !== undefined;
@@ -301,7 +307,7 @@ export class RequestParser {
   private bodyPart(bytes: Buffer, start: number, end: number): void {
     const part = Buffer.from(bytes.subarray(start, end));
     if (this.callbacks.onBodyData !== undefined) this.callbacks.onBodyData(part);
-    else this.bodyParts.push(part);
+    else (this.bodyParts ??= []).push(part);
   }
 
   private bodyStep(bytes: Buffer, offset: number): number {
@@ -338,10 +344,12 @@ export class RequestParser {
   private finish(): void {
     const request = this.request;
     if (request === null) throw new Error('unreachable: finish() follows headersDone()');
-    if (this.bodyParts.length === 1) request.body = this.bodyParts[0]!;
-    else if (this.bodyParts.length > 1) request.body = Buffer.concat(this.bodyParts, this.bodySize);
+    const parts = this.bodyParts;
+    if (parts !== null && parts.length > 0) {
+      request.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.bodySize);
+      parts.length = 0; // the parts are in request.body now
+    }
     this.request = null;
-    if (this.bodyParts.length > 0) this.bodyParts.length = 0; // the parts are in request.body now
     this.state = State.RequestLine;
     // Streaming: a request with a body was handed out at its head; one without is handed out now.
     if (request.hasBody) this.callbacks.onBodyEnd!();

@@ -16,6 +16,17 @@ import { latin1, QUESTION, sameLowered } from './bytes.js';
 const TARGET_PARTS = 2;
 
 /**
+ * Out-parameters of the line checks (lines.ts) and of targetForm(): where
+ * a line's parts lie. One pair for every head in the thread rather than
+ * a pair per connection (two typed arrays and their buffers, ~370 bytes
+ * of heap each connection): each is filled and read within one call of
+ * requestLine(), field() or trailer(), which call no user code, so no
+ * other head can use them in between.
+ */
+const LINE_PARTS_OUT = new Int32Array(LINE_PARTS);
+const TARGET_PARTS_OUT = new Int32Array(TARGET_PARTS);
+
+/**
  * The head being read (one per parser, reused for every request). Its
  * strings and `headers` are handed to the request the parser makes at the
  * blank line; `headers` is the request's from then on.
@@ -36,10 +47,6 @@ export class RequestHead {
   private previous: string[];
   /** An absolute-form target's scheme and authority (`http://a:80`, checked against Host), or null. */
   private authority: string | null;
-  /** Out-parameters of targetForm(): where an absolute-form target's parts lie. */
-  private readonly targetParts: Int32Array;
-  /** Out-parameters of the line checks (lines.ts): where a line's parts lie. */
-  private readonly lineParts: Int32Array;
   private readonly headersCountMax: number;
 
   /** A head for a parser whose limit is `headersCountMax` fields (431 past it). */
@@ -52,8 +59,6 @@ export class RequestHead {
     this.count = 0;
     this.previous = [];
     this.authority = null;
-    this.targetParts = new Int32Array(TARGET_PARTS);
-    this.lineParts = new Int32Array(LINE_PARTS);
     this.headersCountMax = headersCountMax;
   }
 
@@ -65,15 +70,15 @@ export class RequestHead {
    * @throws HttpParseError with the status to answer (lines.ts).
    */
   requestLine(line: Buffer, start: number, end: number, spareHeaders: string[] | null): void {
-    const parts = this.lineParts;
-    readRequestLine(line, start, end, parts, this.targetParts);
+    const parts = LINE_PARTS_OUT;
+    readRequestLine(line, start, end, parts, TARGET_PARTS_OUT);
     const first = parts[FIRST_SPACE]!;
     const second = parts[SECOND_SPACE]!;
     this.versionMinor = parts[VERSION_MINOR]!;
     this.method = latin1(line, start, first, this.method);
     if (parts[FORM] === TARGET_ABSOLUTE) {
       // RFC 9112 3.2.2: the authority comes from the target; handlers see the path and query as origin-form.
-      const pathStart = this.targetParts[TARGET_PATH_START]!; // the scheme stays with the authority: it decides the default port
+      const pathStart = TARGET_PARTS_OUT[TARGET_PATH_START]!; // the scheme stays with the authority: it decides the default port
       this.authority = line.toString('latin1', first + 1, pathStart);
       this.target = pathStart === second ? '/' : pathStart < second && line[pathStart] === QUESTION ? `/${line.toString('latin1', pathStart, second)}` : line.toString('latin1', pathStart, second);
     } else {
@@ -97,7 +102,7 @@ export class RequestHead {
    * @throws HttpParseError with the status to answer: 400 (lines.ts), 431 past the field count limit.
    */
   field(line: Buffer, start: number, end: number): void {
-    const parts = this.lineParts;
+    const parts = LINE_PARTS_OUT;
     readFieldLine(line, start, end, parts);
     const slot = this.count;
     if (slot >> 1 >= this.headersCountMax) throw new HttpParseError(431, `more than ${this.headersCountMax} header fields`);
@@ -123,7 +128,7 @@ export class RequestHead {
    * @throws HttpParseError 400 (lines.ts).
    */
   trailer(line: Buffer, start: number, end: number): void {
-    readFieldLine(line, start, end, this.lineParts);
+    readFieldLine(line, start, end, LINE_PARTS_OUT);
   }
 
   /**

@@ -12,7 +12,7 @@ import { ON_BYTES, TIMEOUT_MS_MAX, type BytesReceiver } from '../handler.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject } from '../validate.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
-import { HttpExchange } from './exchange.js';
+import { HttpExchange, StreamingExchange } from './exchange.js';
 import type { ExchangeSettings, HttpHandler } from './handler.js';
 import { RequestClock } from './request-clock.js';
 
@@ -109,7 +109,7 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
   const core = coreOf(reactor);
   const connectionHandler: ConnectionHandler & BytesReceiver = {
     onOpen: (connection) => {
-      const exchange = new HttpExchange(connection, settings);
+      const exchange = settings.streamBodies ? new StreamingExchange(connection, settings) : new HttpExchange(connection, settings);
       connection.context = exchange;
       if (timed) core.trackIdle(exchange.clock, shortestTimeoutMs);
     },
