@@ -26,9 +26,10 @@ import { RingRequests } from './ring-requests.js';
 import { RingReceives } from './ring-receives.js';
 import { RingSlot } from './ring-slot.js';
 import { RingCompletions } from './ring-completions.js';
+import { RingInterest } from './ring-interest.js';
 import { bytesReadable, closeOwnedFd, shutdownWrite, SPLICE_FLAGS } from './sockets.js';
 
-const { EPOLLIN, EPOLLOUT, EPOLLRDHUP } = constants;
+const { EPOLLIN, EPOLLOUT } = constants;
 
 /** Submission-queue entries of a reactor's ring: a turn's requests beyond it are sent in more than one enter. */
 export const RING_ENTRIES_DEFAULT = 1024;
@@ -78,6 +79,7 @@ export class UringBackend implements Backend {
   private readonly sends: RingSends;
   private readonly receives: RingReceives;
   private readonly requests: RingRequests;
+  private readonly interest: RingInterest;
   /** The eventfd was in this turn's readiness batch: completions wait. */
   private completionsWaiting: boolean;
   /** The batch being handled is completions (not readiness events). */
@@ -105,6 +107,7 @@ export class UringBackend implements Backend {
     this.sends = new RingSends(pool);
     this.buffers = new RingBuffers(this.poller, pool, Math.min(buffers, ringSize), () => this.refilled());
     this.receives = new RingReceives(this.readiness, this.buffers, this.requests);
+    this.interest = new RingInterest(this.readiness);
     // The eventfd's readiness (added by ringOpen with generation 0, never an owner's): completions wait.
     const pump: Owner = { fd: eventFd, slot: new ReadinessSlot(0, EPOLLIN), ready: () => void (this.completionsWaiting = true), fail: () => {} };
     this.readiness.enter(pump);
@@ -247,23 +250,9 @@ export class UringBackend implements Backend {
     if (byRing && !slot.receiving) this.receives.arm(owner, slot);
     else if (!byRing) this.receives.stop(owner, slot);
     slot.readsItself = reading && !takesBytes;
-    this.setInterest(owner, slot, this.interestOf(slot, writing, watchHangUp));
+    this.interest.update(owner, slot, writing, watchHangUp);
   }
 
-  /**
-   * What `slot`'s epoll registration asks for: writability, a paused FIN,
-   * or (a relay's own reads) readability, once no receive is armed: until
-   * its last completion, readiness would let a splice race it.
-   */
-  private interestOf(slot: RingSlot, writing: boolean, watchHangUp: boolean): number {
-    let interest = writing ? EPOLLOUT : 0;
-    if (slot.readsItself) {
-      if (!slot.receiving) interest |= EPOLLIN | EPOLLRDHUP;
-    } else if (!slot.wanted && watchHangUp) {
-      interest |= EPOLLRDHUP; // paused: told of the FIN once
-    }
-    return interest;
-  }
 
   /** Level-triggered: nothing waits for a re-arm. */
   serving(): void {}
@@ -297,8 +286,7 @@ export class UringBackend implements Backend {
       closeOwnedFd(owner.fd);
       return;
     }
-    if (slot.inEpoll) this.readiness.remove(owner.fd);
-    slot.inEpoll = false;
+    this.interest.leave(owner, slot);
     slot.receiving = false;
     this.requests.close(owner.fd, slot.generation);
   }
@@ -383,8 +371,7 @@ export class UringBackend implements Backend {
     if (op === RING_OP.send) this.sends.done(slot!.sending!);
     else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
       this.receives.ended(owner, slot!, result);
-      // Its reads were taken over while the receive was armed: readiness now, nothing races them.
-      if (slot!.readsItself) this.setInterest(owner, slot!, slot!.interest | EPOLLIN | EPOLLRDHUP);
+      this.interest.receiveEnded(owner, slot!); // reads taken over while it was armed: readiness now
     }
     return owner;
   }
@@ -396,20 +383,4 @@ export class UringBackend implements Backend {
     this.requests.flushOutsideTurn();
   }
 
-  private setInterest(owner: Owner, slot: RingSlot, interest: number): void {
-    if (interest === slot.interest && (interest !== 0) === slot.inEpoll) return;
-    if (interest === 0) {
-      // Out of the set rather than interest 0: LT would report a hang-up on every wait.
-      if (slot.inEpoll) this.readiness.remove(owner.fd);
-      slot.inEpoll = false;
-      slot.interest = 0;
-      return;
-    }
-    if (slot.inEpoll) {
-      this.readiness.modify(owner, interest);
-      return;
-    }
-    this.readiness.add(owner, interest);
-    slot.inEpoll = true;
-  }
 }
