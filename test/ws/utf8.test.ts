@@ -156,11 +156,11 @@ t.test('a validator: complete only on a character boundary, false forever after 
 /** Bytes biased towards what breaks decoders: valid text, then bytes replaced, dropped or inserted. */
 const textBytes = (sizeMax: number): fc.Arbitrary<Uint8Array> =>
   fc.oneof(
-    fc.uint8Array({ maxLength: sizeMax }),
+    fc.uint8Array({ maxLength: sizeMax, size: 'max' }),
     fc.array(fc.constantFrom(...REPRESENTATIVES), { maxLength: sizeMax }).map((list) => new Uint8Array(list)),
     fc
       .tuple(
-        fc.string({ unit: 'grapheme', maxLength: sizeMax }),
+        fc.string({ unit: 'grapheme', maxLength: sizeMax, size: 'max' }),
         fc.array(fc.tuple(fc.nat(), fc.constantFrom(...REPRESENTATIVES), fc.constantFrom('replace', 'insert', 'drop')), { maxLength: 3 }),
       )
       .map(([text, edits]) => {
