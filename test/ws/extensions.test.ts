@@ -96,6 +96,13 @@ t.test('negotiation: what each offer and each server option make of the response
     ['permessage-deflate; server_max_window_bits=010', undefined, null],
     ['permessage-deflate; server_max_window_bits=+9', undefined, null],
     ['permessage-deflate; client_max_window_bits=1e1', undefined, null],
+    // The offers of Autobahn|Testsuite's sections 12 and 13, as autobahn 0.10.9's PerMessageDeflateOffer writes them.
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits', undefined, 'permessage-deflate'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover', undefined, 'permessage-deflate; server_no_context_takeover'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=9', undefined, 'permessage-deflate; server_max_window_bits=9'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=15', undefined, 'permessage-deflate; server_max_window_bits=15'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9', undefined, 'permessage-deflate; server_no_context_takeover; server_max_window_bits=9'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=15', undefined, 'permessage-deflate; server_no_context_takeover; server_max_window_bits=15'],
     ['x-webkit-deflate-frame', undefined, null],
     ['', undefined, null],
   ];
