@@ -96,6 +96,19 @@ t.test('fast-check: every way of sending, either role, parses back to the payloa
   t.end();
 });
 
+t.test('a range of a payload, short and long, is copied (server) or masked (client) from where it lies', (t) => {
+  const payload = Buffer.from(Array.from({ length: 300 }, (_, index) => index & 0xff));
+  for (const role of ['server', 'client'] as const) {
+    const encoder = new FrameEncoder(role);
+    for (const [start, end] of [[5, 9], [7, 290], [0, 300], [300, 300]] as const) {
+      const wire = encoder.frame(OPCODE_BINARY, payload, start, end);
+      const result = parse([wire], { role: role === 'server' ? 'client' : 'server' });
+      t.same(joined(result.events), received(OPCODE_BINARY, payload.subarray(start, end)), `${role}, [${start}, ${end})`);
+    }
+  }
+  t.end();
+});
+
 t.test('text and fragments: a message sent in pieces with a ping between arrives whole', (t) => {
   const encoder = new FrameEncoder('client');
   const text = Buffer.from('fragmented €uro text', 'utf8');

@@ -147,6 +147,9 @@ t.test('the 101 response fields: Upgrade, Connection, Accept, then the chosen pr
   t.same(upgradeResponseHeaders(upgrade, null, 'x').slice(6), ['Sec-WebSocket-Extensions', 'x']);
   t.throws(() => upgradeResponseHeaders(upgrade, 'mqtt'), { code: 'ERR_INVALID_ARG_VALUE', message: /chat, superchat/ }, 'a protocol the client did not offer (§4.2.2)');
   t.throws(() => upgradeResponseHeaders(checkUpgradeRequest(request()), 'chat'), { code: 'ERR_INVALID_ARG_VALUE', message: /none/ });
+  t.throws(() => upgradeResponseHeaders(upgrade, null, 'permessage-deflate\r\nSet-Cookie: a=b'), { code: 'ERR_INVALID_ARG_VALUE', message: /extensions/ }, 'no CRLF into the response head');
+  t.throws(() => upgradeResponseHeaders(upgrade, null, 'x\u0100'), { code: 'ERR_INVALID_ARG_VALUE' }, 'no character past latin1');
+  t.throws(() => upgradeResponseHeaders(upgrade, null, 5 as unknown as string), { code: 'ERR_INVALID_ARG_VALUE' });
   t.end();
 });
 
@@ -154,5 +157,7 @@ t.test('misuse: a request that is not an UpgradeRequestHead', (t) => {
   for (const value of [null, undefined, 'GET', { method: 'GET', versionMinor: 1 }, { method: 'GET', versionMinor: '1', headers: [] }, { method: 1, versionMinor: 1, headers: [] }]) {
     t.throws(() => checkUpgradeRequest(value as unknown as UpgradeRequestHead), { code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }, JSON.stringify(value) ?? 'undefined');
   }
+  t.throws(() => checkUpgradeRequest({ method: 'GET', versionMinor: 1, headers: ['upgrade', 5] as unknown as string[] }), { code: 'ERR_INVALID_ARG_TYPE', message: /request.headers\[1\]/ }, 'a value that is no string');
+  t.throws(() => checkUpgradeRequest({ method: 'GET', versionMinor: 1, headers: ['a', 'b', null, 'c'] as unknown as string[] }), { code: 'ERR_INVALID_ARG_TYPE', message: /request.headers\[2\]/ }, 'a name that is no string');
   t.end();
 });

@@ -22,6 +22,7 @@
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { oneOfOption } from '../validate.js';
 import { closePayloadSize, writeClosePayload } from './close.js';
+import { MASK_WORDS_SIZE_MIN } from './limits.js';
 import { maskInto, randomMaskKeys, unmask, writeMaskKey, type MaskKeySource } from './mask.js';
 import {
   CONTROL_PAYLOAD_SIZE_MAX,
@@ -47,6 +48,8 @@ import {
 } from './wire.js';
 
 const UINT32_MAX = 0xffff_ffff;
+/** Ranges this long are copied through a view (one small object); shorter ones byte by byte. The masking threshold, for the same reason. */
+const COPY_VIEW_SIZE_MIN = MASK_WORDS_SIZE_MIN;
 
 /** Bytes of the header of a frame carrying `payloadSize` bytes (2 to 14). */
 export function frameHeaderSize(payloadSize: number, masked: boolean): number {
@@ -81,6 +84,16 @@ function checkPayload(payload: Uint8Array, start: number, end: number): void {
   if (!(payload instanceof Uint8Array)) throw invalidArgType('payload', 'an instance of Uint8Array', payload);
   if (!Number.isInteger(start) || start < 0 || start > payload.length) throw outOfRange('start', `an integer >= 0 and <= ${payload.length}`, start);
   if (!Number.isInteger(end) || end < start || end > payload.length) throw outOfRange('end', `an integer >= ${start} and <= ${payload.length}`, end);
+}
+
+/**
+ * Copies source[start..end) to target[offset..): the whole source by the
+ * engine, a short range by a loop (no view made), a long one through a view.
+ */
+function copyInto(source: Uint8Array, start: number, end: number, target: Uint8Array, offset: number): void {
+  if (start === 0 && end === source.length) target.set(source, offset);
+  else if (end - start >= COPY_VIEW_SIZE_MIN) target.set(source.subarray(start, end), offset);
+  else for (let index = start; index < end; index += 1) target[offset + index - start] = source[index]!;
 }
 
 /**
@@ -168,7 +181,7 @@ export class FrameEncoder {
     const key = this.masked ? this.keys.next() : null;
     const payloadOffset = writeFrameHeader(target, offset, opcode, size, final, compressed, key);
     if (key !== null) maskInto(payload, start, end, target, payloadOffset, key, 0);
-    else target.set(start === 0 && end === payload.length ? payload : payload.subarray(start, end), payloadOffset);
+    else copyInto(payload, start, end, target, payloadOffset);
     return payloadOffset + size;
   }
 

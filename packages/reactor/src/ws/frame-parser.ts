@@ -171,7 +171,8 @@ export class FrameParser {
   /**
    * Parses data[start..end) (default: all of `data`), unmasking payloads
    * in place. The caller may reuse `data` after this returns: what an
-   * unfinished header or control frame needs is copied.
+   * unfinished header or control frame needs is copied. Not re-entrant:
+   * a handler method must not call execute() of its own parser.
    * @throws WebSocketProtocolError on a protocol violation (its closeCode: 1002, 1007, 1009).
    */
   execute(data: Uint8Array, start: number = 0, end: number = data.length): void {

@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgType, invalidArgValue } from '../errors.js';
+import { VALUE } from '../http/bytes.js';
 import { TOKEN } from '../http/grammar.js';
 import { ListReader, sameCaseless } from '../http/ows.js';
 import { parseExtensions, type ExtensionOffer } from './extensions.js';
@@ -104,6 +105,16 @@ function readProtocols(reader: ListReader, values: readonly string[]): string[] 
 
 const isName = (name: string, lower: string): boolean => sameCaseless(name, 0, name.length, lower);
 
+/** True when `text` is a string a header field value may be (RFC 9110 5.5): no CR, LF or other control. */
+function isFieldValue(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code >= BYTE_END || VALUE[code] !== 1) return false;
+  }
+  return true;
+}
+
 /**
  * True when `request` asks to switch to WebSocket (Upgrade lists
  * `websocket`): whether to hand it to checkUpgradeRequest() rather than
@@ -119,7 +130,7 @@ export function isUpgradeRequest(request: UpgradeRequestHead): boolean {
 /**
  * Checks an upgrade request (the list above) and returns what it asks for.
  * @throws WebSocketHandshakeError with the status (400, 405, 426) and header fields to answer with.
- * @throws TypeError `ERR_INVALID_ARG_TYPE` when request is not an object with a string method, a number versionMinor and an array of headers.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` when request is not an object with a string method, a number versionMinor and an array of string headers.
  */
 export function checkUpgradeRequest(request: UpgradeRequestHead): WebSocketUpgrade {
   if (request === null || typeof request !== 'object' || typeof request.method !== 'string' || typeof request.versionMinor !== 'number' || !Array.isArray(request.headers)) {
@@ -138,6 +149,7 @@ export function checkUpgradeRequest(request: UpgradeRequestHead): WebSocketUpgra
   for (let index = 0; index + 1 < headers.length; index += 2) {
     const name = headers[index]!;
     const value = headers[index + 1]!;
+    if (typeof name !== 'string' || typeof value !== 'string') throw invalidArgType(`request.headers[${typeof name === 'string' ? index + 1 : index}]`, 'of type string', typeof name === 'string' ? value : name);
     if (isName(name, 'upgrade')) upgrade ||= listHas(reader, value, 'websocket');
     else if (isName(name, 'connection')) connection ||= listHas(reader, value, 'upgrade');
     else if (isName(name, 'sec-websocket-key')) keys.push(value);
@@ -165,7 +177,7 @@ export function checkUpgradeRequest(request: UpgradeRequestHead): WebSocketUpgra
  * given (it must be one the client offered, §4.2.2) and
  * Sec-WebSocket-Extensions when `extensions` is (a negotiated value such
  * as PerMessageDeflateAgreement's `header`).
- * @throws TypeError `ERR_INVALID_ARG_VALUE` when `protocol` is not one the client offered.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` when `protocol` is not one the client offered, or `extensions` is no field value.
  */
 export function upgradeResponseHeaders(upgrade: WebSocketUpgrade, protocol: string | null = null, extensions: string | null = null): string[] {
   const headers = ['Upgrade', 'websocket', 'Connection', 'Upgrade', 'Sec-WebSocket-Accept', upgrade.accept];
@@ -173,6 +185,9 @@ export function upgradeResponseHeaders(upgrade: WebSocketUpgrade, protocol: stri
     if (!upgrade.protocols.includes(protocol)) throw invalidArgValue('protocol', `must be one the client offered (${upgrade.protocols.join(', ') || 'none'})`, protocol);
     headers.push('Sec-WebSocket-Protocol', protocol);
   }
-  if (extensions !== null) headers.push('Sec-WebSocket-Extensions', extensions);
+  if (extensions !== null) {
+    if (!isFieldValue(extensions)) throw invalidArgValue('extensions', 'must be a field value (visible characters, SP and HTAB; no CR or LF)', extensions);
+    headers.push('Sec-WebSocket-Extensions', extensions);
+  }
   return headers;
 }
