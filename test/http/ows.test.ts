@@ -8,7 +8,7 @@
  * or kept in the value byte for byte, never stripped. Then the response
  * fields a handler sets, the ows.ts helpers over all 256 bytes, the RFC
  * rules one by one, a server round trip for the HTTP/1.0 connection that
- * `keep-alive\xA0` used to keep open, and a scan of the HTTP and fetch
+ * `keep-alive\xA0` used to keep open, and a scan of the HTTP, fetch and WebSocket
  * sources for Unicode-aware whitespace routines.
  */
 import t, { type Test } from 'tap';
@@ -240,12 +240,12 @@ t.test('a server closes an HTTP/1.0 connection whose keep-alive option carries 0
   fds.assertNone(t);
 });
 
-t.test('no Unicode-aware whitespace routine in the HTTP and fetch sources', (t) => {
+t.test('no Unicode-aware whitespace routine in the HTTP, fetch and WebSocket sources', (t) => {
   const root = fileURLToPath(new URL('../../packages/reactor/src/', import.meta.url));
   // Code only: comments may name what they warn against.
   const code = (source: string): string => source.replace(/\/\*[^]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const forbidden = /\.trim(Start|End|Left|Right)?\(|\\[sS]/;
-  for (const folder of ['http', 'fetch']) {
+  for (const folder of ['http', 'fetch', 'ws']) {
     for (const file of readdirSync(join(root, folder)).filter((name) => name.endsWith('.ts'))) {
       const match = forbidden.exec(code(readFileSync(join(root, folder, file), 'utf8')));
       t.equal(match?.[0], undefined, `${folder}/${file}`);

@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_HTTP_PARSE: 'a request broke HTTP/1.1 syntax or a limit (its status says which: 400, 413, 417, 431, 501, 505)',
   /** Thrown when a response is used out of order or contradicts its own framing (a body that does not match its Content-Length). */
   ERR_ZEPOLL_HTTP_RESPONSE: 'a response was used out of order (a header after the body, a write after end) or contradicts its own framing',
+  /** The code of a WebSocketProtocolError: a WebSocket peer broke RFC 6455 framing, UTF-8 or a limit, and its `closeCode` is the close code to fail the connection with. */
+  ERR_ZEPOLL_WS_PROTOCOL: 'a WebSocket peer broke RFC 6455 framing, UTF-8 or a limit (its closeCode says which: 1002, 1007, 1009)',
+  /** The code of a WebSocketHandshakeError: an upgrade request was not a valid RFC 6455 opening handshake, and its `status` is the answer to send. */
+  ERR_ZEPOLL_WS_HANDSHAKE: 'a WebSocket upgrade request was malformed or asked for another version (its status says which: 400, 405, 426)',
   /** A handler threw or rejected; also the wrapper of a non-Error value a handler threw (the value is its `cause`). */
   ERR_ZEPOLL_HANDLER: 'a handler threw or its promise rejected; the connection it served was closed',
   /** The reason of a request's abort signal: the peer went away before the response was complete. */
