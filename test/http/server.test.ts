@@ -547,20 +547,23 @@ t.test('a pipelined handler that throws when a late answer frees it: only its co
 t.test('pipelined requests cut across reads: the request clock restarts for each, so a steady client is never timed out', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();
-  const timeoutMs = 120;
+  // Each head's span is a quarter of the timeout (a busy machine stretched a 70 ms sleep past 120 ms once);
+  // five spans make the run longer than the timeout.
+  const timeoutMs = 600;
+  const headSpanMs = timeoutMs / 4;
   const server = createHttpServer(reactor, routes, { headersTimeoutMs: timeoutMs });
   const socket = net.connect(server.port, '127.0.0.1');
   let text = '';
   socket.setEncoding('latin1').on('data', (part: string) => (text += part));
   await new Promise((resolve) => socket.once('connect', resolve));
-  // Each write ends one head and starts the next; each head takes ~70 ms, the whole run ~350 ms.
+  // Each write ends one head and starts the next; each head takes ~150 ms, the whole run ~750 ms.
   // Time is what is tested: the sleeps make each head shorter than the timeout and the run longer.
   socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHo');
   for (let step = 0; step < 4; step += 1) {
-    await sleep(70); // time: one head's span, under the timeout
+    await sleep(headSpanMs); // time: one head's span, under the timeout
     socket.write('st: a\r\n\r\nGET / HTTP/1.1\r\nHo');
   }
-  await sleep(70); // time: the last head's span; the run now exceeds the timeout
+  await sleep(headSpanMs); // time: the last head's span; the run now exceeds the timeout
   socket.write('st: a\r\n\r\n');
   await until(() => (text.match(/hello world/g)?.length ?? 0) >= 6 || socket.destroyed, 'all 6 responses or a close');
   t.equal(text.match(/hello world/g)?.length, 6, 'all 6 answered');
