@@ -7,7 +7,7 @@ import type { EchoRow } from './echo.js';
 import type { HttpRow, HttpTable } from './http-scenario.js';
 import type { FairnessRow } from './fairness.js';
 import type { ScalingPoint } from './scaling.js';
-import type { ZerocopyRow } from './zerocopy.js';
+import { proxyRowName, type ZerocopyRow } from './zerocopy.js';
 
 export interface TargetResult {
   readonly target: string;
@@ -112,8 +112,8 @@ function uringTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fair
   } else {
     results.push(notMeasured(fairTarget, 'not in this run'));
   }
-  const relay = zerocopy.find((one) => one.name === 'proxy of 64 MiB, relay on io_uring (forwarded)');
-  const copy = zerocopy.find((one) => one.name === 'proxy of 64 MiB, copy through JS');
+  const relay = zerocopy.find((one) => one.name === proxyRowName('splice-uring'));
+  const copy = zerocopy.find((one) => one.name === proxyRowName('copy'));
   const relayTarget = `proxy of 64 MiB: relay on io_uring CPU per GiB <= ${URING_RELAY_CPU_RATIO_MAX}x the JavaScript copy's`;
   if (relay !== undefined && copy !== undefined) {
     const ratio = relay.cpuSecondsPerGib / copy.cpuSecondsPerGib;
@@ -253,7 +253,7 @@ function zerocopyTargets(rows: readonly ZerocopyRow[]): TargetResult[] {
   const pairs: Array<[string, ZerocopyRow | undefined, ZerocopyRow | undefined, number]> = [
     ['1 MiB file: sendfile', find('1 MiB file, sendfile'), find('1 MiB file, read + write in JS'), SENDFILE_CPU_RATIO_MAX],
     ['64 MiB file: sendfile', find('64 MiB file, sendfile'), find('64 MiB file, read + write in JS'), SENDFILE_CPU_RATIO_MAX],
-    ['proxy of 64 MiB: splice', find('proxy of 64 MiB, splice'), find('proxy of 64 MiB, copy through JS'), SPLICE_CPU_RATIO_MAX],
+    ['proxy of 64 MiB: splice', find(proxyRowName('splice')), find(proxyRowName('copy')), SPLICE_CPU_RATIO_MAX],
   ];
   return pairs.map(([label, zero, copy, ratioMax]) => {
     const target = `${label} throughput >= the JavaScript path's, CPU per GiB <= ${ratioMax}x of it`;

@@ -52,6 +52,8 @@ const proxyServer = (mode: string, originPort: number): Promise<BenchServer> =>
   mode === 'c' ? startServer(buildReference('zerocopy-server'), ['proxy', String(originPort)], /port (\d+)/) : startServer(process.execPath, [`${HERE}zerocopy-server.js`, 'proxy', mode, String(originPort)], /port (\d+)/);
 const FILE_ROW: Record<string, string> = { sendfile: 'sendfile', copy: 'read + write in JS', 'sendfile-uring': 'sendfile, io_uring backend', c: 'sendfile, C reference' };
 const PROXY_ROW: Record<string, string> = { splice: 'splice', copy: 'copy through JS', 'splice-uring': 'relay on io_uring (splice)', c: 'splice, C reference' };
+/** A proxy row's name in the table (targets.ts finds rows by it). */
+export const proxyRowName = (mode: 'splice' | 'copy' | 'splice-uring' | 'c'): string => `proxy of 64 MiB, ${PROXY_ROW[mode]}`;
 
 export async function runZerocopy(seconds: number, repeats: number, progress: (text: string) => void): Promise<ZerocopyRow[]> {
   const directory = mkdtempSync(join(tmpdir(), 'zepoll-bench-'));
@@ -74,11 +76,11 @@ export async function runZerocopy(seconds: number, repeats: number, progress: (t
       }
       const origin = await fileServer('sendfile', files['64 MiB']);
       try {
-        for (const mode of ['splice', 'copy', 'splice-uring', 'c']) {
+        for (const mode of ['splice', 'copy', 'splice-uring', 'c'] as const) {
           progress(`zerocopy: proxy, ${mode} (${repeat}/${repeats})`);
           const proxy = await proxyServer(mode, origin.port);
           try {
-            samples.push(measure(`proxy of 64 MiB, ${PROXY_ROW[mode]}`, proxy.port, seconds, proxy.child.pid!));
+            samples.push(measure(proxyRowName(mode), proxy.port, seconds, proxy.child.pid!));
           } finally {
             await proxy.stop();
           }
