@@ -16,12 +16,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { procSample } from './proc.js';
 import { buildReference } from './reference.js';
 import { CLIENT_CPU, pinned, requestReport, startServer, type BenchServer } from './servers.js';
 import { spread, type Spread } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SMALL_CONNECTIONS = 50;
+/** Small round-trip connections beside the firehoses (exported: the fair-share target counts them). */
+export const SMALL_CONNECTIONS = 50;
 const SMALL_SIZE = 64;
 /** Firehose counts swept; the first repeat runs all of them, later repeats the middle one. */
 export const FIREHOSE_COUNTS = [1, 4, 16];
@@ -48,12 +50,16 @@ export interface FairnessRow {
   /** How fast the firehoses were drained (MiB/s), median, with quotas and without. */
   readonly quotaFirehoseMiBps: number;
   readonly noQuotaFirehoseMiBps: number;
+  /** The server's CPU share while the small connections ran (median): near 1, the core was saturated. */
+  readonly quotaServerCpuShare: number;
+  readonly noQuotaServerCpuShare: number;
   readonly repeats: number;
 }
 
 interface Sample {
   readonly p99us: number;
   readonly firehoseMiBps: number;
+  readonly serverCpuShare: number;
 }
 
 /** The echo server's report (SIGUSR2): its firehose figures. */
@@ -95,10 +101,13 @@ async function measure(kind: string, firehoses: number, seconds: number): Promis
     }
     server.child.kill('SIGUSR1'); // the firehoses are read from now on
     const [command, args] = pinned(CLIENT_CPU, buildReference('echo-client'), [String(server.port), String(SMALL_CONNECTIONS), String(SMALL_SIZE), String(seconds)]);
+    const before = procSample(server.child.pid!);
+    const started = performance.now();
     const run = spawnSync(command, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    const serverCpuShare = (procSample(server.child.pid!).cpuSeconds - before.cpuSeconds) / ((performance.now() - started) / 1000);
     if (run.status !== 0) throw new Error(`echo client failed: ${run.stderr}`);
     const drained = await report(server);
-    return { p99us: (JSON.parse(run.stdout) as { p99us: number }).p99us, firehoseMiBps: drained.lastMs > 0 ? drained.bytes / MIB / (drained.lastMs / 1000) : 0 };
+    return { p99us: (JSON.parse(run.stdout) as { p99us: number }).p99us, firehoseMiBps: drained.lastMs > 0 ? drained.bytes / MIB / (drained.lastMs / 1000) : 0, serverCpuShare };
   } finally {
     pump?.kill('SIGKILL');
     await server.stop();
@@ -156,6 +165,8 @@ export async function runFairness(seconds: number, repeats: number, progress: (t
         noQuotaFactorRange,
         quotaFirehoseMiBps: median(runs.quota, (sample) => sample.firehoseMiBps),
         noQuotaFirehoseMiBps: median(runs.noQuota, (sample) => sample.firehoseMiBps),
+        quotaServerCpuShare: median(runs.quota, (sample) => sample.serverCpuShare),
+        noQuotaServerCpuShare: median(runs.noQuota, (sample) => sample.serverCpuShare),
         repeats: runs.quota.length,
       });
     }
@@ -167,13 +178,14 @@ const range = (value: Spread): string => `${value.min.toFixed(2)}-${value.max.to
 
 export function formatFairness(rows: readonly FairnessRow[]): string {
   const lines = [
-    `fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and while the server drains firehoses queued in the kernel (${BACKLOG_BYTES / MIB} MiB in all); factor per repeat (median, min-max); the firehoses' drain rate`,
-    'firehoses  mode     alone    quota 64 KiB (factor) drain rate                      readQuota Infinity (factor) drain rate',
+    `fairness: p99 of ${SMALL_CONNECTIONS} small round-trip connections (µs), alone and while the server drains firehoses queued in the kernel (${BACKLOG_BYTES / MIB} MiB in all); factor per repeat (median, min-max); the firehoses' drain rate; the server's CPU share (near 100%: its core was saturated)`,
+    'firehoses  mode     alone    quota 64 KiB (factor) drain rate, server CPU                   readQuota Infinity (factor) drain rate, server CPU',
   ];
   for (const row of rows) {
-    const quota = `${row.quotaP99us.toFixed(0).padStart(7)} (${row.quotaFactor.toFixed(2)}x, ${range(row.quotaFactorRange)}) ${row.quotaFirehoseMiBps.toFixed(0)} MiB/s`;
-    const noQuota = row.mode === 'node' ? '(Node net: no quota)' : `${row.noQuotaP99us.toFixed(0).padStart(7)} (${row.noQuotaFactor.toFixed(2)}x, ${range(row.noQuotaFactorRange)}) ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s`;
-    lines.push(`${String(row.firehoses).padStart(9)}  ${row.mode.padEnd(7)} ${row.quietP99us.toFixed(0).padStart(6)}   ${quota.padEnd(48)}${noQuota}`);
+    const share = (value: number): string => `${(value * 100).toFixed(0)}%`;
+    const quota = `${row.quotaP99us.toFixed(0).padStart(7)} (${row.quotaFactor.toFixed(2)}x, ${range(row.quotaFactorRange)}) ${row.quotaFirehoseMiBps.toFixed(0)} MiB/s, ${share(row.quotaServerCpuShare)}`;
+    const noQuota = row.mode === 'node' ? '(Node net: no quota)' : `${row.noQuotaP99us.toFixed(0).padStart(7)} (${row.noQuotaFactor.toFixed(2)}x, ${range(row.noQuotaFactorRange)}) ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s, ${share(row.noQuotaServerCpuShare)}`;
+    lines.push(`${String(row.firehoses).padStart(9)}  ${row.mode.padEnd(7)} ${row.quietP99us.toFixed(0).padStart(6)}   ${quota.padEnd(61)}${noQuota}`);
   }
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@
  */
 import type { EchoRow } from './echo.js';
 import type { HttpRow, HttpTable } from './http-scenario.js';
-import type { FairnessRow } from './fairness.js';
+import { SMALL_CONNECTIONS, type FairnessRow } from './fairness.js';
 import type { ScalingPoint } from './scaling.js';
 import { proxyRowName, type ZerocopyRow } from './zerocopy.js';
 
@@ -219,16 +219,23 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
 
 /** Issue 15: with 4 firehoses, quota p99 at most this factor of alone ... */
 const FAIRNESS_FACTOR_MAX = 1.5;
-/** ... and the firehoses drained with the quota at least this share of without (work-conserving). */
-const FAIRNESS_DRAIN_SHARE_MIN = 0.8;
 const FAIRNESS_FIREHOSES = 4;
 
+/**
+ * Issue 25 replaced issue 15's "drain at >= 80% of the no-quota rate",
+ * which cannot hold beside a small-connection p99 of 1.5x alone (the small
+ * connections alone keep the core near saturated), with the fair share:
+ * with N connections competing for a saturated core, the heavy ones get at
+ * least their count's share of the server's time, so the firehoses drain
+ * at >= firehoses / (firehoses + small connections) of the no-quota rate.
+ */
 function fairnessTargets(rows: readonly FairnessRow[]): TargetResult[] {
   const node = rows.find((row) => row.mode === 'node' && row.firehoses === FAIRNESS_FIREHOSES);
   const results: TargetResult[] = [];
+  const fairShare = FAIRNESS_FIREHOSES / (FAIRNESS_FIREHOSES + SMALL_CONNECTIONS);
   for (const mode of ['lt', 'et', 'oneshot']) {
     const row = rows.find((one) => one.mode === mode && one.firehoses === FAIRNESS_FIREHOSES);
-    const target = `fairness (${mode}, ${FAIRNESS_FIREHOSES} firehoses): quota p99 <= ${FAIRNESS_FACTOR_MAX}x alone and below no quota's, drain rate >= ${FAIRNESS_DRAIN_SHARE_MIN * 100}% of no quota's`;
+    const target = `fairness (${mode}, ${FAIRNESS_FIREHOSES} firehoses among ${FAIRNESS_FIREHOSES + SMALL_CONNECTIONS} connections): quota p99 <= ${FAIRNESS_FACTOR_MAX}x alone in every repeat, drain rate >= ${FAIRNESS_FIREHOSES}/${FAIRNESS_FIREHOSES + SMALL_CONNECTIONS} (${(fairShare * 100).toFixed(1)}%) of no quota's`;
     if (row === undefined) {
       results.push(notMeasured(target, 'not in this run'));
       continue;
@@ -236,8 +243,8 @@ function fairnessTargets(rows: readonly FairnessRow[]): TargetResult[] {
     const share = row.quotaFirehoseMiBps / row.noQuotaFirehoseMiBps;
     results.push({
       target,
-      measured: `${row.quotaFactor.toFixed(2)}x with the quota, ${row.noQuotaFactor.toFixed(2)}x without (alone ${row.quietP99us.toFixed(0)} µs); drained ${row.quotaFirehoseMiBps.toFixed(0)} vs ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s (${(share * 100).toFixed(0)}%)${node === undefined ? '' : `; Node net ${node.quotaFactor.toFixed(2)}x, ${node.quotaFirehoseMiBps.toFixed(0)} MiB/s`}`,
-      met: row.quotaFactor <= FAIRNESS_FACTOR_MAX && row.quotaFactor < row.noQuotaFactor && share >= FAIRNESS_DRAIN_SHARE_MIN,
+      measured: `${row.quotaFactor.toFixed(2)}x with the quota (${row.quotaFactorRange.min.toFixed(2)}-${row.quotaFactorRange.max.toFixed(2)}), ${row.noQuotaFactor.toFixed(2)}x without (alone ${row.quietP99us.toFixed(0)} µs); drained ${row.quotaFirehoseMiBps.toFixed(0)} vs ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s (${(share * 100).toFixed(1)}%); server CPU ${(row.quotaServerCpuShare * 100).toFixed(0)}%${node === undefined ? '' : `; Node net ${node.quotaFactor.toFixed(2)}x, ${node.quotaFirehoseMiBps.toFixed(0)} MiB/s`}`,
+      met: row.quotaFactorRange.max <= FAIRNESS_FACTOR_MAX && share >= fairShare,
     });
   }
   return results;
