@@ -274,23 +274,43 @@ function zerocopyTargets(rows: readonly ZerocopyRow[]): TargetResult[] {
 /** Garbage per request in steady state, at most (issue 14; stretch: 0). */
 const GARBAGE_BYTES_PER_REQUEST_MAX = 64;
 const GC_PAUSE_MS_MAX = 1;
+/** Issue 25: ET's CPU per request at most this factor of the C epoll reference's. */
+const C_REFERENCE_CPU_RATIO_MAX = 1.15;
 
 /**
- * Issue 14: zepoll ET beside uWebSockets.js in the same run (CPU per
- * request and p99 at -c 100, requests/s pipelined x16, p99 at -c 1000), and
- * its garbage per request with no collection over 1 ms at -c 100.
+ * Issues 14 and 25: zepoll ET beside uWebSockets.js in the same run (CPU
+ * per request in every repeat and p99, at -c 100 and -c 1000; requests/s
+ * pipelined x16), beside the C reference (CPU per request), and its
+ * garbage per request with no collection over 1 ms at -c 100.
  */
 function uwsTargets(http: readonly HttpTable[], client: string): TargetResult[] {
   const results: TargetResult[] = [];
   const plain = table(http, client, 100, 1);
   const et = row(plain, 'et');
   const uws = row(plain, 'uws');
-  if (et !== undefined && uws !== undefined) {
-    const cpu = et.serverCpuUsPerRequest.median / uws.serverCpuUsPerRequest.median;
-    results.push({ target: 'http -c 100: ET server CPU per request <= uWebSockets.js', measured: `${cpu.toFixed(2)}x (${et.serverCpuUsPerRequest.median.toFixed(2)} vs ${uws.serverCpuUsPerRequest.median.toFixed(2)} µs)`, met: cpu <= 1 });
-    results.push({ target: 'http -c 100: ET p99 <= uWebSockets.js p99', measured: `${et.p99ms.toFixed(2)} vs ${uws.p99ms.toFixed(2)} ms`, met: et.p99ms <= uws.p99ms });
+  const many = table(http, client, 1000, 1);
+  // Issue 25: CPU per request judged in every repeat (ET's worst against the peer's best), at -c 100 and -c 1000.
+  for (const [label, ours, theirs] of [['-c 100', et, uws], ['-c 1000', row(many, 'et'), row(many, 'uws')]] as const) {
+    const target = `http ${label}: ET server CPU per request <= uWebSockets.js in every repeat, p99 <= uWebSockets.js p99`;
+    if (ours === undefined || theirs === undefined) {
+      results.push(notMeasured(target, 'ET or uWS.js not in this run'));
+      continue;
+    }
+    const worst = ours.serverCpuUsPerRequest.max / theirs.serverCpuUsPerRequest.min;
+    const median = ours.serverCpuUsPerRequest.median / theirs.serverCpuUsPerRequest.median;
+    results.push({
+      target,
+      measured: `CPU ${median.toFixed(2)}x (medians ${ours.serverCpuUsPerRequest.median.toFixed(2)} vs ${theirs.serverCpuUsPerRequest.median.toFixed(2)} µs; worst repeat against uWS.js's best ${worst.toFixed(2)}x); p99 ${ours.p99ms.toFixed(2)} vs ${theirs.p99ms.toFixed(2)} ms`,
+      met: worst <= 1 && ours.p99ms <= theirs.p99ms,
+    });
+  }
+  const reference = row(plain, 'c');
+  const referenceTarget = `http -c 100: ET server CPU per request <= ${C_REFERENCE_CPU_RATIO_MAX}x the C epoll reference's in every repeat`;
+  if (et !== undefined && reference !== undefined) {
+    const worst = et.serverCpuUsPerRequest.max / reference.serverCpuUsPerRequest.min;
+    results.push({ target: referenceTarget, measured: `${(et.serverCpuUsPerRequest.median / reference.serverCpuUsPerRequest.median).toFixed(2)}x (medians ${et.serverCpuUsPerRequest.median.toFixed(2)} vs ${reference.serverCpuUsPerRequest.median.toFixed(2)} µs; worst against best ${worst.toFixed(2)}x)`, met: worst <= C_REFERENCE_CPU_RATIO_MAX });
   } else {
-    results.push(notMeasured('http -c 100: ET server CPU per request and p99 <= uWebSockets.js', 'ET or uWS.js not in this run'));
+    results.push(notMeasured(referenceTarget, 'ET or the C reference not in this run'));
   }
   const etPiped = row(table(http, client, 100, 16), 'et');
   const uwsPiped = row(table(http, client, 100, 16), 'uws');
@@ -299,13 +319,6 @@ function uwsTargets(http: readonly HttpTable[], client: string): TargetResult[] 
     results.push({ target: 'pipelined x16: ET requests/s >= uWebSockets.js', measured: `${ratio.toFixed(2)}x (${Math.round(etPiped.requestsPerSecond.median).toLocaleString('en-US')} vs ${Math.round(uwsPiped.requestsPerSecond.median).toLocaleString('en-US')}; CPU ${etPiped.serverCpuUsPerRequest.median.toFixed(2)} vs ${uwsPiped.serverCpuUsPerRequest.median.toFixed(2)} µs/req)${etPiped.clientSaturated || uwsPiped.clientSaturated ? ' (client-bound)' : ''}`, met: ratio >= 1 });
   } else {
     results.push(notMeasured('pipelined x16: ET requests/s >= uWebSockets.js', 'not in this run'));
-  }
-  const etMany = row(table(http, client, 1000, 1), 'et');
-  const uwsMany = row(table(http, client, 1000, 1), 'uws');
-  if (etMany !== undefined && uwsMany !== undefined) {
-    results.push({ target: 'http -c 1000: ET p99 <= uWebSockets.js p99', measured: `${etMany.p99ms.toFixed(2)} vs ${uwsMany.p99ms.toFixed(2)} ms`, met: etMany.p99ms <= uwsMany.p99ms });
-  } else {
-    results.push(notMeasured('http -c 1000: ET p99 <= uWebSockets.js p99', 'not in this run'));
   }
   if (et !== undefined && Number.isFinite(et.garbageBytesPerRequest)) {
     const node = row(plain, 'node');
