@@ -75,8 +75,8 @@ export function checkHandshakeAnswer(head: string, key: string, protocols: reado
   }
   if (!upgrade) throw new WebSocketHandshakeError(code, 'the 101 has no Upgrade: websocket');
   if (!connection) throw new WebSocketHandshakeError(code, 'the 101 has no Connection: upgrade');
-  if (accept !== acceptKey(key)) throw new WebSocketHandshakeError(code, `Sec-WebSocket-Accept ${JSON.stringify(accept)} does not answer our key`);
   if (protocol !== null && !protocols.includes(protocol)) throw new WebSocketHandshakeError(code, `the server chose a subprotocol we did not offer: ${JSON.stringify(protocol)}`);
+  if (accept !== acceptKey(key)) throw new WebSocketHandshakeError(code, `Sec-WebSocket-Accept ${JSON.stringify(accept)} does not answer our key`);
   return { protocol };
 }
 
