@@ -21,7 +21,8 @@ const SHOUT: ConnectionHandler = {
 
 t.test('a 101, then the new handler gets the bytes behind the request and what follows', async (t) => {
   const fds = trackFds();
-  const reactor = new Reactor();
+  const reported: string[] = [];
+  const reactor = new Reactor({ onError: (error: Error) => void reported.push(error.message) });
   const failures: string[] = [];
   const server = createHttpServer(
     reactor,
@@ -80,6 +81,8 @@ t.test('a 101, then the new handler gets the bytes behind the request and what f
   throwing.on('error', () => {});
   await closed(throwing);
   t.equal(reactor.stats.handlerErrors, 1, 'the new handler failing is counted');
+  t.same(reported, ['new handler broke']);
+  t.same(failures, []);
   await server.close(1000);
   reactor.close();
   await fds.assertNoneSettled(t);

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer as WsServer } from 'ws';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { connectWebSocket } from '../../packages/reactor/src/ws/client.js';
+import { acceptKey } from '../../packages/reactor/src/ws/handshake.js';
 import type { WebSocket } from '../../packages/reactor/src/ws/socket.js';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
@@ -34,7 +35,7 @@ async function client(reactor: Reactor, url: string, options: Parameters<typeof 
 
 function wsServer(): Promise<WsServer> {
   return new Promise((resolve) => {
-    const server = new WsServer({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+    const server: WsServer = new WsServer({ host: '127.0.0.1', port: 0 }, (): void => resolve(server));
   });
 }
 
@@ -92,6 +93,12 @@ t.test('our client against our server: topics on a client socket, ping, abrupt c
   const { socket, messages, closes } = await client(reactor, served.url);
   t.equal(socket.subscribe('t'), true);
   t.equal(socket.publish('t', 'to nobody'), 0, 'a socket publishing skips itself');
+  const other = await client(reactor, served.url);
+  t.equal(other.socket.subscribe('t'), true);
+  t.equal(socket.publish('t', 'to the other client'), 1, "client sockets share this thread's topics");
+  await until(() => other.messages.length === 1, "the server's echo of the published message");
+  t.equal(other.messages[0]!.text, 'to the other client');
+  other.socket.close();
   t.equal(socket.ping('hi'), true);
   socket.send(new Uint8Array([1, 2, 3]).buffer);
   await until(() => messages.length === 1, 'echo');
@@ -127,6 +134,7 @@ t.test('a wrong answer fails the handshake with the server status', async (t) =>
     ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n', /extension we did not offer/, 101, {}],
     ['HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n', /no Upgrade/, 101, {}],
     ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', /no Connection/, 101, {}],
+    ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n\r\n', /no Connection/, 101, {}],
     ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\n\r\n', /subprotocol we did not offer/, 101, { protocols: ['other'] }],
     ['HTTP/1.1 101 Switching Protocols\r\nbroken line\r\n\r\n', /malformed header line/, 101, {}],
     ['SMTP ready\r\n\r\n', /malformed status line/, 0, {}],
@@ -142,6 +150,26 @@ t.test('a wrong answer fails the handshake with the server status', async (t) =>
     await new Promise((resolve) => server.close(resolve));
   }
   await t.rejects(connectWebSocket(reactor, 'ws://127.0.0.1:1/', {}), { code: 'ECONNREFUSED' });
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
+t.test('frames the server sends right behind its 101 reach the client', async (t) => {
+  const fds = trackFds();
+  const server = net.createServer((socket) => {
+    socket.once('data', (request: Buffer) => {
+      const key = /Sec-WebSocket-Key: (\S+)/.exec(request.toString('latin1'))![1]!;
+      const greeting = Buffer.from([0x81, 0x05, ...Buffer.from('hello')]);
+      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`), greeting]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const reactor = new Reactor();
+  const { messages, closes } = await client(reactor, `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
+  await until(() => closes.length === 1, 'the end');
+  t.same(messages.map((each) => each.text), ['hello']);
+  t.same(closes, [[1006, '']], 'a FIN without a close frame');
+  await new Promise((resolve) => server.close(resolve));
   reactor.close();
   await fds.assertNoneSettled(t);
 });

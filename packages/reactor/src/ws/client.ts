@@ -40,6 +40,12 @@ const DEFAULT_PORT = 80;
 
 /** Masked frames: the encoder draws a fresh key per frame from its pooled random source. */
 const clientEncoder = new FrameEncoder('client');
+/**
+ * The topics of this thread's client sockets, shared by all of them: a
+ * client socket's publish() reaches the other client sockets subscribed
+ * (each frame masked for its own socket).
+ */
+const clientTopics = new Topics(clientEncoder);
 
 /** The handshake in progress: the request, then the answer's head, then the hand-over to the session. */
 class ClientHandshake<T> implements ConnectionHandler {
@@ -147,7 +153,7 @@ export function connectWebSocket<T = undefined>(reactor: Reactor, url: string | 
   const fields = headerFields(options.headers);
   const timeoutMs = integerOption('options.timeoutMs', options.timeoutMs, HANDSHAKE_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX);
   const noDelay = booleanOption('options.noDelay', options.noDelay, true);
-  const settings: SessionSettings<T> = { behavior, options: resolveWebSocketOptions(options, 'options'), role: 'client', encoder: clientEncoder, topics: new Topics(clientEncoder) };
+  const settings: SessionSettings<T> = { behavior, options: resolveWebSocketOptions(options, 'options'), role: 'client', encoder: clientEncoder, topics: clientTopics };
   const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const port = target.port === '' ? DEFAULT_PORT : Number(target.port);
   const key = handshakeKey();

@@ -23,7 +23,7 @@
  */
 import { coreOf, type Core } from '../core.js';
 import type { Connection } from '../connection.js';
-import { asError, ZepollError, ZepollSystemError } from '../errors.js';
+import { asError } from '../errors.js';
 import { callSafely, isThenable } from '../safe-call.js';
 import { CLOSE_REASON_SIZE_MAX } from './limits.js';
 import { CLOSE_ABNORMAL, CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS, CLOSE_GOING_AWAY } from './close.js';
@@ -136,11 +136,12 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
     else this.connection.end();
   }
 
-  /** A system error (a reset) or a full queue: the close follows; an error of another kind is reported. */
-  failed(error: Error): void {
-    if (error instanceof ZepollSystemError || error instanceof ZepollError) return;
-    this.report(error);
-  }
+  /**
+   * A system error (a reset) or a full queue: the close follows, nothing
+   * to report. (A handler's failure never comes this way: the session
+   * catches and reports its handlers' failures itself.)
+   */
+  failed(_error: Error): void {}
 
   /** The connection closed: topics are left, the close handler runs last. */
   closed(): void {
@@ -328,8 +329,8 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   /** A handler failed: reported and counted, and the socket closes with 1011 (Internal Error). */
   handlerFailed(error: unknown): void {
     this.report(error);
+    // Already closing: the handshake under way (with its timer) ends the connection.
     if (this.state === State.Open) this.startClose(CLOSE_INTERNAL_ERROR, 'handler failed', true);
-    else if (this.connection.isOpen && this.closeTimer === null) this.connection.destroy();
   }
 
   /** A handler's error, to the onError option (counted) or else the reactor's onError. */
