@@ -33,3 +33,7 @@ export type { FrameHandler, FrameParserOptions } from './frame-parser.js';
 export { FrameEncoder } from './frame-encoder.js';
 export { acceptKey, checkUpgradeRequest, isUpgradeRequest, upgradeResponseHeaders } from './handshake.js';
 export type { UpgradeRequestHead, WebSocketUpgrade } from './handshake.js';
+export { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './wire.js';
+export type { Opcode, WebSocketRole } from './wire.js';
+export type { ExtensionOffer, ExtensionParam } from './extensions.js';
+export type { MaskKeySource } from './mask.js';
