@@ -7,7 +7,7 @@ import t from 'tap';
 import { runCli, startExample, program } from '../helpers/example.js';
 
 t.test('the ready line names the scheme, host and the real port', async (t) => {
-  for (const [name, scheme, extra] of [['echo', 'tcp', []], ['http', 'http', []], ['resp', 'redis', []], ['static', 'http', ['--root', '.']], ['proxy', 'tcp', ['--upstream', '127.0.0.1:9']]] as const) {
+  for (const [name, scheme, extra] of [['echo', 'tcp', []], ['http', 'http', []], ['resp', 'redis', []], ['chat', 'ws', []], ['static', 'http', ['--root', '.']], ['proxy', 'tcp', ['--upstream', '127.0.0.1:9']]] as const) {
     const example = await startExample([name, '--port', '0', ...extra]);
     t.equal(example.scheme, scheme, `${name}: ${example.readyLine}`);
     t.equal(example.host, '127.0.0.1', 'binds 127.0.0.1 by default');

@@ -9,7 +9,7 @@ import { HEADERS_TIMEOUT_MS_DEFAULT } from 'zepoll/http';
 /** Timers hold at most a signed 32-bit count of milliseconds. */
 const TIMEOUT_MS_MAX = 2 ** 31 - 1;
 
-export const EXAMPLES = ['echo', 'http', 'static', 'proxy', 'resp'] as const;
+export const EXAMPLES = ['echo', 'http', 'static', 'proxy', 'resp', 'chat'] as const;
 export type ExampleName = (typeof EXAMPLES)[number];
 
 export interface ExampleOptions {
@@ -38,6 +38,8 @@ examples:
   static    files under --root with sendfile, Range, If-Modified-Since, HEAD
   proxy     TCP proxy to --upstream host:port, bytes relayed with splice
   resp      in-memory key-value server speaking RESP2 (redis-cli works)
+  chat      WebSocket chat: ws://host:port/ROOM joins room ROOM; each text
+            message reaches every other member of the room
   doctor    read (never change) the system limits a busy server needs, with the fix for each
 
 options:
@@ -62,7 +64,8 @@ export class UsageError extends Error {}
 
 /** The URL scheme of an example's ready line. */
 export function schemeOf(name: ExampleName): string {
-  return name === 'http' || name === 'static' ? 'http' : name === 'resp' ? 'redis' : 'tcp';
+  if (name === 'http' || name === 'static') return 'http';
+  return name === 'resp' ? 'redis' : name === 'chat' ? 'ws' : 'tcp';
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

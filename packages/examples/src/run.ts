@@ -9,6 +9,7 @@ import { startHttp } from './servers/http.js';
 import { startStatic } from './servers/static.js';
 import { startProxy } from './servers/proxy.js';
 import { startResp } from './servers/resp.js';
+import { startChat } from './servers/chat.js';
 
 export interface RunningExample {
   readonly port: number;
@@ -40,6 +41,9 @@ export function startExample(options: ExampleOptions, reusePort: boolean): Runni
         stop = proxy.stop;
         break;
       }
+      case 'chat':
+        server = startChat(reactor, { ...serverOptions, headersTimeoutMs: options.headersTimeoutMs });
+        break;
       case 'resp': {
         const resp = startResp(reactor, serverOptions);
         server = resp.server;

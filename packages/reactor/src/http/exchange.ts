@@ -19,8 +19,10 @@
  * client reads the response instead of a reset (close-deadline.ts).
  */
 import { coreOf } from '../core.js';
-import type { Connection } from '../connection.js';
-import { asError } from '../errors.js';
+import type { Connection, ConnectionHandler } from '../connection.js';
+import { asError, ZepollError } from '../errors.js';
+import { ON_BYTES, type BytesReceiver } from '../handler.js';
+import { watch } from '../registration.js';
 import { isThenable } from '../safe-call.js';
 import { reportHandlerError, type ExchangeSettings } from './handler.js';
 import { HttpParseError, type ParserCallbacks } from './parser.js';
@@ -65,6 +67,8 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   private lastRequest: boolean;
   /** Bounds a body dropped after its response, then a lingering close: made when first armed (most connections never need it). */
   private deadline: CloseDeadline | null;
+  /** The handler a 101 gave the connection to, until the bytes read past the request are passed to it; then null again. */
+  private switchedTo: ConnectionHandler | null;
 
   constructor(connection: Connection, settings: ExchangeSettings) {
     this.connection = connection;
@@ -78,6 +82,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.body = null;
     this.spareResponse = null;
     this.reader = null;
+    this.switchedTo = null;
     this.clock = new RequestClock(settings, this);
   }
 
@@ -113,6 +118,10 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
 
   /** ReaderOwner: after the parser ran, the clock times what is now awaited, and a closing connection with nothing left to do ends. */
   parsed(): void {
+    if (this.switchedTo !== null) {
+      this.passOver();
+      return;
+    }
     this.watchRequest();
     this.endIfDone();
   }
@@ -149,6 +158,50 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       return;
     }
     coreOf(this.connection.reactor).reportUnhandled(error, false); // the response is done with: nothing left to answer
+  }
+
+  /** ResponseOwner: a switch of protocols needs the request read in full (a streamed body may still arrive). */
+  checkSwitch(_response: HttpResponse): void {
+    if (this.body !== null) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', "switchProtocols() needs the request's body read in full");
+  }
+
+  /**
+   * ResponseOwner: a 101 went out: the HTTP layer lets go (no clock, no
+   * parsing) and `handler` takes the connection. The bytes the parser kept
+   * past the request go to it once the parser is out of the current read
+   * (parsed()), so they come before anything read later.
+   */
+  switched(response: HttpResponse, handler: ConnectionHandler): void {
+    this.current = null;
+    this.currentRequest = null;
+    this.stopped = true;
+    this.clock.stop();
+    coreOf(this.connection.reactor).untrackIdle(this.clock);
+    response.closed();
+    const reader = this.reader!;
+    reader.parser.pause(); // the rest of the read being parsed is kept, not parsed as HTTP
+    this.switchedTo = handler;
+    this.connection.handOver(handler);
+    if (!reader.inParser) this.passOver();
+  }
+
+  /** The bytes read past the switching request go to the new handler (a throw fails the connection), and reading resumes. */
+  private passOver(): void {
+    const handler = this.switchedTo!;
+    this.switchedTo = null;
+    const reader = this.reader!;
+    const rest = reader.parser.takeSaved();
+    const connection = this.connection;
+    if (!connection.isOpen) return;
+    reader.resumeReading();
+    if (rest === null) return;
+    const receive = (handler as ConnectionHandler & Partial<BytesReceiver>)[ON_BYTES];
+    try {
+      if (receive !== undefined) receive.call(handler, connection, rest, rest.length);
+      else watch(connection, handler.onData?.(connection, rest));
+    } catch (error) {
+      coreOf(connection.reactor).failOwner(connection, error);
+    }
   }
 
   /** ResponseOwner: `response` is complete; the next request, if any and allowed, is parsed now. */

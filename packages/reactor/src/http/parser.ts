@@ -162,6 +162,17 @@ export class RequestParser {
     if (saved !== null) this.execute(saved);
   }
 
+  /**
+   * The bytes kept while paused, taken out (null when none): a connection
+   * that switches protocols hands them to its new handler.
+   * @internal
+   */
+  takeSaved(): Buffer | null {
+    const saved = this.saved;
+    this.saved = null;
+    return saved;
+  }
+
   private step(bytes: Buffer, offset: number): number {
     switch (this.state) {
       case State.RequestLine:

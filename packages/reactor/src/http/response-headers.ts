@@ -28,6 +28,17 @@ const validNames = new Map<string, string>();
 const validValues = new Set<string>();
 const VALID_STRINGS_MAX = 1024;
 
+/**
+ * Checks one field a protocol switch adds to a 101 response (Upgrade,
+ * Connection, Sec-WebSocket-Accept, ...): a valid name, a value without
+ * CR, LF or other controls. The framing rules of set() do not apply: a
+ * 101 has no body, and its Connection field is `Upgrade`.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` for a bad name or value.
+ */
+export function checkSwitchField(name: unknown, value: unknown): void {
+  checkedValue(loweredName(name), value);
+}
+
 /** What a value of setHeader may be: a string, a number, or several strings (one field each). */
 export type HeaderValue = string | number | readonly string[];
 

@@ -80,6 +80,19 @@ export function writeChunks(connection: Connection, head: Buffer | null, bytes: 
 }
 
 /**
+ * The head of a 101 (Switching Protocols) response: the status line, the
+ * handler's own fields (headers[0..count)), then the protocol's `fields`
+ * (Upgrade, Connection, ...), names and values alternating, all checked.
+ * No Date, no framing: a 101 has no body (RFC 9110 15.2.2).
+ */
+export function switchingHead(headers: readonly string[], count: number, fields: readonly string[]): Buffer {
+  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (let index = 0; index < count; index += 2) head += `${headers[index]!}: ${headers[index + 1]!}\r\n`;
+  for (let index = 0; index + 1 < fields.length; index += 2) head += `${fields[index]!}: ${fields[index + 1]!}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+/**
  * The answer the layer sends itself before it closes (a parse error, a
  * timeout, a failed handler): `status`, a plain-text body saying why, and
  * `Connection: close`.

@@ -9,14 +9,15 @@
  * wire when one is wrong. The bytes around a body, the head and the chunk
  * framing, are made in response-wire.ts.
  */
-import { ZepollError } from '../errors.js';
+import { invalidArgType, ZepollError } from '../errors.js';
 import { callSafely } from '../safe-call.js';
-import type { Connection } from '../connection.js';
+import type { Connection, ConnectionHandler } from '../connection.js';
+import { checkHandler } from '../handler.js';
 import { checkSendFileArguments } from '../write-arguments.js';
 import { FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
-import { bodyBytes, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
+import { bodyBytes, checkSwitchField, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
 import { checkFileRange, checkLastPart, checkStatus, checkStreamedPart, checkWholeBody, hasNoContent, jsonText, reasonPhrase, REASON_DEFAULT, refuseContent } from './response-arguments.js';
-import { connectionHandling, encodeResponseHead, headOnlyFraming, NOTHING, writeChunks, writePair } from './response-wire.js';
+import { connectionHandling, encodeResponseHead, headOnlyFraming, NOTHING, switchingHead, writeChunks, writePair } from './response-wire.js';
 
 export type { HeaderValue } from './response-headers.js';
 
@@ -31,6 +32,10 @@ export interface ResponseOwner {
   responseDone(response: HttpResponse, keepAlive: boolean): void;
   /** A callback given to onDrain or onClose threw or rejected. */
   callbackFailed(response: HttpResponse, error: unknown): void;
+  /** Throws unless `response` may switch protocols now (its request read in full). */
+  checkSwitch(response: HttpResponse): void;
+  /** `response` answered 101: the connection goes to `handler`, with the bytes read past the request. */
+  switched(response: HttpResponse, handler: ConnectionHandler): void;
 }
 
 /** How a streamed body is delimited: not streamed (yet), chunks, the connection's close (HTTP/1.0), or a declared Content-Length. */
@@ -334,6 +339,32 @@ export class HttpResponse {
     // The head leaves with the first part, in one write: one system call (one send request with io_uring).
     if (this.streaming === 'chunked') return writeChunks(this.connection, head, bytes, false, this.headOnly);
     return head === null ? this.connection.write(bytes) : this.connection.writeMany([head, bytes]);
+  }
+
+  /**
+   * Switches the connection to another protocol (RFC 9110 15.2.2; zepoll/ws
+   * upgrades to WebSocket with it): answers 101 Switching Protocols with
+   * the headers set on this response and `fields` (the protocol's own,
+   * names and values alternating: Upgrade, Connection, ...), then the HTTP
+   * layer lets go of the connection: `handler` takes it (its onOpen runs
+   * now), with the bytes the client sent after the request given to it
+   * first (to its onData). No request is read on the connection after.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` for a bad handler or field;
+   *   ZepollError `ERR_ZEPOLL_HTTP_RESPONSE` when something was sent already, the request is
+   *   HTTP/1.0, or its body is still arriving. Nothing is sent then.
+   */
+  switchProtocols(handler: ConnectionHandler, fields: readonly string[] = []): void {
+    if (this.finishedFlag || this.headersSent) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'switchProtocols() needs a response with nothing sent yet');
+    checkHandler('handler', handler);
+    if (!Array.isArray(fields)) throw invalidArgType('fields', 'an Array of strings', fields);
+    for (let index = 0; index < fields.length; index += 2) checkSwitchField(fields[index], fields[index + 1]);
+    if (this.versionMinor === 0) throw new ZepollError('ERR_ZEPOLL_HTTP_RESPONSE', 'an HTTP/1.0 request cannot switch protocols');
+    this.owner.checkSwitch(this);
+    this.headersSent = true;
+    this.finishedFlag = true;
+    if (this.connection.writableEnded) return; // the connection closed (or is closing): nothing to hand over
+    this.connection.write(switchingHead(this.headers.fields, this.headers.count, fields));
+    this.owner.switched(this, handler);
   }
 
   /** Runs `callback` once, when the connection's write queue has drained. */
