@@ -80,7 +80,7 @@ t.test('a 101, then the new handler gets the bytes behind the request and what f
   throwing.write('GET /throwing HTTP/1.1\r\nHost: x\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nboom');
   throwing.on('error', () => {});
   await closed(throwing);
-  t.ok(reactor.stats.handlerErrors >= 1, 'the new handler failing is counted');
+  t.equal(reactor.stats.handlerErrors, 1, 'the new handler failing is counted once (on io_uring its chunk was once released twice, and the pool\'s refusal counted again)');
   t.same(reported, ['new handler broke']);
   t.same(failures, []);
   await server.close(1000);

@@ -207,8 +207,11 @@ export class Reader {
     try {
       this.hand(pool.bytes(chunk), length);
     } finally {
-      this.chunk = -1;
-      pool.release(chunk); // a lease or a queued write keeps its own reference
+      // A handler that failed the connection had it closed, and release() gave the chunk back already.
+      if (this.chunk === chunk) {
+        this.chunk = -1;
+        pool.release(chunk); // a lease or a queued write keeps its own reference
+      }
     }
   }
 
