@@ -59,7 +59,8 @@ pub const ring_no_slot: u32 = 0xff;
 /// Slabs pinned for the kernel per ring (a pool of 65536 one-chunk slabs).
 pub const ring_slabs_max: u32 = 65536;
 /// Reaping: enters in a row that bring no completion while deferred work
-/// keeps arriving, before the reaper yields to the loop (and wakes itself).
+/// keeps arriving, before the reaper yields to the loop (the work runs as
+/// the thread next leaves the kernel; what it posts makes the ring fd readable).
 pub const ring_empty_enters_max: u32 = 2;
 /// Teardown: cancel-and-wait rounds before the ring is freed regardless.
 pub const ring_drain_rounds_max: u32 = 1000;

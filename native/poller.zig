@@ -119,7 +119,7 @@ pub const Poller = struct {
         if (self.started) self.stop();
         _ = c.napi_delete_reference(self.env, self.events);
         self.events = null;
-        // Before the epoll fd goes: the ring waits for its requests, then closes its eventfd.
+        // Before the epoll fd goes: the ring waits for its requests, then closes (leaving the epoll set).
         if (self.ring) |ring| ring.destroy(self.env);
         self.ring = null;
         // uv_close first: it removes the fd from libuv's epoll while the

@@ -1,6 +1,7 @@
-//! A poller's io_uring: the ring, its eventfd (registered with the ring and
-//! watched in the poller's own epoll set, so the uv_poll that nests the
-//! poller in Node's loop wakes for completions too), the provided-buffer
+//! A poller's io_uring: the ring (its fd watched in the poller's own epoll
+//! set: an io_uring fd is readable while its completion queue holds
+//! entries, so the uv_poll that nests the poller in Node's loop wakes for
+//! completions too, and stops once they are reaped), the provided-buffer
 //! ring of pool chunks, the pinned slabs those chunks live in, the gather
 //! lists of sends in flight, and the requests in flight.
 //!
@@ -55,8 +56,8 @@ pub const completion_buffer: u32 = 1 << 9;
 pub const completion_buffer_shift: u5 = 16;
 
 /// The ring's own counts; the order is the wire format of ringCounters.
-/// enter and eventfd_reads are system calls; the rest are not.
-pub const Count = enum(u8) { enter, sqes, cqes, enobufs, overflows, eventfd_reads };
+/// enter is a system call; the rest are not.
+pub const Count = enum(u8) { enter, sqes, cqes, enobufs, overflows };
 pub const counts_count: u32 = @typeInfo(Count).Enum.fields.len;
 
 /// An ArrayBuffer the pool carves chunks from, kept alive for the kernel.
@@ -67,7 +68,6 @@ const SendSlot = struct { iovecs: [limits.ring_send_iovecs_max]socket.Iovec };
 
 pub const RingState = struct {
     ring: uring.Ring,
-    event_fd: i32,
     buffers: uring.BufferRing,
     slabs: std.ArrayListUnmanaged(Slab),
     send_slots: []SendSlot,
@@ -79,7 +79,7 @@ pub const RingState = struct {
     counts: [counts_count]u64,
     staging: [limits.completions_max]linux.io_uring_cqe,
 
-    /// Sets up the ring, its eventfd and a buffer ring of `buffer_entries`:
+    /// Sets up the ring and a buffer ring of `buffer_entries`:
     /// the state, or -errno. `sq_entries` and `buffer_entries` are powers of two.
     pub fn create(sq_entries: u13, buffer_entries: u16, out: *?*RingState) i32 {
         const self = allocator.create(RingState) catch return errno.negative(.NOMEM);
@@ -92,17 +92,13 @@ pub const RingState = struct {
             allocator.destroy(self);
             return rc;
         }
-        rc = errno.result(linux.eventfd(0, linux.EFD.NONBLOCK | linux.EFD.CLOEXEC));
-        if (rc < 0) return self.fail_setup(rc, 1);
-        self.event_fd = rc;
-        self.ring.io.register_eventfd(self.event_fd) catch return self.fail_setup(errno.negative(.NOMEM), 2);
         rc = self.buffers.register(&self.ring, 0, buffer_entries);
-        if (rc < 0) return self.fail_setup(rc, 2);
+        if (rc < 0) return self.fail_setup(rc, 1);
         const slots_count = @min(@as(u32, sq_entries) * limits.ring_send_slots_per_sqe, limits.ring_no_slot);
-        self.send_slots = allocator.alloc(SendSlot, slots_count) catch return self.fail_setup(errno.negative(.NOMEM), 3);
+        self.send_slots = allocator.alloc(SendSlot, slots_count) catch return self.fail_setup(errno.negative(.NOMEM), 2);
         self.free_slots = allocator.alloc(u32, slots_count) catch {
             allocator.free(self.send_slots);
-            return self.fail_setup(errno.negative(.NOMEM), 3);
+            return self.fail_setup(errno.negative(.NOMEM), 2);
         };
         for (self.free_slots, 0..) |*slot, index| slot.* = @intCast(slots_count - 1 - index);
         self.free_count = slots_count;
@@ -110,18 +106,17 @@ pub const RingState = struct {
         return 0;
     }
 
-    /// Undoes the first `stage` steps of create (1: ring, 2: + eventfd, 3: + buffer ring).
+    /// Undoes the first `stage` steps of create (1: ring, 2: + buffer ring).
     fn fail_setup(self: *RingState, rc: i32, stage: u8) i32 {
-        if (stage >= 3) self.buffers.unregister(&self.ring);
-        if (stage >= 2) _ = socket.close(self.event_fd);
+        if (stage >= 2) self.buffers.unregister(&self.ring);
         self.ring.deinit();
         allocator.destroy(self);
         return rc;
     }
 
     /// Cancels everything in flight and waits for the last completion (the
-    /// kernel must be done with every buffer), then frees the ring, the
-    /// eventfd, the slots and the slab references. Fds the requests used
+    /// kernel must be done with every buffer), then frees the ring (its fd
+    /// leaves the poller's epoll set as it closes), the slots and the slab references. Fds the requests used
     /// stay open: their owners close them.
     pub fn destroy(self: *RingState, env: napi.Env) void {
         var round: u32 = 0;
@@ -140,7 +135,6 @@ pub const RingState = struct {
         }
         self.buffers.unregister(&self.ring);
         self.ring.deinit();
-        _ = socket.close(self.event_fd);
         for (self.slabs.items) |slab| _ = c.napi_delete_reference(env, slab.reference);
         self.slabs.deinit(allocator);
         allocator.free(self.send_slots);
@@ -202,24 +196,18 @@ pub const RingState = struct {
 
     /// Takes every completion ready into `out` as four words each: fd,
     /// generation, op | flags, result; stops when `out` is full (the caller
-    /// reaps again). Reads the eventfd first when `woken` (its readiness
-    /// brought this reap: reading clears it). Enters the kernel only when it
-    /// must: once, to submit what is queued and run the deferred completion
-    /// work, and again only while deferred work waits or requests were
-    /// queued since; completions already in the queue are read from memory.
-    /// The eventfd is quiet while reaping; once re-enabled, the queue is
-    /// checked once more (in memory: a completion posted after that signals
-    /// it), or a completion posted in between would wait for an unrelated wakeup.
-    pub fn reap_into(self: *RingState, out: []i32, on_accept: anytype, woken: bool) i32 {
-        if (woken) {
-            var counter: [8]u8 = undefined;
-            _ = socket.read(self.event_fd, &counter); // clears it: the next completion wakes the loop again
-            self.counts[@intFromEnum(Count.eventfd_reads)] += 1;
-        }
+    /// reaps again, and the ring's fd stays readable for what is left).
+    /// Enters the kernel only when it must: once, to submit what is queued
+    /// and run the deferred completion work, and again only while deferred
+    /// work waits or requests were queued since; completions already in the
+    /// queue are read from memory. No eventfd: the ring's fd in the poller's
+    /// epoll set is level-triggered on the queue itself, so a reap that took
+    /// everything leaves nothing to wake the loop for (an eventfd's counter
+    /// outlived the completions it announced when an earlier reap took them:
+    /// a third of the turns at -c100 woke for nothing), and nothing needs reading.
+    pub fn reap_into(self: *RingState, out: []i32, on_accept: anytype) i32 {
         const capacity = out.len / limits.completion_words;
         var written: usize = 0;
-        self.ring.set_eventfd_enabled(false);
-        var enabled = false;
         var entered = false;
         var empty_enters: u32 = 0;
         while (written < capacity) {
@@ -230,28 +218,17 @@ pub const RingState = struct {
                 self.counts[@intFromEnum(Count.enter)] += 1;
                 entered = true;
                 rc = self.ring.enter_and_copy(room);
-                if (rc < 0) {
-                    if (!enabled) self.ring.set_eventfd_enabled(true);
-                    return rc;
-                }
+                if (rc < 0) return rc;
                 if (rc == 0 and self.ring.taskrun_pending()) {
                     // Work keeps arriving (a busy peer): bounded, so one callback cannot
-                    // spin. The eventfd is signalled by hand, so the loop comes back.
+                    // spin. The work runs as this thread next leaves the kernel, and
+                    // what it posts makes the ring's fd readable: the loop comes back.
                     empty_enters += 1;
-                    if (empty_enters >= limits.ring_empty_enters_max) {
-                        if (!enabled) self.ring.set_eventfd_enabled(true);
-                        self.wake();
-                        return @intCast(written);
-                    }
+                    if (empty_enters >= limits.ring_empty_enters_max) return @intCast(written);
                     continue;
                 }
             }
-            if (rc == 0) {
-                if (enabled) break;
-                self.ring.set_eventfd_enabled(true);
-                enabled = true;
-                continue; // once more: what came while the eventfd was quiet
-            }
+            if (rc == 0) break;
             empty_enters = 0;
             for (self.staging[0..@intCast(rc)]) |cqe| {
                 const op = self.settle(cqe);
@@ -270,18 +247,7 @@ pub const RingState = struct {
             }
             self.counts[@intFromEnum(Count.cqes)] += @intCast(rc);
         }
-        if (!enabled) {
-            self.ring.set_eventfd_enabled(true);
-            // Full: what is still queued posted no signal while the eventfd was quiet.
-            if (self.ring.io.cq_ready() > 0) self.wake();
-        }
         return @intCast(written);
-    }
-
-    /// Signals the eventfd by hand: the loop comes back for completions no signal announced.
-    fn wake(self: *RingState) void {
-        const one: u64 = 1;
-        _ = linux.write(self.event_fd, std.mem.asBytes(&one), @sizeOf(u64));
     }
 
     /// Pins `bytes` (a slab's whole ArrayBuffer view) for the kernel: its index, or -ENOMEM.

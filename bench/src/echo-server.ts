@@ -25,9 +25,9 @@ const KINDS: Record<string, ReactorOptions | 'node'> = {
   'uring-infinity': { backend: 'io_uring', readQuota: Infinity },
 };
 
-/** The io_uring backend's system calls beside the poller's: io_uring_enter (submissions and reaps) and the eventfd reads. */
-function ringSyscalls(ring: { readonly enter: number; readonly eventfdReads: number } | null): Record<string, number> {
-  return ring === null ? {} : { ioUringEnter: ring.enter, eventfdRead: ring.eventfdReads };
+/** The io_uring backend's system calls beside the poller's: io_uring_enter (submissions and reaps). */
+function ringSyscalls(ring: { readonly enter: number } | null): Record<string, number> {
+  return ring === null ? {} : { ioUringEnter: ring.enter };
 }
 
 /** First byte of the fairness firehose's stream ('F'); see fairness-firehose.ts. */

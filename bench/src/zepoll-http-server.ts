@@ -26,7 +26,7 @@ const reactor = new Reactor(config);
 const server = createHttpServer(reactor, route, { backlog: 4096 });
 reportOnSignal(() => {
   const stats = reactor.stats;
-  return { ...stats.syscalls, ...(stats.ring === null ? {} : { ioUringEnter: stats.ring.enter, eventfdRead: stats.ring.eventfdReads }), turns: stats.turns };
+  return { ...stats.syscalls, ...(stats.ring === null ? {} : { ioUringEnter: stats.ring.enter }), turns: stats.turns };
 });
 process.stdout.write(`port ${server.port}\n`);
 process.once('SIGTERM', () => process.exit(0));

@@ -63,8 +63,8 @@ fn ring_fd(env: napi.Env, poller: *Poller, value: napi.Value, name: []const u8) 
     return fd;
 }
 
-/// ringOpen(sqEntries, bufferEntries) → the eventfd (>= 0, in this poller's
-/// epoll set with generation 0: its readiness means completions) | -errno.
+/// ringOpen(sqEntries, bufferEntries) → the ring's fd (>= 0, in this poller's
+/// epoll set with generation 0: readable while completions wait) | -errno.
 fn open(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const call = receiver.open(env, info, 2) catch return null;
     const poller = call.poller;
@@ -78,13 +78,13 @@ fn open(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     const rc = RingState.create(@intCast(sq_entries), @intCast(buffer_entries), &state);
     if (rc < 0) return napi.int(env, rc);
     const ring = state.?;
-    const added = poller.counters.count(.epoll_ctl, epoll.ctl(poller.epfd, .add, ring.event_fd, linux.EPOLL.IN, 0));
+    const added = poller.counters.count(.epoll_ctl, epoll.ctl(poller.epfd, .add, ring.ring.io.fd, linux.EPOLL.IN, 0));
     if (added < 0) {
         ring.destroy(env);
         return napi.int(env, added);
     }
     poller.ring = ring;
-    return napi.int(env, ring.event_fd);
+    return napi.int(env, ring.ring.io.fd);
 }
 
 /// ringPin(slab: Uint8Array) → the slab's index: its memory stays alive
@@ -310,22 +310,18 @@ const AcceptRecorder = struct {
     }
 };
 
-/// ringReap(out: Int32Array, woken: boolean) → completions written |
-/// -errno: submits what is queued, runs deferred work, and copies
-/// completions as four words each: fd, generation (or a send's slot),
-/// op | flags, result. `woken`: the eventfd's readiness brought this reap
-/// (it is read, to clear it); false for a reap the reactor makes on its own
-/// (a turn's end, where submitting and reaping are one system call).
+/// ringReap(out: Int32Array) → completions written | -errno: submits what
+/// is queued, runs deferred work, and copies completions as four words
+/// each: fd, generation (or a send's slot), op | flags, result.
 fn reap(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
-    const call = receiver.open(env, info, 2) catch return null;
+    const call = receiver.open(env, info, 1) catch return null;
     const ring = ring_of(env, call.poller) catch return null;
     const out = napi.typed_array(env, call.values[0], "out", .int32) catch return null;
     if (out.len < limits.completion_words or out.len > limits.completions_max * limits.completion_words) {
         _ = napi.throw_range(env, .ERR_OUT_OF_RANGE, "The length of \"out\" is out of range. It must be from {d} to {d}. Received {d}", .{ limits.completion_words, limits.completions_max * limits.completion_words, out.len }) catch {};
         return null;
     }
-    const woken = napi.boolean(env, call.values[1], "woken") catch return null;
-    const rc = ring.reap_into(out, AcceptRecorder{ .poller = call.poller }, woken);
+    const rc = ring.reap_into(out, AcceptRecorder{ .poller = call.poller });
     call.poller.update_ref();
     return napi.int(env, rc);
 }

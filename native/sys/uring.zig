@@ -16,7 +16,7 @@ const errno = @import("errno.zig");
 /// The kernel runs completion work only for the one task that submits.
 pub const setup_single_issuer: u32 = 1 << 12;
 /// Completion work waits for io_uring_enter(GETEVENTS). Not used by the
-/// reactor: with it, the registered eventfd is signalled for that work late
+/// reactor: with it, a registered eventfd was signalled for that work late
 /// (measured on Linux 6.18: 12-20 ms after the peer's bytes, FIN or
 /// connection arrived, every time the ring was idle), so an idle reactor
 /// saw its first event a timer tick late. Kept named for the tests that
@@ -24,7 +24,7 @@ pub const setup_single_issuer: u32 = 1 << 12;
 pub const setup_defer_taskrun: u32 = 1 << 13;
 /// Completion work runs when the thread next leaves the kernel, without an
 /// interrupt: the thread asleep in epoll_wait is woken (EINTR, which libuv
-/// retries), the work posts its completions and the eventfd is signalled.
+/// retries), the work posts its completions and the ring's fd is readable.
 pub const setup_coop_taskrun: u32 = linux.IORING_SETUP_COOP_TASKRUN;
 /// IORING_SQ_TASKRUN is set while completion work waits (read by the reaper).
 pub const setup_taskrun_flag: u32 = linux.IORING_SETUP_TASKRUN_FLAG;
@@ -44,8 +44,6 @@ pub const cancel_any: u32 = 1 << 2;
 pub const cqe_buffer: u32 = linux.IORING_CQE_F_BUFFER;
 pub const cqe_more: u32 = linux.IORING_CQE_F_MORE;
 pub const cqe_buffer_shift: u5 = 16;
-/// cq ring flags: the eventfd is not signalled while set.
-pub const cq_eventfd_disabled: u32 = 1 << 0;
 
 /// Completion-queue entries per submission-queue entry: multishot requests
 /// post many completions for one SQE, so the CQ is the larger ring.
@@ -54,10 +52,9 @@ pub const cq_entries_per_sq: u32 = 4;
 /// The opcodes the backend uses; a kernel missing any of them is refused.
 pub const required_ops = [_]linux.IORING_OP{ .NOP, .ACCEPT, .RECV, .SEND, .WRITEV, .ASYNC_CANCEL, .CLOSE, .SPLICE, .SHUTDOWN };
 
-/// A ring and the cq ring's flags word (std's CompletionQueue does not map it).
+/// A ring: std's IO_Uring with the reactor's setup and helpers.
 pub const Ring = struct {
     io: IO_Uring,
-    cq_flags: *u32,
 
     /// Sets up a ring with `flags`: 0, or -errno (ENOSYS on a kernel without
     /// io_uring, EPERM under a seccomp profile that forbids it, EINVAL when
@@ -81,10 +78,7 @@ pub const Ring = struct {
             _ = linux.close(fd);
             return errno.negative(.NOMEM);
         };
-        self.* = .{
-            .io = .{ .fd = fd, .sq = sq, .cq = cq, .flags = params.flags, .features = params.features },
-            .cq_flags = @ptrCast(@alignCast(&sq.mmap[params.cq_off.flags])),
-        };
+        self.* = .{ .io = .{ .fd = fd, .sq = sq, .cq = cq, .flags = params.flags, .features = params.features } };
         return 0;
     }
 
@@ -141,12 +135,6 @@ pub const Ring = struct {
     /// Completions the kernel could not post (the CQ was full): IORING_SQ_CQ_OVERFLOW.
     pub fn overflowed(self: *Ring) bool {
         return @atomicLoad(u32, self.io.sq.flags, .Acquire) & linux.IORING_SQ_CQ_OVERFLOW != 0;
-    }
-
-    /// Sets or clears IORING_CQ_EVENTFD_DISABLED (no eventfd wakeups while reaping).
-    pub fn set_eventfd_enabled(self: *Ring, enabled: bool) void {
-        const now = @atomicLoad(u32, self.cq_flags, .Monotonic);
-        @atomicStore(u32, self.cq_flags, if (enabled) now & ~cq_eventfd_disabled else now | cq_eventfd_disabled, .Release);
     }
 
     /// The next free SQE, or null when the submission queue is full (submit first).

@@ -9,7 +9,7 @@
  * next poll phase can report it. The check waits at most TURNS_MAX turns of
  * setImmediate (each one a poll phase with a zero timeout), however busy the
  * machine. Before the io_uring fix (its ring used DEFER_TASKRUN, whose
- * eventfd this kernel signalled 12-20 ms late) each of these took hundreds
+ * completions this kernel signalled 12-20 ms late) each of these took hundreds
  * of turns on io_uring and one or two on epoll.
  */
 import t from 'tap';

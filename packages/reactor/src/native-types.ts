@@ -114,9 +114,9 @@ export interface NativePoller {
   splice(inFd: number, outFd: number, length: number, flags: number): number;
   /**
    * Opens this poller's io_uring (SINGLE_ISSUER | COOP_TASKRUN) with a
-   * provided-buffer ring of `bufferEntries`: the ring's eventfd, added to
-   * this poller's epoll set with generation 0 (its readiness means
-   * completions to reap), or -errno (see ioUringSupport()). Requests below
+   * provided-buffer ring of `bufferEntries`: the ring's fd, added to this
+   * poller's epoll set with generation 0 (readable while completions wait
+   * to be reaped, level-triggered on the queue), or -errno (see ioUringSupport()). Requests below
    * are queued and go to the kernel with ringSubmit() or ringReap().
    * @throws RangeError `ERR_OUT_OF_RANGE` when either is not a power of two within its bound.
    * @throws Error `ERR_ZEPOLL_POLLER_STARTED` when the ring is open already.
@@ -162,15 +162,13 @@ export interface NativePoller {
   /**
    * Submits, runs deferred work and copies completions into `out`, four
    * words each (fd, generation, op | RING_MORE |
-   * RING_BUFFER | buffer id << 16, result): how many, or -errno. `woken`:
-   * the ring's eventfd was ready (it is read, to clear it); false for a
-   * reap made on the reactor's own account (a turn's end: the submit and the
-   * reap are one io_uring_enter). The kernel is entered only when it must
-   * (requests queued, deferred work waiting, or nothing ready in memory).
+   * RING_BUFFER | buffer id << 16, result): how many, or -errno. A turn's
+   * end submits and reaps with one io_uring_enter. The kernel is entered
+   * only when it must (requests queued, deferred work waiting, or nothing
+   * ready in memory).
    * @throws RangeError `ERR_OUT_OF_RANGE` when `out.length` is not from 4 to 4096.
-   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `woken` is not a boolean.
    */
-  ringReap(out: Int32Array, woken: boolean): number;
+  ringReap(out: Int32Array): number;
   /** Copies the ring's counts (RING_COUNTER_NAMES order): how many (0 without a ring). */
   ringCounters(out: Float64Array): number;
 }
@@ -182,7 +180,7 @@ export const RING_MORE = 1 << 8;
 /** A completion's third word: a receive buffer was used; its id is the high 16 bits. */
 export const RING_BUFFER = 1 << 9;
 /** The ring's counts, in ringCounters' order. */
-export const RING_COUNTER_NAMES = ['enter', 'sqes', 'cqes', 'enobufs', 'overflows', 'eventfdReads'] as const;
+export const RING_COUNTER_NAMES = ['enter', 'sqes', 'cqes', 'enobufs', 'overflows'] as const;
 
 /** The kernel's flag, family and option numbers, as the addon exports them (`binding.constants`). */
 export interface NativeConstants {

@@ -3,8 +3,9 @@
  * so are a listener's accepts (one multishot accept each); the rest is
  * readiness (readiness.ts, level-triggered): pending connects, a paused
  * stream's FIN, writability for sendFile, a relay's own reads. The ring's
- * eventfd is in that epoll set: when it is ready, the batch's readiness
- * items are followed by the completions reaped (batchDone()).
+ * own fd is in that epoll set (readable while completions wait): when it
+ * is ready, the batch's readiness items are followed by the completions
+ * reaped (batchDone()).
  *
  * Each stream has one receive armed into the provided-buffer ring
  * (ring-buffers.ts), armed again after each batch; sends are requests too
@@ -55,8 +56,6 @@ export interface RingStats {
   readonly buffers: number;
   /** io_uring_enter calls: submissions and reaps (system calls). */
   readonly enter: number;
-  /** Reads of the ring's eventfd, one per reap (system calls). */
-  readonly eventfdReads: number;
   /** Requests queued (submission-queue entries). */
   readonly sqes: number;
   /** Completions reaped. */
@@ -80,7 +79,7 @@ export class UringBackend implements Backend {
   private readonly receives: RingReceives;
   private readonly requests: RingRequests;
   private readonly interest: RingInterest;
-  /** The eventfd was in this turn's readiness batch: completions wait. */
+  /** The ring's fd was in this turn's readiness batch: completions wait. */
   private completionsWaiting: boolean;
   /** The batch being handled is completions (not readiness events). */
   private reaping: boolean;
@@ -93,10 +92,10 @@ export class UringBackend implements Backend {
     this.readiness = new Readiness(capacity);
     this.poller = this.readiness.poller;
     const ringSize = 2 ** Math.ceil(Math.log2(Math.max(buffers, 1)));
-    const eventFd = this.poller.ringOpen(RING_ENTRIES_DEFAULT, ringSize);
-    if (eventFd < 0) {
+    const ringFd = this.poller.ringOpen(RING_ENTRIES_DEFAULT, ringSize);
+    if (ringFd < 0) {
       this.readiness.close();
-      throw ioUringUnavailable(describeIoUringProbe(eventFd));
+      throw ioUringUnavailable(describeIoUringProbe(ringFd));
     }
     this.pool = pool;
     this.completions = new RingCompletions(this.poller);
@@ -108,8 +107,8 @@ export class UringBackend implements Backend {
     this.buffers = new RingBuffers(this.poller, pool, Math.min(buffers, ringSize), () => this.refilled());
     this.receives = new RingReceives(this.readiness, this.buffers, this.requests);
     this.interest = new RingInterest(this.readiness);
-    // The eventfd's readiness (added by ringOpen with generation 0, never an owner's): completions wait.
-    const pump: Owner = { fd: eventFd, slot: new ReadinessSlot(0, EPOLLIN), ready: () => void (this.completionsWaiting = true), fail: () => {} };
+    // The ring fd's readiness (added by ringOpen with generation 0, never an owner's): completions wait.
+    const pump: Owner = { fd: ringFd, slot: new ReadinessSlot(0, EPOLLIN), ready: () => void (this.completionsWaiting = true), fail: () => {} };
     this.readiness.enter(pump);
     this.buffers.fill();
   }
@@ -157,11 +156,11 @@ export class UringBackend implements Backend {
         this.reaping = false;
         return 0;
       }
-      return this.reap(false); // the array was full: more wait
+      return this.reap(); // the array was full: more wait
     }
     if (!this.completionsWaiting) return 0;
     this.completionsWaiting = false;
-    return this.reap(true);
+    return this.reap();
   }
 
   beginTurn(): void {
@@ -175,13 +174,13 @@ export class UringBackend implements Backend {
    * The turn's requests go to the kernel with one io_uring_enter that reaps
    * too: completions that came back at once (a send to a peer with room,
    * a receive whose bytes were waiting) are handled in this turn, not after
-   * another wakeup (eventfd, epoll_wait, eventfd read).
+   * another wakeup (epoll_wait twice: libuv's and the poller's).
    */
   endTurn(): number {
     if (this.requests.pending && this.completions.canReap) {
       let count: number;
       try {
-        count = this.reap(false);
+        count = this.reap();
       } catch (error) {
         this.requests.endTurn(); // the turn is over all the same: later requests go at once
         throw error;
@@ -192,10 +191,10 @@ export class UringBackend implements Backend {
     return 0;
   }
 
-  /** Submits what is queued and copies what completed (`woken`: the eventfd brought it): the count, a batch of completions when > 0. */
-  private reap(woken: boolean): number {
+  /** Submits what is queued and copies what completed: the count, a batch of completions when > 0. */
+  private reap(): number {
     this.reaping = false;
-    const count = this.completions.reap(woken);
+    const count = this.completions.reap();
     if (!this.completions.full) this.requests.submittedByReap(); // it drained the queue, so it entered: what was queued went too
     this.reaping = count > 0;
     return count;
@@ -209,7 +208,7 @@ export class UringBackend implements Backend {
     this.poller.unref();
   }
 
-  /** Every owner, the eventfd's pump too (its fail() ignores the reactor's close). */
+  /** Every owner, the ring fd's pump too (its fail() ignores the reactor's close). */
   owners(): Owner[] {
     return this.readiness.owners();
   }
@@ -217,7 +216,7 @@ export class UringBackend implements Backend {
   stats(): BackendStats {
     const counts = this.ringCounters;
     this.poller.ringCounters(counts);
-    return this.readiness.stats({ buffers: this.buffers.provided, enter: counts[0]!, sqes: counts[1]!, cqes: counts[2]!, enobufs: counts[3]!, overflows: counts[4]!, eventfdReads: counts[5]! });
+    return this.readiness.stats({ buffers: this.buffers.provided, enter: counts[0]!, sqes: counts[1]!, cqes: counts[2]!, enobufs: counts[3]!, overflows: counts[4]! });
   }
 
   close(): void {

@@ -3,8 +3,8 @@
  * event array, and the token table (fd → owner, with a generation per
  * registration, so an event meant for a closed fd's previous owner is
  * dropped). The epoll backend is this plus its policy; the io_uring backend
- * uses it for the owners it serves by readiness and for its ring's
- * eventfd. Not a Backend itself: each backend composes one.
+ * uses it for the owners it serves by readiness and for its ring's own
+ * fd. Not a Backend itself: each backend composes one.
  */
 import type { NativePoller } from '../native.js';
 import { EVENT_WORDS, GENERATION_MAX } from '../limits.js';

@@ -47,13 +47,12 @@ export class RingCompletions {
   }
 
   /**
-   * Submits what is queued and copies what completed (`woken`: the
-   * eventfd's readiness brought it): the count.
+   * Submits what is queued and copies what completed: the count.
    * @throws ZepollSystemError when io_uring_enter fails.
    */
-  reap(woken: boolean): number {
+  reap(): number {
     this.reaps += 1;
-    const count = this.poller.ringReap(this.words, woken);
+    const count = this.poller.ringReap(this.words);
     this.lastCount = count > 0 ? count : 0;
     if (count < 0) throw errnoError(count, 'io_uring_enter');
     return count;
