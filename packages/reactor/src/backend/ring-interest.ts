@@ -12,6 +12,17 @@ import type { RingSlot } from './ring-slot.js';
 
 const { EPOLLIN, EPOLLOUT, EPOLLRDHUP } = constants;
 
+/**
+ * The read half of an owner's interest, the one rule for it: a stream whose
+ * reads were taken over wants readability (and its FIN) once no receive is
+ * armed (until the receive's last completion, readiness would let a splice
+ * race it); a paused stream wants to be told of its FIN once.
+ */
+function readInterest(slot: RingSlot, watchHangUp: boolean): number {
+  if (slot.readsItself) return slot.receiving ? 0 : EPOLLIN | EPOLLRDHUP;
+  return !slot.wanted && watchHangUp ? EPOLLRDHUP : 0;
+}
+
 export class RingInterest {
   private readonly readiness: Readiness;
 
@@ -21,22 +32,15 @@ export class RingInterest {
 
   /**
    * The registration `slot`'s owner needs now: writability, a paused FIN,
-   * or (its reads taken over) readability, once no receive is armed: until
-   * its last completion, readiness would let a splice race it.
+   * or (its reads taken over) readability, once no receive is armed.
    */
   update(owner: Owner, slot: RingSlot, writing: boolean, watchHangUp: boolean): void {
-    let interest = writing ? EPOLLOUT : 0;
-    if (slot.readsItself) {
-      if (!slot.receiving) interest |= EPOLLIN | EPOLLRDHUP;
-    } else if (!slot.wanted && watchHangUp) {
-      interest |= EPOLLRDHUP; // paused: told of the FIN once
-    }
-    this.set(owner, slot, interest);
+    this.set(owner, slot, (writing ? EPOLLOUT : 0) | readInterest(slot, watchHangUp));
   }
 
   /** The owner's receive had its last completion: a stream whose reads were taken over is readable by readiness now. */
   receiveEnded(owner: Owner, slot: RingSlot): void {
-    if (slot.readsItself) this.set(owner, slot, slot.interest | EPOLLIN | EPOLLRDHUP);
+    if (slot.readsItself) this.set(owner, slot, (slot.interest & EPOLLOUT) | readInterest(slot, false));
   }
 
   /** The owner is released: out of the epoll set. */
