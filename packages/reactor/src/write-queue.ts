@@ -5,31 +5,12 @@
  * takes: runs of buffers with one writev, files with sendfile.
  */
 import { PENDING, type Backend, type Owner } from './backend/backend.js';
-import { IO_SIZE_MAX, WRITEV_BUFFERS_MAX } from './limits.js';
-import { errnoError, ZepollRangeError } from './errors.js';
-import { EAGAIN, EINTR, EINTR_RETRIES_MAX, EIO } from './errno.js';
+import { WRITEV_BUFFERS_MAX } from './limits.js';
+import { errnoError } from './errors.js';
+import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import type { BufferPool } from './buffer-pool.js';
 import { STAGED_WRITE_SIZE_MAX, WriteStaging } from './write-staging.js';
-
-
-/** Part of a file to send: `remaining` bytes from `offset`. */
-export class FileSegment {
-  readonly fd: number;
-  offset: number;
-  remaining: number;
-  sent: number;
-  readonly resolve: (sent: number) => void;
-  readonly reject: (error: Error) => void;
-
-  constructor(fd: number, offset: number, length: number, resolve: (sent: number) => void, reject: (error: Error) => void) {
-    this.fd = fd;
-    this.offset = offset;
-    this.remaining = length;
-    this.sent = 0;
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-}
+import { FileSegment, SEGMENT_BLOCKED, SEGMENT_SENT } from './file-segment.js';
 
 /** flush() outcomes besides -errno. */
 export const FLUSHED = 0;
@@ -330,36 +311,19 @@ export class WriteQueue {
     this.bytes = 0;
   }
 
+  /** Sends the head file segment: FLUSHED, BLOCKED, or -errno (the segment rejected and dropped). */
   private sendFile(backend: Backend, fd: number, segment: FileSegment): number {
-    let interrupted = 0;
-    while (segment.remaining > 0) {
-      const rc = backend.sendFile(fd, segment.fd, segment.offset, Math.min(segment.remaining, IO_SIZE_MAX));
-      if (rc === EAGAIN) return BLOCKED;
-      if (rc === EINTR && interrupted < EINTR_RETRIES_MAX) {
-        interrupted += 1;
-        continue;
-      }
-      if (rc < 0) {
-        this.failedSyscall = 'sendfile';
-        segment.reject(errnoError(rc, 'sendfile', segment.fd));
-        this.shift();
-        return rc;
-      }
-      if (rc === 0) {
-        // The file ended before `length`: the peer was promised bytes that do not exist.
-        segment.reject(new ZepollRangeError('ERR_OUT_OF_RANGE', `the file ended ${segment.remaining} bytes before the length asked`));
-        this.shift();
-        this.failedSyscall = 'sendfile';
-        return EIO; // the connection cannot go on with a short body
-      }
-      segment.offset += rc;
-      segment.remaining -= rc;
-      segment.sent += rc;
-      this.written += rc;
-    }
+    const before = segment.sent;
+    const rc = segment.send(backend, fd);
+    this.written += segment.sent - before;
+    if (rc === SEGMENT_BLOCKED) return BLOCKED;
     this.shift();
-    segment.resolve(segment.sent);
-    return FLUSHED;
+    if (rc === SEGMENT_SENT) {
+      segment.resolve(segment.sent);
+      return FLUSHED;
+    }
+    this.failedSyscall = 'sendfile';
+    return rc;
   }
 
   private shift(): void {

@@ -9,7 +9,8 @@
  */
 import { ZepollError, errnoError, invalidArgType } from './errors.js';
 import { ENOTCONN } from './errno.js';
-import { BLOCKED, FileSegment, IN_FLIGHT, WriteQueue } from './write-queue.js';
+import { BLOCKED, IN_FLIGHT, WriteQueue } from './write-queue.js';
+import { FileSegment } from './file-segment.js';
 import { checkedParts, checkSendFileArguments, releaseParts, toBytes, type WriteData } from './write-arguments.js';
 import type { Core, Corked } from './core.js';
 import type { Connection } from './connection.js';
