@@ -11,6 +11,11 @@ pub const event_words: u32 = 3;
 /// Extra epoll_wait calls in one libuv callback after a batch that filled the
 /// array; bounded so one busy poller cannot hold the loop.
 pub const rewaits_max: u32 = 4;
+/// io_uring: batches in a row taken without the poller's epoll_wait (the
+/// ring's completions only, read from memory) while the last wait found
+/// nothing but the ring ready; then a wait, so owners served by readiness
+/// are polled at least this often however busy the ring is.
+pub const ring_waits_skipped_max: u32 = 8;
 /// Connections accepted by one accept() binding call.
 pub const accept_batch_max: u32 = 256;
 /// Buffers gathered by one writev; the kernel's IOV_MAX is 1024.

@@ -55,7 +55,7 @@ fn on_readable(handle: [*c]c.uv_poll_t, status: c_int, events: c_int) callconv(.
     // times, so one busy poller cannot hold the loop.
     var round: u32 = 0;
     while (round <= limits.rewaits_max) : (round += 1) {
-        const count = self.wait(0) catch {
+        const count = next_batch(self) catch {
             report_pending(self.env);
             self.stop();
             return;
@@ -65,6 +65,32 @@ fn on_readable(handle: [*c]c.uv_poll_t, status: c_int, events: c_int) callconv(.
         if (self.state != .open or !self.started) return; // closed or stopped by the callback
         if (@as(u32, @intCast(count)) < self.events_capacity) return;
     }
+}
+
+/// The next batch into the events array: its count or -errno. With an
+/// io_uring whose completions wait and a last wait that found nothing but
+/// the ring ready, the batch is the ring's own event alone, written here
+/// without the poller's epoll_wait: on the io_uring backend almost every
+/// wakeup is completions, and that wait cost a system call a turn to learn
+/// so. Bounded (limits.ring_waits_skipped_max in a row), so owners served
+/// by readiness (a pending connect, a relay's reads) are still polled
+/// while the ring stays busy.
+fn next_batch(self: *Poller) napi.Error!i32 {
+    const ring = self.ring orelse return self.wait(0);
+    const ring_fd = ring.ring.io.fd;
+    if (self.waits_skippable > 0 and ring.ring.io.cq_ready() > 0) {
+        self.waits_skippable -= 1;
+        const words = try self.event_words();
+        words[0] = @intCast(ring_fd);
+        words[1] = 0; // the ring's generation (ringOpen adds it with 0)
+        words[2] = std.os.linux.EPOLL.IN;
+        return 1;
+    }
+    const count = try self.wait(0);
+    const words = try self.event_words();
+    const only_ring = count == 1 and words[0] == ring_fd and words[1] == 0;
+    self.waits_skippable = if (only_ring) limits.ring_waits_skipped_max else 0;
+    return count;
 }
 
 /// Calls the callback with the batch's count. An exception it throws goes to

@@ -57,6 +57,10 @@ pub const Poller = struct {
     iovecs: [limits.writev_buffers_max]socket.Iovec,
     /// The io_uring of the io_uring backend (ringOpen), or null.
     ring: ?*RingState,
+    /// Batches the loop may still take from the ring alone, without an
+    /// epoll_wait (loop.zig's next_batch): set by a wait that found only the
+    /// ring ready, used up one a batch.
+    waits_skippable: u32,
 
     /// Allocates a poller around an open epoll fd and nests it in the env's
     /// loop. Returns null (with the fd closed) when libuv refuses the handle.
@@ -84,6 +88,7 @@ pub const Poller = struct {
             .staging = undefined,
             .iovecs = undefined,
             .ring = null,
+            .waits_skippable = 0,
         };
         var loop: ?*c.uv_loop_t = null;
         if (c.napi_get_uv_event_loop(env, &loop) != c.napi_ok or
@@ -170,7 +175,7 @@ pub const Poller = struct {
 
     /// The caller's Uint32Array, looked up again each turn: it may have been
     /// detached (transferred) since the poller was made.
-    fn event_words(self: *Poller) napi.Error![]u32 {
+    pub fn event_words(self: *Poller) napi.Error![]u32 {
         var value: napi.Value = null;
         try napi.check(self.env, c.napi_get_reference_value(self.env, self.events, &value));
         const words = try napi.typed_array(self.env, value, "events", .uint32);

@@ -7,8 +7,8 @@
  * closed with requests in flight (cancelled and waited for; no fd left).
  */
 import t from 'tap';
-import { binding, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../../packages/reactor/src/native.js';
-import { openPoller } from '../../packages/reactor/src/backend/poller.js';
+import { binding, constants, RING_BUFFER, RING_COUNTER_NAMES, RING_MORE, RING_OP, type NativePoller } from '../../packages/reactor/src/native.js';
+import { openPoller, PollerCounters } from '../../packages/reactor/src/backend/poller.js';
 import { connectTcp, listenTcp, socketPair } from '../../packages/reactor/src/backend/sockets.js';
 import { ioUringSupport } from '../../packages/reactor/src/backend/io-uring-support.js';
 import { trackFds } from '../helpers/fds.js';
@@ -17,6 +17,7 @@ const support = ioUringSupport();
 const BUFFER_SIZE = 4096;
 const WAIT_ROUNDS_MAX = 200;
 const WAIT_MS = 50;
+const byte = new Uint8Array([1]);
 
 interface Completion {
   fd: number;
@@ -198,4 +199,71 @@ t.test('bad arguments are refused before the kernel sees them', { skip: support.
   t.equal(poller.ringCounters(new Float64Array(8)), 0, 'a closed poller has no ring to count');
   fds.assertNone(t);
   t.end();
+});
+
+t.test('a loop batch of completions alone skips the epoll_wait (after a wait that found only the ring), and a readiness owner is still polled', { skip: support.available ? false : `io_uring unavailable: ${support.reason}` }, async (t) => {
+  const fds = trackFds();
+  const { native: poller, events } = openPoller(8);
+  const ringFd = poller.ringOpen(32, 4);
+  const slab = new Uint8Array(4 * BUFFER_SIZE);
+  poller.ringPin(slab);
+  for (let id = 0; id < 4; id += 1) poller.ringProvide(0, id * BUFFER_SIZE, BUFFER_SIZE, id);
+  const [received, sender] = socketPair();
+  const [watched, poker] = socketPair();
+  const counters = new PollerCounters(poller);
+  const out = new Int32Array(16 * 4);
+  const scratch = new Uint8Array(16);
+  let batches = 0;
+  let receives = 0;
+  let watchedReady = false;
+  let next: (() => void) | null = null;
+  poller.start((count) => {
+    batches += 1;
+    for (let index = 0; index < count; index += 1) {
+      if (events[index * 3] === ringFd) {
+        const reaped = poller.ringReap(out);
+        for (let completion = 0; completion < reaped; completion += 1) {
+          if ((out[completion * 4 + 2]! & 0xff) !== RING_OP.recv) continue;
+          receives += 1;
+          const flags = out[completion * 4 + 2]!;
+          if ((flags & RING_BUFFER) !== 0) poller.ringProvide(0, (flags >>> 16) * BUFFER_SIZE, BUFFER_SIZE, flags >>> 16);
+          poller.ringRecv(received, 1);
+        }
+        poller.ringSubmit();
+      } else if (events[index * 3] === watched) {
+        watchedReady = poller.read(watched, scratch, 0, scratch.length) > 0;
+      }
+    }
+    next?.();
+  });
+  const batch = (): Promise<void> => new Promise((resolve) => (next = resolve));
+  t.equal(poller.ringRecv(received, 1), 0);
+  poller.ringSubmit();
+
+  counters.refresh();
+  const waitsBefore = counters.get('epollWait');
+  const rounds = 5;
+  for (let round = 0; round < rounds; round += 1) {
+    const arrived = batch();
+    poller.write(sender, byte, 0, 1);
+    await arrived;
+  }
+  counters.refresh();
+  t.equal(receives, rounds, 'every byte received');
+  t.equal(counters.get('epollWait') - waitsBefore, 1, 'one epoll_wait for five batches: it found only the ring, so the next batches were the ring alone');
+
+  // A readiness owner and a completion ready together: the ring's batch may come first, the owner's next.
+  poller.add(watched, constants.EPOLLIN, 0);
+  poller.write(poker, byte, 0, 1);
+  poller.write(sender, byte, 0, 1);
+  for (let round = 0; round < 4 && !watchedReady; round += 1) await batch();
+  t.ok(watchedReady, 'the readiness owner was polled');
+  t.equal(receives, rounds + 1);
+
+  poller.close();
+  binding.close(received);
+  binding.close(sender);
+  binding.close(watched);
+  binding.close(poker);
+  fds.assertNone(t);
 });
