@@ -72,15 +72,18 @@ export class WebSocketHub<T> {
 
   /**
    * The 101 for a checked handshake, unless the response was answered
-   * already (an upgrade handler refused) or its connection closed.
+   * already (an upgrade handler refused) or its connection closed; with
+   * `protocol` (one the client offered) as Sec-WebSocket-Protocol, and
+   * `fields` (names and values alternating) added to the 101.
    * @internal
    */
-  accept(upgrade: WebSocketUpgrade, response: HttpResponse, data: T): void {
+  accept(upgrade: WebSocketUpgrade, response: HttpResponse, data: T, protocol: string | null = null, fields: readonly string[] = []): void {
     if (response.sent || response.finished || !response.connection.isOpen) return;
+    const headers = upgradeResponseHeaders(upgrade, protocol);
     const session = new WebSocketSession(response.connection, this.settings, data);
     this.handler.adopt(session);
     try {
-      response.switchProtocols(this.handler, upgradeResponseHeaders(upgrade));
+      response.switchProtocols(this.handler, fields.length === 0 ? headers : headers.concat(fields));
     } finally {
       this.handler.forget();
     }
