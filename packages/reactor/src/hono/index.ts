@@ -4,4 +4,4 @@
  * Hono's own types and importing nothing of Hono at run time.
  */
 export { createZepollWebSocket, upgradeWebSocket, websocket } from './websocket.js';
-export type { HonoServerWebSocket, HonoWebSocketData } from './websocket.js';
+export type { HonoServerWebSocket, HonoWebSocketData, HonoWebSocketHelpers } from './websocket.js';

@@ -197,7 +197,15 @@ export const upgradeWebSocket: UpgradeWebSocket<HonoServerWebSocket, undefined> 
   })();
 }) as UpgradeWebSocket<HonoServerWebSocket, undefined>;
 
-/** `{ upgradeWebSocket, websocket }`, as `createBunWebSocket()` gives them for Bun. */
-export function createZepollWebSocket(): { upgradeWebSocket: UpgradeWebSocket<HonoServerWebSocket, undefined>; websocket: WebSocketHandler<HonoWebSocketData> } {
+/** What createZepollWebSocket() returns (as @hono/node-ws's NodeWebSocket, for zepoll/fetch). */
+export interface HonoWebSocketHelpers {
+  /** For the routes: `app.get('/ws', upgradeWebSocket((c) => events))`. */
+  readonly upgradeWebSocket: UpgradeWebSocket<HonoServerWebSocket, undefined>;
+  /** For serve(): `serve({ fetch: app.fetch, websocket })`. */
+  readonly websocket: WebSocketHandler<HonoWebSocketData>;
+}
+
+/** `{ upgradeWebSocket, websocket }`, as `createBunWebSocket()` gives them for Bun (the same two objects each call). */
+export function createZepollWebSocket(): HonoWebSocketHelpers {
   return { upgradeWebSocket, websocket };
 }
