@@ -341,6 +341,24 @@ t.test('a returned Response after an upgrade is ignored, sync or async; a sync f
   await fds.assertNoneSettled(t);
 });
 
+t.test("websocket.data types ws.data where nothing else does, as on Bun (TypeScript only: it is not read)", async (t) => {
+  const fds = trackFds();
+  const server = serve({
+    port: 0,
+    host: '127.0.0.1',
+    fetch: (request, server) => (server.upgrade(request, { data: { user: 'typed' } }) ? undefined : new Response('no')),
+    websocket: {
+      data: {} as { user: string },
+      open: (ws) => void ws.send(ws.data.user),
+    },
+  });
+  const client = await open(`ws://127.0.0.1:${server.port}/`);
+  t.equal((await nextMessage(client)).data.toString(), 'typed');
+  client.terminate();
+  await server.close();
+  await fds.assertNoneSettled(t);
+});
+
 t.test('closing the server says 1001 (Going Away) to its sockets', async (t) => {
   const fds = trackFds();
   const closes: number[] = [];

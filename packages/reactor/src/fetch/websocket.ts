@@ -45,6 +45,11 @@ export interface WebSocketHandler<T = undefined> {
    * code and reason (1006 and '' when no close frame was exchanged).
    */
   close?(ws: ServerWebSocket<T>, code: number, reason: string): unknown;
+  /**
+   * Only for TypeScript, as on Bun: `data: {} as { user: string }` gives
+   * `ws.data` (and serve()'s `T`) its type where nothing else says it. Not read.
+   */
+  readonly data?: T;
   /** Bytes of one message at most (default 16 MiB, as Bun): a longer one closes the socket with 1009. */
   readonly maxPayloadLength?: number;
   /**
