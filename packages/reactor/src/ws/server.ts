@@ -143,7 +143,15 @@ export interface WebSocketServerBehavior<T> extends WebSocketBehavior<T> {
 }
 
 /** What createWebSocketServer() takes: the HTTP server's options (port, limits, ...) and the sockets'. */
-export interface WebSocketServerOptions<T> extends Omit<HttpServerOptions, 'onError'>, WebSocketOptions<T> {}
+export interface WebSocketServerOptions<T> extends Omit<HttpServerOptions, 'onError'>, WebSocketOptions<T> {
+  /**
+   * The heartbeat, as the connections' idle timeout (default 120 000,
+   * WS_IDLE_TIMEOUT_MS_DEFAULT; 0: none): a ping after this many
+   * milliseconds without traffic, the connection destroyed after as long
+   * again with nothing received.
+   */
+  readonly idleTimeoutMs?: number;
+}
 
 /**
  * The default idle timeout of createWebSocketServer()'s connections (the
