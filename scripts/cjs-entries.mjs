@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'packages', 'reactor', 'dist');
 /** The package's entry points (package.json "exports"), without extension. */
-const ENTRIES = ['index', 'http/index', 'fetch/index', 'ws/index'];
+const ENTRIES = ['index', 'http/index', 'fetch/index', 'ws/index', 'hono/index'];
 
 if (!existsSync(join(dist, 'index.js'))) {
   process.stderr.write(`cjs-entries: ${dist}/index.js is missing: run tsc -b packages/reactor first\n`);

@@ -2,7 +2,7 @@
  * Every `ts` block of the README, the package README and docs/*.md
  * compiles against the package's public types (strict, as a user's ES
  * module would): a snippet that drifts from the API fails here. Each block
- * is a module of its own, with `zepoll`, `zepoll/http`, `zepoll/fetch` and `zepoll/ws` mapped to the
+ * is a module of its own, with `zepoll`, `zepoll/http`, `zepoll/fetch`, `zepoll/ws` and `zepoll/hono` mapped to the
  * sources, typechecked without emitting.
  */
 import t from 'tap';
@@ -60,6 +60,7 @@ t.test('every ts snippet in the docs compiles against the public API', (t) => {
         'zepoll/http': [join(root, 'packages/reactor/src/http/index.ts')],
         'zepoll/fetch': [join(root, 'packages/reactor/src/fetch/index.ts')],
         'zepoll/ws': [join(root, 'packages/reactor/src/ws/index.ts')],
+        'zepoll/hono': [join(root, 'packages/reactor/src/hono/index.ts')],
         // The fetch guide's examples are Hono apps (a devDependency here, the user's own dependency there).
         hono: [join(root, 'node_modules/hono/dist/types/index.d.ts')],
       },

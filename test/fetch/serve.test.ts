@@ -332,8 +332,10 @@ t.test('workers: the main module runs again in each worker, which serves on the 
   child.stdout.on('data', (part: Buffer) => lines.push(...part.toString().trim().split('\n')));
   const [code] = (await once(child, 'exit')) as [number];
   t.equal(code, 0, 'exit 0');
-  const outcome = JSON.parse(lines.at(-1) ?? '{}') as { statuses: number[]; servedBy: number[]; closed: boolean };
+  const outcome = JSON.parse(lines.at(-1) ?? '{}') as { statuses: number[]; servedBy: number[]; echoed: string; mainThread: unknown[]; closed: boolean };
   t.ok(outcome.statuses.length > 0 && outcome.statuses.every((status) => status === 200), 'every request answered');
   t.ok(outcome.servedBy.every((id) => id > 0), 'by worker threads, not the main thread');
+  t.match(outcome.echoed, /^[1-9]\d* hello$/, 'a WebSocket upgraded and served by a worker');
+  t.same(outcome.mainThread, [false, 0, 0], 'the main thread has no request to upgrade and no sockets');
   t.ok(outcome.closed, 'the signal ended every worker');
 });

@@ -44,10 +44,10 @@ interface Inbox {
 /** Messages a client got before a test asked for them (`ws` emits a message that came with the 101 before open() resolves). */
 const inboxes = new WeakMap<WebSocket, Inbox>();
 
-/** A `ws` client, open; its messages are queued from the start for nextMessage(). */
-export function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+/** A `ws` client, open (offering `protocols`, when given); its messages are queued from the start for nextMessage(). */
+export function open(url: string, options: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const client = new WebSocket(url, options);
+    const client = new WebSocket(url, protocols, options);
     const inbox: Inbox = { messages: [], wake: null };
     inboxes.set(client, inbox);
     client.on('message', (data: Buffer, isBinary: boolean) => {
@@ -65,6 +65,15 @@ export async function nextMessage(client: WebSocket): Promise<{ data: Buffer; is
   while (inbox.messages.length === 0) await new Promise<void>((resolve) => (inbox.wake = resolve));
   inbox.wake = null;
   return inbox.messages.shift()!;
+}
+
+/** A `ws` client's whole life: it connects to `url` and resolves with the close it sees, however soon that comes. */
+export function closeOnOpen(url: string): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const client = new WebSocket(url);
+    client.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }));
+    client.once('error', reject);
+  });
 }
 
 /** The close a `ws` client sees: code and reason. */

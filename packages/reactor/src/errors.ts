@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   ERR_ZEPOLL_WS_PROTOCOL: 'a WebSocket peer broke RFC 6455 framing, UTF-8 or a limit (its closeCode says which: 1002, 1007, 1009)',
   /** The code of a WebSocketHandshakeError: an upgrade request was not a valid RFC 6455 opening handshake, and its `status` is the answer to send. */
   ERR_ZEPOLL_WS_HANDSHAKE: 'a WebSocket upgrade request was malformed or asked for another version (its status says which: 400, 405, 426)',
+  /** Thrown by a serve() server's `upgrade()` (and zepoll/hono's upgradeWebSocket) when serve() was given no `websocket` handler object. */
+  ERR_ZEPOLL_WS_NOT_ENABLED: 'server.upgrade() on a serve() server that was given no websocket handlers',
   /** A handler threw or rejected; also the wrapper of a non-Error value a handler threw (the value is its `cause`). */
   ERR_ZEPOLL_HANDLER: 'a handler threw or its promise rejected; the connection it served was closed',
   /** The reason of a request's abort signal: the peer went away before the response was complete. */

@@ -11,6 +11,7 @@
  * answers from that. @hono/node-server does the same for the same reason.
  */
 import type { HttpRequest } from '../http/request.js';
+import type { HttpResponse } from '../http/response.js';
 
 /** The body of a request that has one, as a stream that pulls with backpressure. */
 function bodyStream(source: HttpRequest): ReadableStream<Uint8Array> {
@@ -45,6 +46,7 @@ const SOURCE = Symbol('zepoll.fetch.source');
 const URL_TEXT = Symbol('zepoll.fetch.url');
 const HEADERS = Symbol('zepoll.fetch.headers');
 const REAL = Symbol('zepoll.fetch.real');
+const RESPONSE = Symbol('zepoll.fetch.response');
 
 /** The fields of a lazy request; its prototype chain ends in Request.prototype. */
 interface LazyRequest {
@@ -52,6 +54,8 @@ interface LazyRequest {
   [URL_TEXT]: string;
   [HEADERS]: Headers | null;
   [REAL]: Request | null;
+  /** The response that answers it: server.upgrade() switches it to WebSocket. */
+  [RESPONSE]: HttpResponse;
 }
 
 /** The methods whose requests carry no body (a Request refuses one for them). */
@@ -111,12 +115,20 @@ for (const name of Object.getOwnPropertyNames(Request.prototype)) {
 }
 Object.defineProperty(lazyPrototype, Symbol.toStringTag, { value: 'Request' });
 
-/** The Request for one HTTP request, at `url` (from requestUrl). */
-export function fetchRequest(source: HttpRequest, url: string): Request {
+/** The Request for one HTTP request, at `url` (from requestUrl), answered by `response`. */
+export function fetchRequest(source: HttpRequest, url: string, response: HttpResponse): Request {
   const lazy = Object.create(lazyPrototype) as LazyRequest;
   lazy[SOURCE] = source;
   lazy[URL_TEXT] = url;
   lazy[HEADERS] = null;
   lazy[REAL] = null;
+  lazy[RESPONSE] = response;
   return lazy as unknown as Request;
+}
+
+/** The HTTP request and response behind a Request that fetchRequest() made; null for any other Request. */
+export function exchangeOf(request: Request): { readonly source: HttpRequest; readonly response: HttpResponse } | null {
+  if (Object.getPrototypeOf(request) !== lazyPrototype) return null;
+  const lazy = request as unknown as LazyRequest;
+  return { source: lazy[SOURCE], response: lazy[RESPONSE] };
 }

@@ -71,6 +71,16 @@ export interface WebSocketOptions<T> {
    */
   readonly closeTimeoutMs?: number;
   /**
+   * The heartbeat of a socket whose connection has no idle timeout of its
+   * own (a hub in an HTTP server without `idleTimeoutMs`, a socket of
+   * serve()): a ping after this many milliseconds without traffic, and the
+   * connection destroyed after as long again with nothing received
+   * (default 0: none). Where the connection has an idle timeout
+   * (createWebSocketServer's `idleTimeoutMs`, a client's), that one is the
+   * heartbeat and this is not used.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
    * A socket's handler failed (threw or rejected; its socket is closed
    * with 1011), or an upgrade handler failed (`ws` null). Counted in the
    * reactor's `stats.handlerErrors`. Without it the reactor's onError gets
@@ -90,6 +100,8 @@ export interface ResolvedWebSocketOptions<T> {
   readonly maxBackpressure: number;
   readonly closeOnBackpressureLimit: boolean;
   readonly closeTimeoutMs: number;
+  /** 0: no heartbeat of the socket's own. */
+  readonly idleTimeoutMs: number;
   readonly onError: ((error: Error, ws: WebSocket<T> | null) => void) | undefined;
 }
 
@@ -113,6 +125,7 @@ export function resolveWebSocketOptions<T>(options: WebSocketOptions<T>, prefix:
     maxBackpressure: integerOption(`${prefix}.maxBackpressure`, options.maxBackpressure, MAX_BACKPRESSURE_DEFAULT, 1, Number.MAX_SAFE_INTEGER),
     closeOnBackpressureLimit: booleanOption(`${prefix}.closeOnBackpressureLimit`, options.closeOnBackpressureLimit, false),
     closeTimeoutMs: integerOption(`${prefix}.closeTimeoutMs`, options.closeTimeoutMs, CLOSE_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX),
+    idleTimeoutMs: integerOption(`${prefix}.idleTimeoutMs`, options.idleTimeoutMs, 0, 0, TIMEOUT_MS_MAX),
     onError: optionalFunction(`${prefix}.onError`, options.onError),
   };
 }

@@ -32,6 +32,12 @@ export interface WebSocketClientOptions<T> extends WebSocketOptions<T>, Connecti
   readonly timeoutMs?: number;
   /** TCP_NODELAY (default true). */
   readonly noDelay?: boolean;
+  /**
+   * The heartbeat: milliseconds without traffic before the client pings
+   * (0, the default: none); after as long again with nothing received the
+   * connection is destroyed. The connection's own idle timeout.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** The default `timeoutMs` of connectWebSocket(). */

@@ -72,15 +72,18 @@ export class WebSocketHub<T> {
 
   /**
    * The 101 for a checked handshake, unless the response was answered
-   * already (an upgrade handler refused) or its connection closed.
+   * already (an upgrade handler refused) or its connection closed; with
+   * `protocol` (one the client offered) as Sec-WebSocket-Protocol, and
+   * `fields` (names and values alternating) added to the 101.
    * @internal
    */
-  accept(upgrade: WebSocketUpgrade, response: HttpResponse, data: T): void {
+  accept(upgrade: WebSocketUpgrade, response: HttpResponse, data: T, protocol: string | null = null, fields: readonly string[] = []): void {
     if (response.sent || response.finished || !response.connection.isOpen) return;
+    const headers = upgradeResponseHeaders(upgrade, protocol);
     const session = new WebSocketSession(response.connection, this.settings, data);
     this.handler.adopt(session);
     try {
-      response.switchProtocols(this.handler, upgradeResponseHeaders(upgrade));
+      response.switchProtocols(this.handler, fields.length === 0 ? headers : headers.concat(fields));
     } finally {
       this.handler.forget();
     }
@@ -140,7 +143,15 @@ export interface WebSocketServerBehavior<T> extends WebSocketBehavior<T> {
 }
 
 /** What createWebSocketServer() takes: the HTTP server's options (port, limits, ...) and the sockets'. */
-export interface WebSocketServerOptions<T> extends Omit<HttpServerOptions, 'onError'>, WebSocketOptions<T> {}
+export interface WebSocketServerOptions<T> extends Omit<HttpServerOptions, 'onError'>, WebSocketOptions<T> {
+  /**
+   * The heartbeat, as the connections' idle timeout (default 120 000,
+   * WS_IDLE_TIMEOUT_MS_DEFAULT; 0: none): a ping after this many
+   * milliseconds without traffic, the connection destroyed after as long
+   * again with nothing received.
+   */
+  readonly idleTimeoutMs?: number;
+}
 
 /**
  * The default idle timeout of createWebSocketServer()'s connections (the

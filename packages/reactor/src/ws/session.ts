@@ -33,6 +33,7 @@ import { WebSocketProtocolError } from './protocol-error.js';
 import { OPCODE_PING, OPCODE_PONG, type Opcode, type WebSocketRole } from './wire.js';
 import type { ResolvedWebSocketOptions, WebSocketBehavior } from './behavior.js';
 import type { Subscriber, Topics } from './topics.js';
+import { Heartbeat } from './heartbeat.js';
 import { SEND_BACKPRESSURE, SEND_DROPPED, SEND_SUCCESS, WebSocket, type SendStatus } from './socket.js';
 
 /** What every socket of one server (or one client) shares, checked once. */
@@ -78,6 +79,8 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   topics: Set<string> | null;
   /** Made at the first late failure (a rejected handler promise), then kept. */
   private lateFailure: ((error: unknown) => void) | null;
+  /** The socket's own heartbeat, when its connection has no idle timeout (idleTimeoutMs option). */
+  private heartbeat: Heartbeat | null;
 
   /** A session for `connection` (not yet handed over), with the user's `data`. */
   constructor(connection: Connection, settings: SessionSettings<T>, data: T) {
@@ -95,6 +98,7 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
     this.pingOutstanding = false;
     this.topics = null;
     this.lateFailure = null;
+    this.heartbeat = null;
     this.socket = new WebSocket(this, data);
   }
 
@@ -105,8 +109,13 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
 
   // ---- the connection's events (session-handler.ts passes them on) ----
 
-  /** The connection is ours: the open handler runs. */
+  /** The connection is ours: the heartbeat starts (when it is the socket's own), the open handler runs. */
   opened(): void {
+    const heartbeatMs = this.settings.options.idleTimeoutMs;
+    if (heartbeatMs > 0 && this.connection.idleTimeoutMs === 0) {
+      this.heartbeat = new Heartbeat(this.connection, this, heartbeatMs);
+      this.core.trackIdle(this.heartbeat);
+    }
     this.call(this.settings.behavior.open);
   }
 
@@ -146,6 +155,7 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   /** The connection closed: topics are left, the close handler runs last. */
   closed(): void {
     this.state = State.Closed;
+    if (this.heartbeat !== null) this.core.untrackIdle(this.heartbeat);
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     this.closeTimer = null;
     this.parts = null;
