@@ -27,9 +27,10 @@ export const WINDOW_BITS_MIN = 8;
 /**
  * The smallest window zepoll deflates with: zlib (since 1.2.9) deflates a
  * raw stream with a 9-bit window when asked for 8, which a peer's 8-bit
- * inflater could not follow. A server never agrees to 8 for itself; a
- * client told to use 8 sends its messages uncompressed (RSV1 is each
- * message's choice), and both inflate 8-bit windows.
+ * inflater could not follow. An end told to use 8 (a server by the
+ * client's offer, a client by the server's answer) sends its messages
+ * uncompressed (RSV1 is each message's choice); both inflate 8-bit
+ * windows. A server's own option starts at 9: 8 would compress nothing.
  */
 export const DEFLATE_WINDOW_BITS_MIN = 9;
 /** zlib's compression levels: 1 fastest, 9 smallest; 6 is zlib's own default (Z_DEFAULT_COMPRESSION). */

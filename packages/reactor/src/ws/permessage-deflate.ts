@@ -9,16 +9,20 @@
  * `server_no_context_takeover` and `client_no_context_takeover` take none,
  * `server_max_window_bits` takes 8-15, `client_max_window_bits` none or
  * 8-15 (decimal, no leading zero; quoted is allowed, RFC 6455 §9.1). An
- * offer is also declined when the server cannot honour it:
- * - `server_max_window_bits=8`: zlib (since 1.2.9) deflates a raw stream
- *   with a 9-bit window when asked for 8, which a peer's 8-bit inflater
- *   could not follow (DEFLATE_WINDOW_BITS_MIN, deflate-options.ts, is 9);
- * - the server's options set clientMaxWindowBits (a memory bound for its
- *   inflaters) and the offer has no client_max_window_bits: such a client
- *   cannot be told a window, and the response MUST NOT name one (§7.1.2.2).
+ * offer is also declined when the server's options set clientMaxWindowBits
+ * (a memory bound for its inflaters) and the offer has no
+ * client_max_window_bits: such a client cannot be told a window, and the
+ * response MUST NOT name one (§7.1.2.2).
+ *
+ * `server_max_window_bits=8` is accepted, though zlib (since 1.2.9)
+ * deflates a raw stream with a 9-bit window when asked for 8, which a
+ * peer's 8-bit inflater could not follow: this server then sends that
+ * socket's messages uncompressed (RSV1 is each message's choice, §6) and
+ * still inflates the client's. (The `ws` package deflates with 9 bits
+ * there; declining would cost the client its compression too.)
  */
 import { formatExtension, type ExtensionOffer, type ExtensionParam } from './extensions.js';
-import { DEFLATE_WINDOW_BITS_MIN, resolveDeflateOptions, WINDOW_BITS_MAX, type PerMessageDeflateOptions, type ResolvedDeflateOptions } from './deflate-options.js';
+import { resolveDeflateOptions, WINDOW_BITS_MAX, type PerMessageDeflateOptions, type ResolvedDeflateOptions } from './deflate-options.js';
 
 /** The extension's registered name (RFC 7692 §7). */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
@@ -35,7 +39,7 @@ export interface PerMessageDeflateAgreement {
   readonly serverNoContextTakeover: boolean;
   /** The client deflates each message with a fresh context. */
   readonly clientNoContextTakeover: boolean;
-  /** The server's deflate window: 9-15 from this server; 8-15 from another, as a client reads it. */
+  /** The server's deflate window, 8-15 (at 8 this server sends uncompressed: see above). */
   readonly serverMaxWindowBits: number;
   /** The largest window the client deflates with, 8-15 (the server's inflater needs at least this). */
   readonly clientMaxWindowBits: number;
@@ -93,7 +97,6 @@ function readOffer(params: readonly ExtensionParam[]): OfferTerms | null {
 
 /** The agreement for one acceptable offer, or null when this server cannot honour it. */
 function accept(terms: OfferTerms, options: ResolvedDeflateOptions): PerMessageDeflateAgreement | null {
-  if (terms.serverMaxWindowBits !== null && terms.serverMaxWindowBits < DEFLATE_WINDOW_BITS_MIN) return null;
   if (options.clientMaxWindowBits !== null && terms.clientMaxWindowBits === null) return null;
   const params: ExtensionParam[] = [];
   const serverNoContextTakeover = terms.serverNoContextTakeover || options.serverNoContextTakeover;
