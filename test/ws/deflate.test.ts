@@ -264,6 +264,9 @@ t.test('a publish compresses once per window size; windows taken over stay in st
   } finally {
     (zlib as { deflateRawSync: typeof zlib.deflateRawSync }).deflateRawSync = original;
   }
+  const noise = randomBytes(3000);
+  t.equal(served.wss.hub.publish('news', noise), 4, 'bytes that do not shrink go to everyone uncompressed');
+  for (const client of clients) t.same((await nextMessage(client)).data, noise);
   t.equal(sockets[0]!.publish('news', 'from a socket '.repeat(100)), 3, "a socket's publish skips itself");
   for (const client of clients.slice(1)) t.equal((await nextMessage(client)).data.toString(), 'from a socket '.repeat(100));
   t.same(

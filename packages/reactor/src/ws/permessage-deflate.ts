@@ -106,7 +106,8 @@ function accept(terms: OfferTerms, options: ResolvedDeflateOptions): PerMessageD
   // window is kept for this socket (the ws package's server echoes it too).
   const clientNoContextTakeover = options.clientNoContextTakeover || terms.clientNoContextTakeover;
   if (clientNoContextTakeover) params.push({ name: CLIENT_NO_CONTEXT_TAKEOVER, value: null });
-  const serverMaxWindowBits = Math.min(terms.serverMaxWindowBits ?? WINDOW_BITS_MAX, options.serverMaxWindowBits ?? WINDOW_BITS_MAX);
+  // A server's resolved options always have its window (resolveDeflateOptions fills 15 in).
+  const serverMaxWindowBits = Math.min(terms.serverMaxWindowBits ?? WINDOW_BITS_MAX, options.serverMaxWindowBits!);
   if (terms.serverMaxWindowBits !== null || serverMaxWindowBits < WINDOW_BITS_MAX) params.push({ name: SERVER_MAX_WINDOW_BITS, value: String(serverMaxWindowBits) });
   // Named in the response only when offered (§7.1.2.2), at most the offered value: a hint the server takes.
   let clientMaxWindowBits = WINDOW_BITS_MAX;
