@@ -33,7 +33,7 @@
  * chunk), and data that does not inflate with 1007, as `ws` does.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import zlib from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { CLOSE_INVALID_PAYLOAD, CLOSE_MESSAGE_TOO_BIG } from './close.js';
 import { DEFLATE_WINDOW_BITS_MIN, type ResolvedDeflateOptions } from './deflate-options.js';
 import { DeflateWindow } from './deflate-window.js';
@@ -42,17 +42,17 @@ import type { PerMessageDeflateAgreement } from './permessage-deflate.js';
 import { WebSocketProtocolError } from './protocol-error.js';
 import type { WebSocketRole } from './wire.js';
 
-const { Z_SYNC_FLUSH } = zlib.constants;
+const { Z_SYNC_FLUSH } = zlibConstants;
 
 /** The end of an empty stored block: removed by the sender, appended by the receiver (§7.2.1, §7.2.2). */
 export const DEFLATE_TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const TRAILER_SIZE = DEFLATE_TRAILER.length;
 /** What zlib's one-call functions take; `dictionary` set per call where a window is kept. */
-type ZlibCall = zlib.ZlibOptions & { dictionary?: Buffer | undefined };
+type ZlibCall = ZlibOptions & { dictionary?: Buffer | undefined };
 
 /** `payload` deflated in one call under `options`, its trailer removed; null when that is not smaller. */
 function deflateWith(payload: Uint8Array, options: ZlibCall): Buffer | null {
-  const output = zlib.deflateRawSync(payload, options);
+  const output = deflateRawSync(payload, options);
   const size = output.length - TRAILER_SIZE;
   return size < payload.length ? output.subarray(0, size) : null;
 }
@@ -153,7 +153,7 @@ export class MessageDeflate {
     if (this.receiveTakeover) this.inflateCall.dictionary = window?.dictionary();
     let output: Buffer;
     try {
-      output = zlib.inflateRawSync(input, this.inflateCall);
+      output = inflateRawSync(input, this.inflateCall);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new WebSocketProtocolError(CLOSE_MESSAGE_TOO_BIG, `message over ${this.inflatedSizeMax} bytes once inflated`);
       throw new WebSocketProtocolError(CLOSE_INVALID_PAYLOAD, `compressed message does not inflate: ${(error as Error).message}`);
