@@ -7,22 +7,25 @@
  * the turn its last byte arrives and compressed inside send(): messages
  * keep their order with no queue per socket, a message lying in a pooled
  * chunk is read before the chunk goes back, send() answers its status at
- * once as without compression, and no thread-pool round trip is paid per
- * message (about 70 us for a 228-byte message through a zlib stream
- * here, against 13 us in one call) nor a limiter needed against the
- * pool's memory fragmentation (ws issue 1202). The price: a large message
- * holds the loop while it is (de)compressed, about 18 ms per MiB of
- * text at level 6 on the machine of docs/benchmarks.md; maxPayloadLength
- * bounds it, `compress: false` skips it for data that does not shrink.
+ * once as without compression, and there is no thread-pool round trip
+ * per message nor a limiter against the pool's memory fragmentation (ws
+ * issue 1202). The price: a large message holds the loop while it is
+ * (de)compressed, about 6-18 ms per MiB of text at level 6;
+ * maxPayloadLength bounds it, `compress: false` skips it.
  *
  * One call per message, not a zlib stream per socket: Node's zlib has no
  * synchronous stream (its sync calls end their stream), so context
  * takeover is the window a direction carried (deflate-window.ts) given as
  * the call's preset dictionary, which is what the peer's inflater holds.
- * So a socket keeps only those windows, and zlib's state (about 256 KiB
- * to deflate at 15 bits and memLevel 8) exists during a call only. What a
- * window costs instead is its load: about 55 us per message at 15 bits,
- * 7 us at 12 (deflateSetDictionary hashes it); an inflater's is a copy.
+ * So a socket keeps only those windows (64 KiB at 15 bits both ways,
+ * against about 245 KiB of zlib streams per socket in `ws`), and zlib's
+ * state (about 256 KiB to deflate at 15 bits and memLevel 8) exists
+ * during a call only. What a window costs instead is its load, per
+ * message: deflateSetDictionary hashes it, so a small message takes about
+ * 65 us to compress with a 32 KiB window against 20 us alone and 25 us
+ * with a 4 KiB one; an inflater's load is a copy. A zlib stream round
+ * trip, for comparison, takes about 70 us. (bench/dist/deflate-micro.js
+ * and ws-deflate-memory.js; docs/benchmarks.md has the runs.)
  *
  * Compressing: Z_SYNC_FLUSH, so the output ends with an empty stored
  * block, whose last 4 bytes (00 00 ff ff) are removed (§7.2.1); a message

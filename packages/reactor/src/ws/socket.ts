@@ -181,9 +181,9 @@ export class WebSocket<T> {
 
   /**
    * Publishes a message to every subscriber of `topic` except this socket
-   * (as uWS.js), encoded once (compressed once per window size, for the
-   * subscribers that agreed to permessage-deflate, unless `compress` is
-   * false: see topics.ts). Returns how many sockets took it: a subscriber
+   * (as uWS.js), encoded once (and compressed once per window size for
+   * the subscribers that agreed to permessage-deflate, unless `compress`
+   * is false). Returns how many sockets took it: a subscriber
    * over its `maxBackpressure` is skipped (or closed, with
    * `closeOnBackpressureLimit`).
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
