@@ -27,7 +27,8 @@ export interface WebSocketBehavior<T> {
    * A whole message. `data` is a Buffer: a message that lay whole in one
    * read is a view of pooled memory, valid until this call returns (not
    * across an `await`: copy it with `Buffer.from(data)` to keep it);
-   * a message that spanned reads is a Buffer of its own. A text message
+   * a message that spanned reads, or came compressed (permessage-deflate),
+   * is a Buffer of its own. A text message
    * (`isBinary` false) is valid UTF-8: `data.toString()` decodes it.
    */
   message?(ws: WebSocket<T>, data: Buffer, isBinary: boolean): WebSocketHandlerResult;
