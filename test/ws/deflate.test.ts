@@ -20,7 +20,7 @@ import zlib from 'node:zlib';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import { Reactor } from '../../packages/reactor/src/reactor.js';
 import { connectWebSocket } from '../../packages/reactor/src/ws/client.js';
-import type { WebSocket as ZWebSocket } from '../../packages/reactor/src/ws/socket.js';
+import { SEND_DROPPED, SEND_SUCCESS, type WebSocket as ZWebSocket } from '../../packages/reactor/src/ws/socket.js';
 import { frame } from './frames.js';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
@@ -187,21 +187,25 @@ t.test('a zip bomb closes with 1009 once its inflated bytes cross maxPayloadLeng
 
 t.test('what goes out compressed: from the threshold up, when it shrinks, unless send() says no', async (t) => {
   const fds = trackFds();
+  const statuses: number[] = [];
   const served = serve<undefined>(
     {
       open(ws) {
-        ws.send('a'.repeat(99)); // under the threshold
-        ws.send('a'.repeat(100)); // at it
-        ws.send('b'.repeat(500), false, false); // compress: false
-        ws.send(randomBytes(500)); // does not shrink
-        ws.send(Buffer.from('c'.repeat(70_000)), true); // large: compressed, a frame of its own
+        statuses.push(ws.send('a'.repeat(99))); // under the threshold
+        statuses.push(ws.send('a'.repeat(100))); // at it
+        statuses.push(ws.send('b'.repeat(500), false, false)); // compress: false
+        statuses.push(ws.send(randomBytes(500))); // does not shrink
+        statuses.push(ws.send(Buffer.from('c'.repeat(70_000)), true)); // large: compressed, a frame of its own
+        ws.end();
+        statuses.push(ws.send('d'.repeat(500))); // closing: dropped, not compressed
       },
     },
     { perMessageDeflate: { threshold: 100 } },
   );
   const raw = await rawUpgrade(served.wss.server.port, upgradeRequest('/', [OFFER]));
-  const frames = await framesOf(raw, 5, 'five messages');
-  t.same(frames.map((each) => each.rsv1), [false, true, false, false, true]);
+  const frames = await framesOf(raw, 6, 'five messages and the close');
+  t.same(frames.map((each) => each.rsv1), [false, true, false, false, true, false]);
+  t.same(statuses, [SEND_SUCCESS, SEND_SUCCESS, SEND_SUCCESS, SEND_SUCCESS, SEND_SUCCESS, SEND_DROPPED], 'the statuses of sends without compression');
   t.equal(inflated(frames[1]!.payload).toString(), 'a'.repeat(100));
   t.equal(inflated(frames[4]!.payload).toString(), 'c'.repeat(70_000));
   raw.socket.destroy();
