@@ -26,8 +26,10 @@ export const WINDOW_BITS_MAX = 15;
 export const WINDOW_BITS_MIN = 8;
 /**
  * The smallest window zepoll deflates with: zlib (since 1.2.9) deflates a
- * raw stream with a 9-bit window when asked for 8, which a peer's 8-bit
- * inflater could not follow. An end told to use 8 (a server by the
+ * raw stream with a 9-bit window when asked for 8, and nothing in its API
+ * promises that a peer's 8-bit inflater can follow that (today it can:
+ * zlib keeps its distances 262 bytes inside the window, an internal
+ * detail). An end told to use 8 (a server by the
  * client's offer, a client by the server's answer) sends its messages
  * uncompressed (RSV1 is each message's choice); both inflate 8-bit
  * windows. A server's own option starts at 9: 8 would compress nothing.

@@ -16,7 +16,8 @@
  *
  * `server_max_window_bits=8` is accepted, though zlib (since 1.2.9)
  * deflates a raw stream with a 9-bit window when asked for 8, which a
- * peer's 8-bit inflater could not follow: this server then sends that
+ * peer's 8-bit inflater is not promised to follow (deflate-options.ts,
+ * DEFLATE_WINDOW_BITS_MIN): this server then sends that
  * socket's messages uncompressed (RSV1 is each message's choice, §6) and
  * still inflates the client's. (The `ws` package deflates with 9 bits
  * there; declining would cost the client its compression too.)
