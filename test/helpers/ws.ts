@@ -129,6 +129,8 @@ export function upgradeRequest(path: string, extra: readonly string[] = [], key:
 /** One unmasked frame of a server, read back. */
 export interface ServerFrame {
   readonly fin: boolean;
+  /** RSV1: compressed, under permessage-deflate. */
+  readonly rsv1: boolean;
   readonly opcode: number;
   readonly payload: Buffer;
 }
@@ -148,7 +150,7 @@ export function serverFrames(bytes: Buffer): ServerFrame[] {
       cursor += 8;
     }
     if (cursor + length > bytes.length) break;
-    frames.push({ fin: (bytes[offset]! & 0x80) !== 0, opcode: bytes[offset]! & 0x0f, payload: bytes.subarray(cursor, cursor + length) });
+    frames.push({ fin: (bytes[offset]! & 0x80) !== 0, rsv1: (bytes[offset]! & 0x40) !== 0, opcode: bytes[offset]! & 0x0f, payload: bytes.subarray(cursor, cursor + length) });
     offset = cursor + length;
   }
   return frames;

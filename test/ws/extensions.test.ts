@@ -10,7 +10,8 @@
  */
 import t from 'tap';
 import { asciiLower, formatExtension, parseExtensions } from '../../packages/reactor/src/ws/extensions.js';
-import { negotiatePerMessageDeflate, type PerMessageDeflateOptions } from '../../packages/reactor/src/ws/permessage-deflate.js';
+import { negotiatePerMessageDeflate } from '../../packages/reactor/src/ws/permessage-deflate.js';
+import type { PerMessageDeflateOptions } from '../../packages/reactor/src/ws/deflate-options.js';
 import { WebSocketHandshakeError } from '../../packages/reactor/src/ws/handshake-error.js';
 import { checkUpgradeRequest, upgradeResponseHeaders } from '../../packages/reactor/src/ws/handshake.js';
 
@@ -76,14 +77,14 @@ t.test('negotiation: what each offer and each server option make of the response
     ['permessage-deflate; client_max_window_bits="8"', undefined, 'permessage-deflate; client_max_window_bits=8'],
     ['permessage-deflate; server_no_context_takeover', undefined, 'permessage-deflate; server_no_context_takeover'],
     ['permessage-deflate', { serverNoContextTakeover: true }, 'permessage-deflate; server_no_context_takeover'],
-    ['permessage-deflate; client_no_context_takeover', undefined, 'permessage-deflate'],
+    ['permessage-deflate; client_no_context_takeover', undefined, 'permessage-deflate; client_no_context_takeover'], // the hint, made binding
     ['permessage-deflate', { clientNoContextTakeover: true }, 'permessage-deflate; client_no_context_takeover'],
     ['permessage-deflate; server_max_window_bits=10', undefined, 'permessage-deflate; server_max_window_bits=10'],
     ['permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 9 }, 'permessage-deflate; server_max_window_bits=9'],
     ['permessage-deflate; server_max_window_bits=15', undefined, 'permessage-deflate; server_max_window_bits=15'],
     ['permessage-deflate', { serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=12'],
     ['permessage-deflate', { serverMaxWindowBits: 15 }, 'permessage-deflate'],
-    ['permessage-deflate; server_max_window_bits=8', undefined, null], // zlib deflates raw with 9 bits when asked for 8
+    ['permessage-deflate; server_max_window_bits=8', undefined, 'permessage-deflate; server_max_window_bits=8'], // accepted; the server then sends uncompressed
     ['permessage-deflate', { clientMaxWindowBits: 10 }, null], // cannot be told a window
     ['permessage-deflate; x-unknown', undefined, null],
     ['permessage-deflate; server_no_context_takeover; server_no_context_takeover', undefined, null],
@@ -97,12 +98,12 @@ t.test('negotiation: what each offer and each server option make of the response
     ['permessage-deflate; server_max_window_bits=+9', undefined, null],
     ['permessage-deflate; client_max_window_bits=1e1', undefined, null],
     // The offers of Autobahn|Testsuite's sections 12 and 13, as autobahn 0.10.9's PerMessageDeflateOffer writes them.
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits', undefined, 'permessage-deflate'],
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover', undefined, 'permessage-deflate; server_no_context_takeover'],
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=9', undefined, 'permessage-deflate; server_max_window_bits=9'],
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=15', undefined, 'permessage-deflate; server_max_window_bits=15'],
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9', undefined, 'permessage-deflate; server_no_context_takeover; server_max_window_bits=9'],
-    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=15', undefined, 'permessage-deflate; server_no_context_takeover; server_max_window_bits=15'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits', undefined, 'permessage-deflate; client_no_context_takeover'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover', undefined, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=9', undefined, 'permessage-deflate; client_no_context_takeover; server_max_window_bits=9'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_max_window_bits=15', undefined, 'permessage-deflate; client_no_context_takeover; server_max_window_bits=15'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9', undefined, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9'],
+    ['permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=15', undefined, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15'],
     ['x-webkit-deflate-frame', undefined, null],
     ['', undefined, null],
   ];

@@ -6,7 +6,9 @@
 import { handlerMethods, handlerObject, booleanOption, integerOption, optionalFunction } from '../validate.js';
 import { TIMEOUT_MS_MAX } from '../handler.js';
 import { MESSAGE_SIZE_MAX } from './limits.js';
+import { resolveDeflateOptions, type PerMessageDeflateOptions, type ResolvedDeflateOptions } from './deflate-options.js';
 import type { WebSocket } from './socket.js';
+import type { WebSocketRole } from './wire.js';
 
 /** What a handler call may return: a promise is watched (its rejection fails the socket like a throw). */
 export type WebSocketHandlerResult = unknown;
@@ -25,7 +27,8 @@ export interface WebSocketBehavior<T> {
    * A whole message. `data` is a Buffer: a message that lay whole in one
    * read is a view of pooled memory, valid until this call returns (not
    * across an `await`: copy it with `Buffer.from(data)` to keep it);
-   * a message that spanned reads is a Buffer of its own. A text message
+   * a message that spanned reads, or came compressed (permessage-deflate),
+   * is a Buffer of its own. A text message
    * (`isBinary` false) is valid UTF-8: `data.toString()` decodes it.
    */
   message?(ws: WebSocket<T>, data: Buffer, isBinary: boolean): WebSocketHandlerResult;
@@ -50,9 +53,20 @@ export interface WebSocketOptions<T> {
    * Bytes of one received message, all its fragments (default 16 MiB,
    * MESSAGE_SIZE_MAX, as Bun). A longer one closes the socket with 1009
    * (Message Too Big) at the header that crosses the bound, before its
-   * payload is read.
+   * payload is read. A compressed message is bounded twice: as it arrives
+   * and as it inflates (1009 as soon as its inflated bytes cross it).
    */
   readonly maxPayloadLength?: number;
+  /**
+   * permessage-deflate (RFC 7692): off by default. `true` or options turn
+   * it on: a server accepts a client's offer (the `Sec-WebSocket-Extensions`
+   * of its 101), a client offers it. Once agreed, messages from
+   * `threshold` bytes up are sent compressed (unless send()'s `compress`
+   * is false) and compressed messages are inflated before the message
+   * handler sees them. Compression runs on the loop thread; what a socket
+   * keeps is its windows (see PerMessageDeflateOptions).
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * Bytes a socket may have queued for sending before send() and publish()
    * drop messages to it (default 1 MiB, MAX_BACKPRESSURE_DEFAULT). The
@@ -97,6 +111,8 @@ export const CLOSE_TIMEOUT_MS_DEFAULT = 5000;
 /** WebSocketOptions checked, defaults filled in. */
 export interface ResolvedWebSocketOptions<T> {
   readonly maxPayloadLength: number;
+  /** null: permessage-deflate off. */
+  readonly perMessageDeflate: ResolvedDeflateOptions | null;
   readonly maxBackpressure: number;
   readonly closeOnBackpressureLimit: boolean;
   readonly closeTimeoutMs: number;
@@ -116,12 +132,14 @@ export function checkBehavior<T>(name: string, behavior: WebSocketBehavior<T>): 
 }
 
 /**
- * Checks the socket options of `options` (other keys are ignored).
+ * Checks the socket options of `options` (other keys are ignored) for
+ * sockets of `role` (the window ranges of permessage-deflate differ).
  * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type; RangeError `ERR_OUT_OF_RANGE` for a number out of range.
  */
-export function resolveWebSocketOptions<T>(options: WebSocketOptions<T>, prefix: string): ResolvedWebSocketOptions<T> {
+export function resolveWebSocketOptions<T>(options: WebSocketOptions<T>, prefix: string, role: WebSocketRole): ResolvedWebSocketOptions<T> {
   return {
     maxPayloadLength: integerOption(`${prefix}.maxPayloadLength`, options.maxPayloadLength, MESSAGE_SIZE_MAX, 1, Number.MAX_SAFE_INTEGER),
+    perMessageDeflate: resolveDeflateOptions(`${prefix}.perMessageDeflate`, options.perMessageDeflate, role),
     maxBackpressure: integerOption(`${prefix}.maxBackpressure`, options.maxBackpressure, MAX_BACKPRESSURE_DEFAULT, 1, Number.MAX_SAFE_INTEGER),
     closeOnBackpressureLimit: booleanOption(`${prefix}.closeOnBackpressureLimit`, options.closeOnBackpressureLimit, false),
     closeTimeoutMs: integerOption(`${prefix}.closeTimeoutMs`, options.closeTimeoutMs, CLOSE_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX),

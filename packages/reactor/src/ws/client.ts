@@ -3,6 +3,9 @@
  * opening handshake (client-handshake.ts), then the same session as a
  * server's socket, in the client's role: its frames are masked with keys
  * from the encoder's pooled random source, and the server's must not be.
+ * With the `perMessageDeflate` option it offers permessage-deflate and
+ * checks the answer (deflate-client.ts); the session compresses under the
+ * terms the server chose.
  */
 import { connect } from '../connect.js';
 import type { Connection, ConnectionHandler, ConnectionOptions } from '../connection.js';
@@ -13,6 +16,7 @@ import { booleanOption, integerOption, optionsObject } from '../validate.js';
 import { checkSwitchField } from '../http/response-headers.js';
 import { checkBehavior, resolveWebSocketOptions, type WebSocketBehavior, type WebSocketOptions } from './behavior.js';
 import { checkHandshakeAnswer, handshakeKey, handshakeRequest, headEnd, RESPONSE_HEAD_SIZE_MAX } from './client-handshake.js';
+import { deflateOffer } from './deflate-client.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
 import { WebSocketSession, type SessionSettings } from './session.js';
@@ -88,15 +92,16 @@ class ClientHandshake<T> implements ConnectionHandler {
       if (received.length > RESPONSE_HEAD_SIZE_MAX) connection.destroy(new WebSocketHandshakeError(0, `the answer's head is over ${RESPONSE_HEAD_SIZE_MAX} bytes`));
       return;
     }
+    let answer;
     try {
-      checkHandshakeAnswer(received.toString('latin1', 0, end), this.key, this.protocols);
+      answer = checkHandshakeAnswer(received.toString('latin1', 0, end), this.key, this.protocols, this.settings.options.perMessageDeflate);
     } catch (error) {
       connection.destroy(error as Error);
       return;
     }
     this.done = true;
     clearTimeout(this.timer!);
-    const session = new WebSocketSession(connection, this.settings, this.data);
+    const session = new WebSocketSession(connection, this.settings, this.data, answer.deflate);
     const handler = new SessionHandler<T>();
     handler.adopt(session);
     connection.handOver(handler);
@@ -159,11 +164,12 @@ export function connectWebSocket<T = undefined>(reactor: Reactor, url: string | 
   const fields = headerFields(options.headers);
   const timeoutMs = integerOption('options.timeoutMs', options.timeoutMs, HANDSHAKE_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX);
   const noDelay = booleanOption('options.noDelay', options.noDelay, true);
-  const settings: SessionSettings<T> = { behavior, options: resolveWebSocketOptions(options, 'options'), role: 'client', encoder: clientEncoder, topics: clientTopics };
+  const settings: SessionSettings<T> = { behavior, options: resolveWebSocketOptions(options, 'options', 'client'), role: 'client', encoder: clientEncoder, topics: clientTopics };
   const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const port = target.port === '' ? DEFAULT_PORT : Number(target.port);
   const key = handshakeKey();
-  const request = handshakeRequest(`${target.pathname}${target.search}`, target.host, key, protocols, fields);
+  const deflate = settings.options.perMessageDeflate;
+  const request = handshakeRequest(`${target.pathname}${target.search}`, target.host, key, protocols, deflate === null ? null : deflateOffer(deflate), fields);
   const connectOptions = {
     host,
     port,

@@ -8,7 +8,8 @@ export type { SendStatus, WebSocketMessage } from './socket.js';
 export { CLOSE_TIMEOUT_MS_DEFAULT, MAX_BACKPRESSURE_DEFAULT } from './behavior.js';
 export type { WebSocketBehavior, WebSocketHandlerResult, WebSocketOptions } from './behavior.js';
 export { RESPONSE_HEAD_SIZE_MAX } from './client-handshake.js';
-export { MESSAGE_SIZE_MAX } from './limits.js';
+export { DEFLATE_THRESHOLD_DEFAULT, MESSAGE_SIZE_MAX } from './limits.js';
+export type { PerMessageDeflateOptions } from './deflate-options.js';
 export { WebSocketHandshakeError } from './handshake-error.js';
 export { WebSocketProtocolError } from './protocol-error.js';
 export {

@@ -9,50 +9,38 @@
  * `server_no_context_takeover` and `client_no_context_takeover` take none,
  * `server_max_window_bits` takes 8-15, `client_max_window_bits` none or
  * 8-15 (decimal, no leading zero; quoted is allowed, RFC 6455 §9.1). An
- * offer is also declined when the server cannot honour it:
- * - `server_max_window_bits=8`: zlib (since 1.2.9) deflates a raw stream
- *   with a 9-bit window when asked for 8, which a peer's 8-bit inflater
- *   could not follow; SERVER_WINDOW_BITS_MIN is 9;
- * - the server's options set clientMaxWindowBits (a memory bound for its
- *   inflaters) and the offer has no client_max_window_bits: such a client
- *   cannot be told a window, and the response MUST NOT name one (§7.1.2.2).
+ * offer is also declined when the server's options set clientMaxWindowBits
+ * (a memory bound for its inflaters) and the offer has no
+ * client_max_window_bits: such a client cannot be told a window, and the
+ * response MUST NOT name one (§7.1.2.2).
+ *
+ * `server_max_window_bits=8` is accepted, though zlib (since 1.2.9)
+ * deflates a raw stream with a 9-bit window when asked for 8, which a
+ * peer's 8-bit inflater is not promised to follow (deflate-options.ts,
+ * DEFLATE_WINDOW_BITS_MIN): this server then sends that
+ * socket's messages uncompressed (RSV1 is each message's choice, §6) and
+ * still inflates the client's. (The `ws` package deflates with 9 bits
+ * there; declining would cost the client its compression too.)
  */
-import { booleanOption, integerOption, optionsObject } from '../validate.js';
 import { formatExtension, type ExtensionOffer, type ExtensionParam } from './extensions.js';
+import { resolveDeflateOptions, WINDOW_BITS_MAX, type PerMessageDeflateOptions, type ResolvedDeflateOptions } from './deflate-options.js';
 
 /** The extension's registered name (RFC 7692 §7). */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
-/** The largest LZ77 window, 2^15 bytes: deflate's own and the default when nothing limits it. */
-export const WINDOW_BITS_MAX = 15;
-/** The smallest window RFC 7692 allows in a parameter. */
-export const WINDOW_BITS_MIN = 8;
-/** The smallest window this server deflates with (see above: zlib's raw deflate turns 8 into 9). */
-export const SERVER_WINDOW_BITS_MIN = 9;
 
-const SERVER_NO_CONTEXT_TAKEOVER = 'server_no_context_takeover';
-const CLIENT_NO_CONTEXT_TAKEOVER = 'client_no_context_takeover';
-const SERVER_MAX_WINDOW_BITS = 'server_max_window_bits';
-const CLIENT_MAX_WINDOW_BITS = 'client_max_window_bits';
+/** The parameters RFC 7692 §7.1 defines, by name (the client's side of the negotiation reads them too). */
+export const SERVER_NO_CONTEXT_TAKEOVER = 'server_no_context_takeover';
+export const CLIENT_NO_CONTEXT_TAKEOVER = 'client_no_context_takeover';
+export const SERVER_MAX_WINDOW_BITS = 'server_max_window_bits';
+export const CLIENT_MAX_WINDOW_BITS = 'client_max_window_bits';
 
-/** What a server accepts of permessage-deflate; each optional. */
-export interface PerMessageDeflateOptions {
-  /** Deflate each message with a fresh context (less memory per connection, worse ratio); default false. */
-  readonly serverNoContextTakeover?: boolean;
-  /** Ask clients to deflate each message with a fresh context; default false. */
-  readonly clientNoContextTakeover?: boolean;
-  /** The largest window this server deflates with, 9-15 (default 15). */
-  readonly serverMaxWindowBits?: number;
-  /** The largest window clients may deflate with, 8-15; set, it declines clients that cannot be told one (default: unset). */
-  readonly clientMaxWindowBits?: number;
-}
-
-/** The terms both ends agreed on, and the response's Sec-WebSocket-Extensions value. */
+/** The terms both ends agreed on (from a server's negotiation, or a client's reading of the answer), and the response's Sec-WebSocket-Extensions value. */
 export interface PerMessageDeflateAgreement {
   /** The server deflates each message with a fresh context. */
   readonly serverNoContextTakeover: boolean;
   /** The client deflates each message with a fresh context. */
   readonly clientNoContextTakeover: boolean;
-  /** The server's deflate window, 9-15. */
+  /** The server's deflate window, 8-15 (at 8 this server sends uncompressed: see above). */
   readonly serverMaxWindowBits: number;
   /** The largest window the client deflates with, 8-15 (the server's inflater needs at least this). */
   readonly clientMaxWindowBits: number;
@@ -75,7 +63,7 @@ const OFFERED_WITHOUT_VALUE = 0;
 const WINDOW_BITS_VALUE = /^(?:[89]|1[0-5])$/;
 
 /** A window-bits value as a number, or null when it is not one. */
-function windowBits(value: string): number | null {
+export function windowBits(value: string): number | null {
   return WINDOW_BITS_VALUE.test(value) ? Number(value) : null;
 }
 
@@ -108,36 +96,19 @@ function readOffer(params: readonly ExtensionParam[]): OfferTerms | null {
   return terms;
 }
 
-/** Options checked, defaults filled in. */
-interface ResolvedOptions {
-  readonly serverNoContextTakeover: boolean;
-  readonly clientNoContextTakeover: boolean;
-  readonly serverMaxWindowBits: number;
-  readonly clientMaxWindowBits: number | null;
-}
-
-function resolveOptions(options: PerMessageDeflateOptions | undefined): ResolvedOptions {
-  const checked = optionsObject('options', options);
-  const client = checked.clientMaxWindowBits;
-  return {
-    serverNoContextTakeover: booleanOption('options.serverNoContextTakeover', checked.serverNoContextTakeover, false),
-    clientNoContextTakeover: booleanOption('options.clientNoContextTakeover', checked.clientNoContextTakeover, false),
-    serverMaxWindowBits: integerOption('options.serverMaxWindowBits', checked.serverMaxWindowBits, WINDOW_BITS_MAX, SERVER_WINDOW_BITS_MIN, WINDOW_BITS_MAX),
-    clientMaxWindowBits: client === undefined ? null : integerOption('options.clientMaxWindowBits', client, WINDOW_BITS_MAX, WINDOW_BITS_MIN, WINDOW_BITS_MAX),
-  };
-}
-
 /** The agreement for one acceptable offer, or null when this server cannot honour it. */
-function accept(terms: OfferTerms, options: ResolvedOptions): PerMessageDeflateAgreement | null {
-  if (terms.serverMaxWindowBits !== null && terms.serverMaxWindowBits < SERVER_WINDOW_BITS_MIN) return null;
+function accept(terms: OfferTerms, options: ResolvedDeflateOptions): PerMessageDeflateAgreement | null {
   if (options.clientMaxWindowBits !== null && terms.clientMaxWindowBits === null) return null;
   const params: ExtensionParam[] = [];
   const serverNoContextTakeover = terms.serverNoContextTakeover || options.serverNoContextTakeover;
   if (serverNoContextTakeover) params.push({ name: SERVER_NO_CONTEXT_TAKEOVER, value: null });
-  // The response binds the client only when it names the parameter (§7.1.1.2): the server's choice.
-  const clientNoContextTakeover = options.clientNoContextTakeover;
+  // The response binds the client only when it names the parameter (§7.1.1.2). An offer that has
+  // it says the client will not take its context over anyway: named, it binds, and no receive
+  // window is kept for this socket (the ws package's server echoes it too).
+  const clientNoContextTakeover = options.clientNoContextTakeover || terms.clientNoContextTakeover;
   if (clientNoContextTakeover) params.push({ name: CLIENT_NO_CONTEXT_TAKEOVER, value: null });
-  const serverMaxWindowBits = Math.min(terms.serverMaxWindowBits ?? WINDOW_BITS_MAX, options.serverMaxWindowBits);
+  // A server's resolved options always have its window (resolveDeflateOptions fills 15 in).
+  const serverMaxWindowBits = Math.min(terms.serverMaxWindowBits ?? WINDOW_BITS_MAX, options.serverMaxWindowBits!);
   if (terms.serverMaxWindowBits !== null || serverMaxWindowBits < WINDOW_BITS_MAX) params.push({ name: SERVER_MAX_WINDOW_BITS, value: String(serverMaxWindowBits) });
   // Named in the response only when offered (§7.1.2.2), at most the offered value: a hint the server takes.
   let clientMaxWindowBits = WINDOW_BITS_MAX;
@@ -158,11 +129,15 @@ function accept(terms: OfferTerms, options: ResolvedOptions): PerMessageDeflateA
  * @throws TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for a bad option.
  */
 export function negotiatePerMessageDeflate(offers: readonly ExtensionOffer[], options?: PerMessageDeflateOptions): PerMessageDeflateAgreement | null {
-  const resolved = resolveOptions(options);
+  return negotiate(offers, resolveDeflateOptions('options', options === undefined ? true : options, 'server')!);
+}
+
+/** negotiatePerMessageDeflate() with options resolved once, where the server was made. */
+export function negotiate(offers: readonly ExtensionOffer[], options: ResolvedDeflateOptions): PerMessageDeflateAgreement | null {
   for (const offer of offers) {
     if (offer.name !== PERMESSAGE_DEFLATE) continue;
     const terms = readOffer(offer.params);
-    const agreement = terms === null ? null : accept(terms, resolved);
+    const agreement = terms === null ? null : accept(terms, options);
     if (agreement !== null) return agreement;
   }
   return null;

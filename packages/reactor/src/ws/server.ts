@@ -9,6 +9,9 @@
  *   after an optional `upgrade` handler that may refuse it (answering
  *   through the response, as uWS.js's upgrade handler does), add headers
  *   to the 101, and give the socket its data.
+ * With the `perMessageDeflate` option, the client's permessage-deflate
+ * offers are negotiated at the 101 (permessage-deflate.ts) and the
+ * socket's session compresses under the terms agreed.
  */
 import { invalidArgType } from '../errors.js';
 import { Reactor } from '../reactor.js';
@@ -22,6 +25,7 @@ import { checkBehavior, resolveWebSocketOptions, type WebSocketBehavior, type We
 import { FrameEncoder } from './frame-encoder.js';
 import { checkUpgradeRequest, isUpgradeRequest, upgradeResponseHeaders, WEBSOCKET_VERSION, type WebSocketUpgrade } from './handshake.js';
 import { WebSocketHandshakeError } from './handshake-error.js';
+import { negotiate } from './permessage-deflate.js';
 import { WebSocketSession, type SessionSettings } from './session.js';
 import { SessionHandler } from './session-handler.js';
 import { OPCODE_BINARY, OPCODE_TEXT } from './wire.js';
@@ -46,21 +50,18 @@ export class WebSocketHub<T> {
   constructor(reactor: Reactor, behavior: WebSocketBehavior<T>, options?: WebSocketOptions<T>) {
     if (!(reactor instanceof Reactor)) throw invalidArgType('reactor', 'an instance of Reactor', reactor);
     checkBehavior('behavior', behavior);
-    this.settings = {
-      behavior,
-      options: resolveWebSocketOptions(optionsObject('options', options), 'options'),
-      role: 'server',
-      encoder: serverEncoder,
-      topics: new Topics(serverEncoder),
-    };
+    const resolved = resolveWebSocketOptions(optionsObject('options', options), 'options', 'server');
+    this.settings = { behavior, options: resolved, role: 'server', encoder: serverEncoder, topics: new Topics(serverEncoder, resolved.perMessageDeflate) };
     this.handler = new SessionHandler();
   }
 
   /**
    * Answers an upgrade request: an invalid handshake gets its status (400,
    * 405 with Allow, 426 with Sec-WebSocket-Version) and false; a valid one
-   * gets 101 (with the headers already set on `response`) and true, and
-   * the connection becomes a WebSocket with `data`, its open handler run.
+   * gets 101 (with the headers already set on `response`, and the
+   * permessage-deflate terms when the option is on and an offer is
+   * acceptable) and true, and the connection becomes a WebSocket with
+   * `data`, its open handler run.
    * @throws as HttpResponse.switchProtocols() (a response already sent).
    */
   upgrade(request: HttpRequest, response: HttpResponse, data: T): boolean {
@@ -79,8 +80,10 @@ export class WebSocketHub<T> {
    */
   accept(upgrade: WebSocketUpgrade, response: HttpResponse, data: T, protocol: string | null = null, fields: readonly string[] = []): void {
     if (response.sent || response.finished || !response.connection.isOpen) return;
-    const headers = upgradeResponseHeaders(upgrade, protocol);
-    const session = new WebSocketSession(response.connection, this.settings, data);
+    const deflate = this.settings.options.perMessageDeflate;
+    const agreement = deflate === null ? null : negotiate(upgrade.extensions, deflate);
+    const headers = upgradeResponseHeaders(upgrade, protocol, agreement?.header ?? null);
+    const session = new WebSocketSession(response.connection, this.settings, data, agreement);
     this.handler.adopt(session);
     try {
       response.switchProtocols(this.handler, fields.length === 0 ? headers : headers.concat(fields));
@@ -91,19 +94,22 @@ export class WebSocketHub<T> {
 
   /**
    * Publishes a message to every socket subscribed to `topic`, encoded
-   * once. Returns how many took it (a socket over its maxBackpressure is
-   * skipped, or closed with `closeOnBackpressureLimit`).
+   * once (and compressed once per window size for the sockets that agreed
+   * to permessage-deflate, unless `compress` is false). Returns how many
+   * took it (a socket over its maxBackpressure is skipped, or closed with
+   * `closeOnBackpressureLimit`).
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
    */
-  publish(topic: string, message: WebSocketMessage, isBinary: boolean = typeof message !== 'string'): number {
+  publish(topic: string, message: WebSocketMessage, isBinary: boolean = typeof message !== 'string', compress: boolean = true): number {
     if (typeof topic !== 'string') throw invalidArgType('topic', 'of type string', topic);
     if (typeof isBinary !== 'boolean') throw invalidArgType('isBinary', 'of type boolean', isBinary);
+    if (typeof compress !== 'boolean') throw invalidArgType('compress', 'of type boolean', compress);
     let payload: Uint8Array;
     if (typeof message === 'string') payload = Buffer.from(message, 'utf8');
     else if (message instanceof Uint8Array) payload = message;
     else if (message instanceof ArrayBuffer) payload = new Uint8Array(message);
     else throw invalidArgType('message', 'of type string or an instance of Uint8Array or ArrayBuffer', message);
-    return this.settings.topics.publish(topic, isBinary ? OPCODE_BINARY : OPCODE_TEXT, payload, null);
+    return this.settings.topics.publish(topic, isBinary ? OPCODE_BINARY : OPCODE_TEXT, payload, null, compress);
   }
 
   /**
@@ -183,7 +189,7 @@ export function createWebSocketServer<T = undefined>(reactor: Reactor, behavior:
   const hub = new WebSocketHub<T>(reactor, behavior, options);
   const upgradeHandler = behavior.upgrade;
   if (upgradeHandler !== undefined && typeof upgradeHandler !== 'function') throw invalidArgType('behavior.upgrade', 'of type function', upgradeHandler);
-  const { onError, maxPayloadLength: _payload, maxBackpressure: _backpressure, closeOnBackpressureLimit: _close, closeTimeoutMs: _closeTimeout, ...httpOptions } = options;
+  const { onError, maxPayloadLength: _payload, perMessageDeflate: _deflate, maxBackpressure: _backpressure, closeOnBackpressureLimit: _close, closeTimeoutMs: _closeTimeout, ...httpOptions } = options;
   const server = createHttpServer(
     reactor,
     (request, response) => {

@@ -6,9 +6,10 @@
  * idle heartbeat and applies the backpressure policy. Its socket
  * (socket.ts) is the face handlers see.
  *
- * Messages: one that lies whole in one read is handed over as a view of
- * the chunk (valid during the call, as onData's views); one that spans
- * reads is copied piece by piece and joined into one Buffer.
+ * Messages: pieces are joined (and inflated, under permessage-deflate)
+ * by a MessageAssembler; one that lies whole in one read is handed over
+ * as a view of the chunk (valid during the call, as onData's views).
+ * Sending compresses in the call (deflate.ts) when deflate was agreed.
  *
  * Closing (RFC 6455 §5.5.1, §7): a close frame received is echoed with
  * its code, then our side ends (FIN) and the connection closes at the
@@ -29,6 +30,9 @@ import { CLOSE_REASON_SIZE_MAX } from './limits.js';
 import { CLOSE_ABNORMAL, CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS, CLOSE_GOING_AWAY } from './close.js';
 import { FrameParser, type FrameHandler } from './frame-parser.js';
 import type { FrameEncoder } from './frame-encoder.js';
+import { MessageDeflate } from './deflate.js';
+import { MessageAssembler } from './message-assembler.js';
+import type { PerMessageDeflateAgreement } from './permessage-deflate.js';
 import { WebSocketProtocolError } from './protocol-error.js';
 import { OPCODE_PING, OPCODE_PONG, type Opcode, type WebSocketRole } from './wire.js';
 import type { ResolvedWebSocketOptions, WebSocketBehavior } from './behavior.js';
@@ -64,11 +68,13 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   readonly settings: SessionSettings<T>;
   private readonly core: Core;
   private readonly parser: FrameParser;
+  /** permessage-deflate's codec and the terms' header value, when it was agreed. */
+  readonly deflate: MessageDeflate | null;
+  readonly extensions: string | null;
+  private readonly message: MessageAssembler;
   private state: State;
-  /** The current message: binary, and its pieces when it spans reads (null while none is kept). */
-  private messageBinary: boolean;
-  private parts: Buffer[] | null;
-  private partsSize: number;
+  /** False once a failure left the parser (a protocol error, a handler's throw): nothing more is parsed. */
+  private reading: boolean;
   /** The close handshake's code and reason, once one was seen or sent (-1: none). */
   private closeCode: number;
   private closeReason: string;
@@ -82,16 +88,18 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   /** The socket's own heartbeat, when its connection has no idle timeout (idleTimeoutMs option). */
   private heartbeat: Heartbeat | null;
 
-  /** A session for `connection` (not yet handed over), with the user's `data`. */
-  constructor(connection: Connection, settings: SessionSettings<T>, data: T) {
+  /** A session for `connection` (not yet handed over), with the user's `data`, under the permessage-deflate `agreement` (null: none). */
+  constructor(connection: Connection, settings: SessionSettings<T>, data: T, agreement: PerMessageDeflateAgreement | null = null) {
+    const options = settings.options;
     this.connection = connection;
     this.settings = settings;
     this.core = coreOf(connection.reactor);
-    this.parser = new FrameParser(this, { role: settings.role, messageSizeMax: settings.options.maxPayloadLength });
+    this.parser = new FrameParser(this, { role: settings.role, messageSizeMax: options.maxPayloadLength, perMessageDeflate: agreement !== null });
+    this.deflate = agreement === null ? null : new MessageDeflate(agreement, settings.role, options.perMessageDeflate!, options.maxPayloadLength);
+    this.extensions = agreement?.header ?? null;
+    this.message = new MessageAssembler(this.deflate);
     this.state = State.Open;
-    this.messageBinary = false;
-    this.parts = null;
-    this.partsSize = 0;
+    this.reading = true;
     this.closeCode = -1;
     this.closeReason = '';
     this.closeTimer = null;
@@ -158,7 +166,7 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
     if (this.heartbeat !== null) this.core.untrackIdle(this.heartbeat);
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     this.closeTimer = null;
-    this.parts = null;
+    this.message.drop();
     if (this.topics !== null) {
       for (const topic of this.topics) this.settings.topics.remove(topic, this);
       this.topics = null;
@@ -179,9 +187,12 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   /** Bytes read: data[0..length), parsed in place. */
   received(bytes: Buffer, length: number): void {
     this.pingOutstanding = false;
+    if (!this.reading) return;
     try {
       this.parser.execute(bytes, 0, length);
     } catch (error) {
+      // The parser (mid-frame, or failed) is not used again: the close under way ends the connection.
+      this.reading = false;
       if (error instanceof WebSocketProtocolError) this.startClose(error.closeCode, error.message.slice(0, CLOSE_REASON_SIZE_MAX), true);
       else this.handlerFailed(error);
     }
@@ -190,34 +201,23 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
   // ---- FrameHandler ----
 
   /** FrameHandler: a message begins. */
-  onMessageStart(binary: boolean): void {
-    this.messageBinary = binary;
-    this.partsSize = 0;
+  onMessageStart(binary: boolean, compressed: boolean): void {
+    this.message.begin(binary, compressed);
   }
 
   /** FrameHandler: a piece of the message; the last one delivers it. */
   onMessageData(data: Uint8Array, start: number, end: number, final: boolean): void {
     if (this.state !== State.Open) return; // closing: what still comes is read and dropped
-    const bytes = data as Buffer; // the reads are Buffers (a pool chunk, or the bytes an upgrade passed over)
-    if (final && this.parts === null) {
-      this.deliver(bytes.subarray(start, end)); // whole in one read: a view, valid during the call
-      return;
-    }
-    const parts = (this.parts ??= []);
-    if (end > start) {
-      parts.push(Buffer.from(bytes.subarray(start, end)));
-      this.partsSize += end - start;
-    }
-    if (!final) return;
-    this.parts = null;
-    this.deliver(parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.partsSize));
+    // The reads are Buffers (a pool chunk, or the bytes an upgrade passed over).
+    const message = this.message.add(data as Buffer, start, end, final);
+    if (message !== null) this.deliver(message);
   }
 
   private deliver(message: Buffer): void {
     const handler = this.settings.behavior.message;
     if (handler === undefined) return;
     // Called here, not through call(): a throw must leave execute() (the parser is not used after it).
-    const result = handler.call(this.settings.behavior, this.socket, message, this.messageBinary);
+    const result = handler.call(this.settings.behavior, this.socket, message, this.message.binary);
     if (isThenable(result)) result.then(undefined, this.failLate);
   }
 
@@ -251,37 +251,49 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
     return false;
   }
 
-  /** Sends a message: a status as send() returns it. */
-  send(opcode: Opcode, payload: Uint8Array | string): SendStatus {
+  /** Sends a message (compressed when `compress` and deflate allow): a status as send() returns it. */
+  send(opcode: Opcode, payload: Uint8Array | string, compress: boolean): SendStatus {
     if (!this.admits()) return SEND_DROPPED;
-    return this.write(opcode, payload) ? SEND_SUCCESS : SEND_BACKPRESSURE;
+    return this.write(opcode, payload, compress) ? SEND_SUCCESS : SEND_BACKPRESSURE;
   }
 
-  /** Subscriber: a published frame, as it is. */
-  sendFrame(frame: Buffer): boolean {
+  /** Subscriber: a published frame, as it is; `compressedFrom`: the payload it was compressed from, if it was. */
+  sendFrame(frame: Buffer, compressedFrom: Uint8Array | null): boolean {
     if (!this.admits()) return false;
     this.connection.write(frame);
+    if (compressedFrom !== null) this.deflate!.sharedSent(compressedFrom);
     return true;
   }
 
-  /** Subscriber: a published payload, encoded for this socket (a client's mask). */
-  sendPayload(opcode: Opcode, payload: Uint8Array): boolean {
+  /** Subscriber: a published payload, encoded (and compressed) for this socket: a client's mask, its window. */
+  sendPayload(opcode: Opcode, payload: Uint8Array, compress: boolean): boolean {
     if (!this.admits()) return false;
-    this.write(opcode, payload);
+    this.write(opcode, payload, compress);
     return true;
   }
 
-  /** Encodes and queues one frame; write()'s answer (false above the high-water mark). */
-  private write(opcode: Opcode, payload: Uint8Array | string): boolean {
+  /** Subscriber: the window a shared compressed frame of `size` bytes needs for this socket, or 0 to send it uncompressed. */
+  sharedWindowBits(size: number, compress: boolean): number {
+    return this.deflate === null || !compress ? 0 : this.deflate.sharedWindowBits(size);
+  }
+
+  /** Encodes (compressing when asked and worth it) and queues one frame; write()'s answer (false above the high-water mark). */
+  private write(opcode: Opcode, payload: Uint8Array | string, compress: boolean): boolean {
     const encoder = this.settings.encoder;
-    if (typeof payload === 'string') {
-      const text = Buffer.from(payload, 'utf8');
-      if (encoder.masked) return this.connection.writeMany([encoder.header(opcode, text), text]); // our copy: masked in place
-      payload = text;
-    }
-    if (encoder.masked || payload.length <= FRAME_COPY_SIZE_MAX) return this.connection.write(encoder.frame(opcode, payload));
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const compressed = compress && this.deflate !== null ? this.deflate.compress(bytes) : null;
+    if (compressed !== null) return this.writeOwned(opcode, compressed, true);
+    if (bytes !== payload) return this.writeOwned(opcode, bytes as Buffer, false);
+    if (encoder.masked || bytes.length <= FRAME_COPY_SIZE_MAX) return this.connection.write(encoder.frame(opcode, bytes));
     // A large server payload is not copied: it must not change until written, as with Connection.write().
-    return this.connection.writeMany([encoder.header(opcode, payload), payload]);
+    return this.connection.writeMany([encoder.header(opcode, bytes), bytes]);
+  }
+
+  /** Bytes of our own (a text's copy, compressed output): a client's masked in place, large ones never copied. */
+  private writeOwned(opcode: Opcode, bytes: Buffer, compressed: boolean): boolean {
+    const encoder = this.settings.encoder;
+    if (!encoder.masked && bytes.length <= FRAME_COPY_SIZE_MAX) return this.connection.write(encoder.frame(opcode, bytes, 0, bytes.length, true, compressed));
+    return this.connection.writeMany([encoder.header(opcode, bytes, 0, bytes.length, true, compressed), bytes]);
   }
 
   /** A ping with `payload` (at most 125 bytes); false when the socket is closing or closed. */
@@ -305,7 +317,7 @@ export class WebSocketSession<T> implements FrameHandler, Subscriber {
     this.state = State.Closing;
     this.closeCode = code ?? CLOSE_NO_STATUS;
     this.closeReason = reason;
-    this.parts = null;
+    this.message.drop();
     this.connection.write(frame);
     if (failing) this.connection.end();
     this.armCloseTimer();

@@ -32,6 +32,11 @@ function checkTopic(topic: string): void {
   if (typeof topic !== 'string') throw invalidArgType('topic', 'of type string', topic);
 }
 
+function checkCompress(compress: boolean): boolean {
+  if (typeof compress !== 'boolean') throw invalidArgType('compress', 'of type boolean', compress);
+  return compress;
+}
+
 /** The opcode of a message: binary unless `isBinary` is false. */
 function opcodeOf(isBinary: boolean): Opcode {
   if (typeof isBinary !== 'boolean') throw invalidArgType('isBinary', 'of type boolean', isBinary);
@@ -72,12 +77,27 @@ export class WebSocket<T> {
    * default for bytes). Bytes are not copied when large: they must not
    * change until written (as with Connection.write()). A pooled view
    * (a message handler's `data`) may be sent back as it is.
+   *
+   * `compress` (default true) matters only when permessage-deflate was
+   * agreed: the message is then compressed in this call, unless it is
+   * shorter than the `threshold` or does not get smaller; false sends it
+   * as it is (for data that does not compress: images, encrypted bytes).
+   * The status is the same either way.
    * @returns SEND_SUCCESS, SEND_BACKPRESSURE (queued; the drain handler follows), or SEND_DROPPED (see `maxBackpressure`).
-   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `message` is not a string or bytes, or `isBinary` not a boolean.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `message` is not a string or bytes, or `isBinary` or `compress` not a boolean.
    */
-  send(message: WebSocketMessage, isBinary: boolean = typeof message !== 'string'): SendStatus {
+  send(message: WebSocketMessage, isBinary: boolean = typeof message !== 'string', compress: boolean = true): SendStatus {
     const payload = payloadOf('message', message);
-    return this.session.send(opcodeOf(isBinary), payload);
+    return this.session.send(opcodeOf(isBinary), payload, checkCompress(compress));
+  }
+
+  /**
+   * The permessage-deflate terms agreed for this socket (the response's
+   * `Sec-WebSocket-Extensions` value), or null when its messages travel
+   * uncompressed.
+   */
+  get extensions(): string | null {
+    return this.session.extensions;
   }
 
   /**
@@ -161,15 +181,17 @@ export class WebSocket<T> {
 
   /**
    * Publishes a message to every subscriber of `topic` except this socket
-   * (as uWS.js), encoded once. Returns how many sockets took it: a
-   * subscriber over its `maxBackpressure` is skipped (or closed, with
+   * (as uWS.js), encoded once (and compressed once per window size for
+   * the subscribers that agreed to permessage-deflate, unless `compress`
+   * is false). Returns how many sockets took it: a subscriber
+   * over its `maxBackpressure` is skipped (or closed, with
    * `closeOnBackpressureLimit`).
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
    */
-  publish(topic: string, message: WebSocketMessage, isBinary: boolean = typeof message !== 'string'): number {
+  publish(topic: string, message: WebSocketMessage, isBinary: boolean = typeof message !== 'string', compress: boolean = true): number {
     checkTopic(topic);
     const payload = payloadOf('message', message);
     const opcode = opcodeOf(isBinary);
-    return this.session.settings.topics.publish(topic, opcode, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, this.session);
+    return this.session.settings.topics.publish(topic, opcode, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, this.session, checkCompress(compress));
   }
 }
