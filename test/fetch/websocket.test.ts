@@ -15,7 +15,8 @@ import { connectWebSocket } from 'zepoll/ws';
 import { serve, type FetchServer, type WebSocketHandler } from 'zepoll/fetch';
 import { trackFds } from '../helpers/fds.js';
 import { until } from '../helpers/wait.js';
-import { closeOf, closeOnOpen, nextMessage, open, rawUpgrade, upgradeRequest } from '../helpers/ws.js';
+import { closeOf, closeOnOpen, nextMessage, open, rawUpgrade, serverFrames, upgradeRequest } from '../helpers/ws.js';
+import { constants, inflateRawSync } from 'node:zlib';
 
 /** A server on 127.0.0.1 whose `/ws` upgrades with `data` from the query, and anything else answers 'plain'. */
 function bunServe<T>(websocket: WebSocketHandler<T>, data: (url: URL) => T, onError?: (error: Error, request: Request | null) => void): FetchServer<T> {
@@ -368,5 +369,44 @@ t.test('closing the server says 1001 (Going Away) to its sockets', async (t) => 
   await server.close();
   t.equal((await closing).code, 1001, 'Going Away');
   t.same(closes, [1001]);
+  await fds.assertNoneSettled(t);
+});
+
+/** What a deflate block flushed with Z_SYNC_FLUSH ends with, and a permessage-deflate message leaves out (RFC 7692 7.2.1). */
+const SYNC_TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+t.test('websocket.perMessageDeflate: negotiated; send, sendText, sendBinary and both publishes compress unless told not to', async (t) => {
+  const fds = trackFds();
+  const body = 'z'.repeat(4096);
+  const server = serve<null>({
+    port: 0,
+    host: '127.0.0.1',
+    fetch(request, server) {
+      return server.upgrade(request, { data: null }) ? undefined : new Response('no', { status: 400 });
+    },
+    websocket: {
+      perMessageDeflate: true,
+      open(ws) {
+        ws.subscribe('room');
+        ws.send(body); // compressed
+        ws.send(body, false); // not
+        ws.sendText(body); // compressed
+        ws.sendBinary(Buffer.from(body), false); // not
+        server.publish('room', body); // compressed
+        server.publish('room', body, false); // not
+      },
+    },
+  });
+  const raw = await rawUpgrade(server.port, upgradeRequest('/', ['Sec-WebSocket-Extensions: permessage-deflate']));
+  t.match(raw.head, /sec-websocket-extensions: permessage-deflate/i, 'the 101 agrees to permessage-deflate');
+  await until(() => serverFrames(raw.received()).length >= 6, 'six messages');
+  const frames = serverFrames(raw.received());
+  t.same(frames.map((frame) => frame.rsv1), [true, false, true, false, true, false], 'compressed where asked (RSV1), plain where compress was false');
+  raw.socket.destroy();
+  // One inflater for the socket's compressed messages, in order: with context takeover each may refer to the ones before.
+  const compressed = frames.filter((frame) => frame.rsv1).map((frame) => Buffer.concat([frame.payload, SYNC_TRAILER]));
+  t.equal(inflateRawSync(Buffer.concat(compressed), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), body.repeat(3), 'the compressed ones inflate to the body');
+  t.same(frames.filter((frame) => !frame.rsv1).map((frame) => frame.payload.toString()), [body, body, body], 'the plain ones are the body');
+  await server.close();
   await fds.assertNoneSettled(t);
 });

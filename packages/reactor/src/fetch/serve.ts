@@ -261,7 +261,7 @@ export function serve<T = undefined>(serveOptions: ServeOptions<T>): FetchServer
       if (websockets === null) throw websocketsDisabled();
       return websockets.upgrade(request, upgradeOptions);
     },
-    publish: websockets === null ? noSubscribers : (topic, data) => websockets.publish(topic, data),
+    publish: websockets === null ? noSubscribers : (topic, data, compress) => websockets.publish(topic, data, compress),
     subscriberCount: websockets === null ? noSubscribers : (topic) => websockets.subscriberCount(topic),
   };
   return served.server;

@@ -136,28 +136,28 @@ export class ServerWebSocket<T = undefined> {
    *   above the high-water mark (`drain` follows), 0 (SEND_STATUS_DROPPED) when dropped.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `data` is neither a string nor bytes.
    */
-  send(data: WebSocketData, _compress?: boolean): number {
+  send(data: WebSocketData, compress = true): number {
     const text = typeof data === 'string';
     const payload = payloadOf('data', data, text);
-    return sendNumber(this.ws.send(payload, !text), payload.length);
+    return sendNumber(this.ws.send(payload, !text, compress), payload.length);
   }
 
   /**
    * Sends a text message; answers as send().
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `data` is not a string.
    */
-  sendText(data: string, _compress?: boolean): number {
+  sendText(data: string, compress = true): number {
     const payload = payloadOf('data', data, true);
-    return sendNumber(this.ws.send(payload, false), payload.length);
+    return sendNumber(this.ws.send(payload, false, compress), payload.length);
   }
 
   /**
    * Sends a binary message; answers as send().
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `data` is not bytes.
    */
-  sendBinary(data: ArrayBuffer | ArrayBufferView, _compress?: boolean): number {
+  sendBinary(data: ArrayBuffer | ArrayBufferView, compress = true): number {
     const payload = bytesOf('data', data);
-    return sendNumber(this.ws.send(payload, true), payload.length);
+    return sendNumber(this.ws.send(payload, true, compress), payload.length);
   }
 
   /**
@@ -221,28 +221,28 @@ export class ServerWebSocket<T = undefined> {
    * @returns the payload's size when at least one subscriber took it, else 0.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
    */
-  publish(topic: string, data: WebSocketData, _compress?: boolean): number {
+  publish(topic: string, data: WebSocketData, compress = true): number {
     const text = typeof data === 'string';
     const payload = payloadOf('data', data, text);
-    return publishNumber(this.ws.publish(topic, payload, !text), payload.length);
+    return publishNumber(this.ws.publish(topic, payload, !text, compress), payload.length);
   }
 
   /**
    * Publishes a text message; answers as publish().
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
    */
-  publishText(topic: string, data: string, _compress?: boolean): number {
+  publishText(topic: string, data: string, compress = true): number {
     const payload = payloadOf('data', data, true);
-    return publishNumber(this.ws.publish(topic, payload, false), payload.length);
+    return publishNumber(this.ws.publish(topic, payload, false, compress), payload.length);
   }
 
   /**
    * Publishes a binary message; answers as publish().
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a wrong type.
    */
-  publishBinary(topic: string, data: ArrayBuffer | ArrayBufferView, _compress?: boolean): number {
+  publishBinary(topic: string, data: ArrayBuffer | ArrayBufferView, compress = true): number {
     const payload = bytesOf('data', data);
-    return publishNumber(this.ws.publish(topic, payload, true), payload.length);
+    return publishNumber(this.ws.publish(topic, payload, true, compress), payload.length);
   }
 
   /**

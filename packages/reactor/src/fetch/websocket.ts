@@ -18,6 +18,7 @@ import { checkUpgradeRequest, type WebSocketUpgrade } from '../ws/handshake.js';
 import { WebSocketHandshakeError } from '../ws/handshake-error.js';
 import { MESSAGE_SIZE_MAX } from '../ws/limits.js';
 import type { WebSocketBehavior } from '../ws/behavior.js';
+import type { PerMessageDeflateOptions } from '../ws/deflate-options.js';
 import { exchangeOf } from './request.js';
 import { binaryMessage, ServerWebSocket, type WebSocketData } from './server-websocket.js';
 
@@ -67,6 +68,14 @@ export interface WebSocketHandler<T = undefined> {
    * `http.idleTimeoutMs`) keeps that one instead.
    */
   readonly idleTimeout?: number;
+  /**
+   * permessage-deflate (RFC 7692), off by default as on Bun: `true` for
+   * zepoll/ws's defaults, or its options (window sizes, context takeover,
+   * threshold, level: see the guide). Bun's `{ compress, decompress }`
+   * compressor names are not taken: they are uWS.js's fixed memory
+   * presets, and zepoll/ws's options say the same with the RFC's terms.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** What `server.upgrade()` takes: the socket's `data`, and header fields to add to the 101. */
@@ -169,6 +178,7 @@ export class FetchWebSockets<T> {
       maxBackpressure: integerOption('options.websocket.backpressureLimit', handler.backpressureLimit, BACKPRESSURE_LIMIT_DEFAULT, 1, Number.MAX_SAFE_INTEGER),
       closeOnBackpressureLimit: booleanOption('options.websocket.closeOnBackpressureLimit', handler.closeOnBackpressureLimit, false),
       idleTimeoutMs: idleTimeoutS * MS_PER_S,
+      ...(handler.perMessageDeflate === undefined ? {} : { perMessageDeflate: handler.perMessageDeflate }),
       ...(onError === undefined ? {} : { onError: (error: Error) => onError(error) }),
     });
   }
@@ -193,10 +203,10 @@ export class FetchWebSockets<T> {
    * Bun's `server.publish()`: the message to every subscriber of `topic`.
    * @returns the payload's size when at least one subscriber took it, else 0.
    */
-  publish(topic: string, data: WebSocketData): number {
+  publish(topic: string, data: WebSocketData, compress = true): number {
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
     const size = payload.byteLength;
-    return this.hub.publish(topic, payload, typeof data !== 'string') > 0 ? size : 0;
+    return this.hub.publish(topic, payload, typeof data !== 'string', compress) > 0 ? size : 0;
   }
 
   /** Sockets subscribed to `topic`. */
