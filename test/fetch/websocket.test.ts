@@ -242,6 +242,8 @@ t.test('websocket options are checked where serve() is called, and nothing is le
     [{ maxPayloadLength: 0 }, 'ERR_OUT_OF_RANGE', /options\.websocket\.maxPayloadLength/],
     [{ backpressureLimit: '1' }, 'ERR_INVALID_ARG_TYPE', /options\.websocket\.backpressureLimit/],
     [{ closeOnBackpressureLimit: 1 }, 'ERR_INVALID_ARG_TYPE', /options\.websocket\.closeOnBackpressureLimit/],
+    [{ perMessageDeflate: 'yes' }, 'ERR_INVALID_ARG_TYPE', /options\.websocket\.perMessageDeflate/],
+    [{ perMessageDeflate: { level: 42 } }, 'ERR_OUT_OF_RANGE', /options\.websocket\.perMessageDeflate\.level/],
   ];
   for (const [websocket, code, message] of cases) {
     t.throws(() => serve({ fetch, port: 0, websocket: websocket as WebSocketHandler<undefined> }), { code, message }, String(message));

@@ -18,7 +18,7 @@ import { checkUpgradeRequest, type WebSocketUpgrade } from '../ws/handshake.js';
 import { WebSocketHandshakeError } from '../ws/handshake-error.js';
 import { MESSAGE_SIZE_MAX } from '../ws/limits.js';
 import type { WebSocketBehavior } from '../ws/behavior.js';
-import type { PerMessageDeflateOptions } from '../ws/deflate-options.js';
+import { resolveDeflateOptions, type PerMessageDeflateOptions } from '../ws/deflate-options.js';
 import { exchangeOf } from './request.js';
 import { binaryMessage, ServerWebSocket, type WebSocketData } from './server-websocket.js';
 
@@ -161,6 +161,12 @@ function behaviorOf<T>(handler: WebSocketHandler<T>): WebSocketBehavior<ServerWe
   };
 }
 
+/** `websocket.perMessageDeflate`, checked under the name serve() got it by. */
+function checkedDeflate(value: boolean | PerMessageDeflateOptions): boolean | PerMessageDeflateOptions {
+  resolveDeflateOptions('options.websocket.perMessageDeflate', value, 'server');
+  return value;
+}
+
 /** One serve() server's WebSockets: its hub, and the upgrade that feeds it. */
 export class FetchWebSockets<T> {
   private readonly hub: WebSocketHub<ServerWebSocket<T>>;
@@ -178,7 +184,8 @@ export class FetchWebSockets<T> {
       maxBackpressure: integerOption('options.websocket.backpressureLimit', handler.backpressureLimit, BACKPRESSURE_LIMIT_DEFAULT, 1, Number.MAX_SAFE_INTEGER),
       closeOnBackpressureLimit: booleanOption('options.websocket.closeOnBackpressureLimit', handler.closeOnBackpressureLimit, false),
       idleTimeoutMs: idleTimeoutS * MS_PER_S,
-      ...(handler.perMessageDeflate === undefined ? {} : { perMessageDeflate: handler.perMessageDeflate }),
+      // Checked here first, so a bad value is named as serve() received it; the hub checks it again.
+      ...(handler.perMessageDeflate === undefined ? {} : { perMessageDeflate: checkedDeflate(handler.perMessageDeflate) }),
       ...(onError === undefined ? {} : { onError: (error: Error) => onError(error) }),
     });
   }
