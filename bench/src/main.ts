@@ -190,7 +190,8 @@ async function main(): Promise<void> {
   const html = renderHtml(data);
   writeFileSync(join(results, `${stamp}.html`), html);
   writeFileSync(join(results, 'latest.html'), html);
-  const shown = relative(process.cwd(), results) || '.';
+  const near = relative(process.cwd(), results);
+  const shown = near === '' ? '.' : near.startsWith('..') ? results : near;
   process.stdout.write(`\nsaved ${shown}/${stamp}.json and .html (also ${shown}/latest.html)\n`);
 }
 

@@ -12,7 +12,7 @@ export const WS_SERVER_NAMES: Readonly<Record<string, string>> = {
   ws: 'ws (Node http)',
 };
 
-const COLUMN = 23;
+const COLUMN = 25;
 const LABEL = 40;
 const whole = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
 const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -40,7 +40,7 @@ export function formatWsScale(rows: readonly WsRow[]): string {
   const first = rows[0];
   if (first === undefined) return '';
   const lines = [
-    `ws: ${first.connections.toLocaleString('en-US')} WebSocket connections over loopback; per connection = (server processes' sum - their sum before, after a warm-up of up to ${WARM_UP} connections) / connections; broadcast: the median of ${BROADCASTS} by p99; active: 1 KiB per connection every ${first.periodMs / 1000} s, CPU over the middle two periods`,
+    `ws: ${first.connections.toLocaleString('en-US')} WebSocket connections over loopback; per connection = (server processes' sum - their sum before, after a warm-up of up to ${WARM_UP} connections) / connections; broadcast: the median of ${BROADCASTS} by p99; active: 1 KiB per connection every ${first.periodMs / 1000} s, echo times and CPU over the middle two periods`,
     `${''.padEnd(LABEL)}${rows.map((row) => (WS_SERVER_NAMES[row.server] ?? row.server).padStart(COLUMN)).join('')}`,
   ];
   for (const [label, cell] of LINES) lines.push(`${label.padEnd(LABEL)}${rows.map((row) => (row.error === null ? cell(row) : 'failed').padStart(COLUMN)).join('')}`);
