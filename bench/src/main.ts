@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the comparison users run. With no options it finishes in
- * about nine minutes on a 2-core machine; every figure is the median of
- * `--repeats` interleaved runs, with min-max:
+ * about twelve minutes on a 2-core machine; every figure but ws's is the
+ * median of `--repeats` interleaved runs, with min-max (ws runs once: one
+ * run of 100 000 connections loads the machine for minutes):
  *
  *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
  *          one-shot, the C epoll reference, uWebSockets.js and nginx; wrk -c 100 and -c 1000 not

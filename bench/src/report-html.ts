@@ -79,7 +79,7 @@ function echoSection(rows: readonly EchoRow[], size = '64 B'): string {
       return `<tr><td>${row.kind}</td><td>${Math.round(row.roundTripsPerSecond.median).toLocaleString('en-US')}</td><td>${row.p50us.toFixed(0)}</td><td>${row.p99us.toFixed(0)}</td><td>${row.serverCpuUsPerRoundTrip.toFixed(2)}</td><td>${escape(calls)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td></tr>`;
     })
     .join('');
-  return `<section><h2>Echo, ${size}</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th></tr>${body}</table></section>`;
+  return `<section><h2>Echo, ${size}</h2>${charts}<table><tr><th>server</th><th>round trips/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/rt</th><th>system calls per round trip</th><th>client CPU</th><th>load average start / end</th></tr>${body}</table></section>`;
 }
 
 /** Cost per wait against idle connections, one line per mechanism, log-log axes. */
@@ -130,8 +130,8 @@ function wsSection(rows: readonly WsRow[]): string {
   const body = rows
     .map((row) => {
       const name = escape(WS_SERVER_NAMES[row.server] ?? row.server);
-      if (row.error !== null) return `<tr><td>${name}</td><td colspan="11">failed: ${escape(row.error)}</td></tr>`;
-      return `<tr><td>${name}</td><td>${row.serverProcesses} / ${row.clientProcesses}</td><td>${row.held.toLocaleString('en-US')} / ${row.dropped}</td><td>${row.acceptSeconds.toFixed(1)}</td><td>${Math.round(row.idleRssPerConnection)} / ${Math.round(row.idleHeapPerConnection)}</td><td>${Math.round(row.activeRssPerConnection)} / ${Math.round(row.activeHeapPerConnection)}</td><td>${row.idleRssTotalMiB.toFixed(0)}</td><td>${fixed(row.broadcast.p50)} / ${fixed(row.broadcast.p99)} / ${fixed(row.broadcast.max)}</td><td>${fixed(row.echo.p50)} / ${fixed(row.echo.p99)} / ${fixed(row.echo.max)}</td><td>${Math.round(row.messagesPerSecond).toLocaleString('en-US')}</td><td>${fixed(row.cpuUsPerMessage)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td></tr>`;
+      if (row.error !== null) return `<tr><td>${name}</td><td colspan="12">failed: ${escape(row.error)}</td></tr>`;
+      return `<tr><td>${name}</td><td>${row.serverProcesses} / ${row.clientProcesses}</td><td>${row.held.toLocaleString('en-US')} / ${row.dropped}</td><td>${row.acceptSeconds.toFixed(1)}</td><td>${Math.round(row.idleRssPerConnection)} / ${Math.round(row.idleHeapPerConnection)}</td><td>${Math.round(row.activeRssPerConnection)} / ${Math.round(row.activeHeapPerConnection)}</td><td>${row.idleRssTotalMiB.toFixed(0)}</td><td>${fixed(row.broadcast.p50)} / ${fixed(row.broadcast.p99)} / ${fixed(row.broadcast.max)}</td><td>${fixed(row.echo.p50)} / ${fixed(row.echo.p99)} / ${fixed(row.echo.max)}</td><td>${Math.round(row.messagesPerSecond).toLocaleString('en-US')}</td><td>${fixed(row.cpuUsPerMessage)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td><td>${fixed(row.load[0])} / ${fixed(row.load[1])}</td></tr>`;
     })
     .join('');
   return `<section><h2>WebSocket: ${count} connections</h2><p>Per connection: the server processes' sum after, less their sum before (after a warm-up), over the connections. Broadcast: one 1 KiB message to every connection, from the driver's send to each client's receipt. Active: every connection sends 1 KiB once a period and times its echo; echo times and server CPU over the middle two periods, heap and RSS after them with the load still running.</p>${charts}<table><tr><th>server</th><th>processes server / client</th><th>held / dropped</th><th>accept s</th><th>idle B/conn RSS / heap</th><th>active B/conn RSS / heap</th><th>server RSS MiB</th><th>broadcast ms p50 / p99 / last</th><th>echo ms p50 / p99 / max</th><th>messages/s</th><th>CPU µs/message</th><th>client CPU</th></tr>${body}</table></section>`;

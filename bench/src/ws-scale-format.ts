@@ -33,6 +33,7 @@ const LINES: ReadonlyArray<[string, (row: WsRow) => string]> = [
   ['echoes missing', (row) => whole(row.echoMissing)],
   ['messages/s (server)', (row) => whole(row.messagesPerSecond)],
   ['server CPU per message, µs', (row) => fixed(row.cpuUsPerMessage)],
+  ['load average (1 min), start / end', (row) => `${fixed(row.load[0])} / ${fixed(row.load[1])}`],
   ['client CPU (share of its core)', (row) => (Number.isFinite(row.clientCpuShare) ? `${(row.clientCpuShare * 100).toFixed(0)}%` : 'n/a')],
 ];
 

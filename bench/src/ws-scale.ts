@@ -24,6 +24,7 @@
  * Every phase is bounded; a server that fails one gets a row with the
  * reason, and the run goes on with the next.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listenTcp, binding } from 'zepoll';
 import { CLIENT_CPU, SERVER_CPU } from './servers.js';
@@ -93,6 +94,12 @@ export interface WsRow {
   /** The client processes' CPU over the active window, as a share of their one core. */
   readonly clientCpuShare: number;
   readonly periodMs: number;
+  /**
+   * The machine's 1-minute load average when this server's turn began and
+   * ended: the servers run one after the other, so a neighbour's load can
+   * fall on one and not another.
+   */
+  readonly load: readonly [number, number];
   readonly error: string | null;
 }
 
@@ -201,7 +208,7 @@ async function sample(servers: readonly Server[], serverPids: readonly number[],
   return { at, monotonic: monotonicMs(), cpu, clientCpu, messages: (await report(servers, false)).messages };
 }
 
-type Measured = Omit<WsRow, 'server' | 'connections' | 'serverProcesses' | 'clientProcesses' | 'periodMs' | 'error'>;
+type Measured = Omit<WsRow, 'server' | 'connections' | 'serverProcesses' | 'clientProcesses' | 'periodMs' | 'load' | 'error'>;
 
 async function measure(kind: WsServerKind, plan: WsPlan, periodMs: number, progress: (text: string) => void, cleanup: Array<() => Promise<void>>): Promise<Measured> {
   const reserved = reservePort(kind);
@@ -285,14 +292,16 @@ export async function runWsScale(kinds: readonly WsServerKind[], plan: WsPlan, p
   for (const kind of kinds) {
     const fixed = { server: kind, connections: plan.connections, serverProcesses: kind === 'ws' ? plan.serverProcesses + 1 : plan.serverProcesses, clientProcesses: plan.clientShares.length, periodMs };
     const cleanup: Array<() => Promise<void>> = [];
+    const loadAtStart = loadavg()[0]!;
     progress(`ws: ${kind}: starting ${fixed.serverProcesses} server process(es)`);
     try {
-      rows.push({ ...fixed, ...(await measure(kind, plan, periodMs, progress, cleanup)), error: null });
+      const measured = await measure(kind, plan, periodMs, progress, cleanup);
+      rows.push({ ...fixed, ...measured, load: [loadAtStart, loadavg()[0]!], error: null });
     } catch (error) {
       const reason = (error as Error).message;
       progress(`ws: ${kind} FAILED: ${reason}`);
       const nan = Number.NaN;
-      rows.push({ ...fixed, held: nan, dropped: nan, retries: nan, acceptSeconds: nan, idleRssPerConnection: nan, idleHeapPerConnection: nan, activeRssPerConnection: nan, activeHeapPerConnection: nan, idleRssTotalMiB: nan, broadcast: NOTHING, echo: NOTHING, echoMissing: nan, cpuUsPerMessage: nan, messagesPerSecond: nan, clientCpuShare: nan, error: reason });
+      rows.push({ ...fixed, held: nan, dropped: nan, retries: nan, acceptSeconds: nan, idleRssPerConnection: nan, idleHeapPerConnection: nan, activeRssPerConnection: nan, activeHeapPerConnection: nan, idleRssTotalMiB: nan, broadcast: NOTHING, echo: NOTHING, echoMissing: nan, cpuUsPerMessage: nan, messagesPerSecond: nan, clientCpuShare: nan, load: [loadAtStart, loadavg()[0]!], error: reason });
     } finally {
       for (const step of cleanup.reverse()) await step();
     }
