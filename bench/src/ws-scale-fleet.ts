@@ -148,6 +148,7 @@ const readNumber = (path: string): number => {
   }
 };
 
+/** This machine's limits, read from bash's `ulimit -Hn`, /proc/sys and /proc/meminfo (NaN where one cannot be read). */
 export function machineLimits(): MachineLimits {
   const hard = spawnSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
   const memory = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));

@@ -37,6 +37,7 @@ const LINES: ReadonlyArray<[string, (row: WsRow) => string]> = [
   ['client CPU (share of its core)', (row) => (Number.isFinite(row.clientCpuShare) ? `${(row.clientCpuShare * 100).toFixed(0)}%` : 'n/a')],
 ];
 
+/** The table as the bench prints it: a heading line, the servers' names, a line per figure, then any failure's reason. */
 export function formatWsScale(rows: readonly WsRow[]): string {
   const first = rows[0];
   if (first === undefined) return '';

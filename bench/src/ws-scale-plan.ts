@@ -28,6 +28,7 @@ export const CONNECT_WINDOW = 128;
  */
 const BYTES_PER_CONNECTION_ESTIMATE = 48 * 1024;
 
+/** A run's layout: processes per side, each client's share, the connects in flight. */
 export interface WsPlan {
   readonly connections: number;
   readonly serverProcesses: number;

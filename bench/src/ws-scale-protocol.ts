@@ -7,6 +7,7 @@
 
 /** The servers the scenario compares: zepoll/ws on each backend, uWebSockets.js, and `ws` on Node's http. */
 export const WS_SERVERS = ['zepoll-et', 'zepoll-uring', 'uws', 'ws'] as const;
+/** One of WS_SERVERS. */
 export type WsServerKind = (typeof WS_SERVERS)[number];
 
 /** The issue's message: 1 KiB, for the echoes and the broadcast alike. */
@@ -17,7 +18,9 @@ export const TOPIC = 'all';
 export const ECHO_MARK = 0x45;
 /** First payload byte of a broadcast ('B'); then its sequence number (u32 LE) and send time (f64 LE). */
 export const BROADCAST_MARK = 0x42;
+/** Where a broadcast's sequence number (u32 LE) starts in its payload. */
 export const BROADCAST_SEQUENCE_OFFSET = 1;
+/** Where a broadcast's send time (f64 LE, monotonicMs) starts in its payload. */
 export const BROADCAST_TIME_OFFSET = 5;
 /**
  * The servers' idle timeout (s): far past any phase, so no heartbeat ping

@@ -24,6 +24,7 @@ const PERIOD_MS_MIN = 100;
 const PERIOD_MS_MAX = 60_000;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
+/** The scenario's command-line options, as given (checked by runWsScenario). */
 export interface WsScenarioOptions {
   readonly connections: string;
   readonly servers: string | undefined;

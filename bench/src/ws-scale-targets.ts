@@ -18,6 +18,7 @@ const ZEPOLL = ['zepoll-et', 'zepoll-uring'] as const;
 const measuredRow = (rows: readonly WsRow[], server: string): WsRow | undefined => rows.find((row) => row.server === server && row.error === null);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
+/** The targets for each zepoll row (a failed row fails its targets; one not measured says why). */
 export function wsTargets(rows: readonly WsRow[]): TargetResult[] {
   const count = rows[0]?.connections;
   if (count === undefined) return [{ target: `ws, ${WS_CONNECTIONS_TARGET.toLocaleString('en-US')} connections: zepoll's memory, broadcast, echo and CPU against uWS.js and ws`, measured: 'the ws scenario did not run', met: null }];

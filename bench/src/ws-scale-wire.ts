@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /** RFC 6455 section 1.3: the GUID appended to the key for Sec-WebSocket-Accept. */
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** Opcodes (RFC 6455 section 5.2). */
 export const OPCODE_TEXT = 0x1;
 export const OPCODE_BINARY = 0x2;
 export const OPCODE_CLOSE = 0x8;
@@ -30,6 +31,7 @@ export interface Handshake {
   readonly accept: string;
 }
 
+/** A fresh key, the upgrade request for `host:port`, and the accept value its 101 must carry. */
 export function handshake(host: string, port: number): Handshake {
   const key = randomBytes(16).toString('base64');
   const request = Buffer.from(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`, 'latin1');

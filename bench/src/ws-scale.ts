@@ -47,6 +47,7 @@ const FIRST_CLIENT_OCTET = 10;
  * a short period, as the smoke test's, runs them short too).
  */
 const WARM_UP_PERIOD_MS = 500;
+/** Broadcasts per server; the median (by p99) is reported. */
 export const BROADCASTS = 3;
 const BROADCAST_GAP_MS = 500;
 /** The active phase: this many periods; CPU is measured over the middle ones. */
@@ -62,6 +63,7 @@ const SETTLE_MS = 30_000;
 const POLL_MS = 100;
 const STATS_MS = 5000;
 
+/** Percentiles of a set of times (ms), and how many there were. */
 export interface Latency {
   readonly p50: number;
   readonly p99: number;
@@ -105,6 +107,7 @@ export interface WsRow {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** p50, p99 (the value at 99% of the sorted times) and max of `values`; NaN when empty. */
 export function latency(values: readonly number[]): Latency {
   const sorted = Float64Array.from(values).sort();
   const at = (quantile: number): number => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))]!);
