@@ -86,6 +86,11 @@ fn type_of(env: Env, value: Value) c.napi_valuetype {
     return kind;
 }
 
+/// True for an argument left out (or passed as undefined): optional arguments.
+pub fn is_undefined(env: Env, value: Value) bool {
+    return type_of(env, value) == c.napi_undefined;
+}
+
 /// An integer in [min, max]: rejects non-numbers (TypeError), NaN,
 /// fractions and values out of range (RangeError), never truncates.
 pub fn integer(env: Env, value: Value, name: []const u8, min: i64, max: i64) Error!i64 {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the comparison users run. With no options it finishes in
- * about nine minutes on a 2-core machine; every figure is the median of
- * `--repeats` interleaved runs, with min-max:
+ * about twelve minutes on a 2-core machine; every figure but ws's is the
+ * median of `--repeats` interleaved runs, with min-max (ws runs once: one
+ * run of 100 000 connections loads the machine for minutes):
  *
  *   http   GET / on Node http, zepoll LT, ET, ET with readQuota Infinity,
  *          one-shot, the C epoll reference, uWebSockets.js and nginx; wrk -c 100 and -c 1000 not
@@ -13,14 +14,18 @@
  *   scaling   N idle + 10 active connections on select, poll, epoll LT/ET
  *   zerocopy  sendfile vs read+write in JS; splice proxy vs JS copy
  *   binding  ns per call beside the same system call from C
+ *   ws       --ws-connections WebSocket connections (10 000 by default; the
+ *            issue's full run: --scenarios ws --ws-connections 100000) on
+ *            zepoll/ws ET and io_uring, uWebSockets.js and ws: memory per
+ *            connection, accept time, broadcast to all, echo under load
  *
  * Prints a table per scenario and the targets; writes
  * bench/results/<timestamp>.json and .html (and latest.html).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatEcho, runEcho, type EchoRow } from './echo.js';
@@ -33,10 +38,13 @@ import { evaluateTargets, formatTargets } from './targets.js';
 import { formatFairness, runFairness, type FairnessRow } from './fairness.js';
 import { formatScaling, runScaling, type ScalingPoint } from './scaling.js';
 import { formatZerocopy, runZerocopy, type ZerocopyRow } from './zerocopy.js';
+import { runWsScenario, WS_CONNECTIONS_DEFAULT, WS_PERIOD_MS_DEFAULT } from './ws-scale-run.js';
+import { formatWsScale } from './ws-scale-format.js';
+import type { WsRow } from './ws-scale.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, '..', 'results');
-const SCENARIOS = ['http', 'hono', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding'] as const;
+const SCENARIOS = ['http', 'hono', 'echo', 'fairness', 'scaling', 'zerocopy', 'binding', 'ws'] as const;
 /** The scaling curve's idle connection counts. */
 const SCALING_IDLE = [100, 1000, 10_000];
 /** Run lengths (s) of the scenarios after http, at most: each is repeated `--repeats` times. */
@@ -48,13 +56,17 @@ const ZEROCOPY_SECONDS_MAX = 0.6;
 const HONO_SECONDS_MAX = 2;
 
 const USAGE = `usage: npm run bench -- [options]   (or node bench/dist/main.js [options])
-  --scenarios http,hono,echo,fairness,scaling,zerocopy,binding   which to run (default all)
+  --scenarios http,hono,echo,fairness,scaling,zerocopy,binding,ws   which to run (default all)
   --servers node,lt,et,et-infinity,oneshot,uring,c,uws,nginx   http servers (default all; uws and nginx left out with a line when missing)
   --clients wrk,autocannon        http load generators (default both; wrk is installed with apt-get when missing and root)
   --connections 100,1000          http connection counts (default 100,1000 for wrk, 100 for autocannon)
   --pipelining 1,16               http pipelining depths (default 1,16 at 100 connections)
   --seconds 2                     length of each measured run
   --repeats 3                     interleaved repeats per figure (median, min-max)
+  --ws-connections ${WS_CONNECTIONS_DEFAULT}         ws: WebSocket connections (the issue's full run: 100000)
+  --ws-servers zepoll-et,zepoll-uring,uws,ws   ws: servers (default all; uws and io_uring left out with a line when missing)
+  --ws-period-ms ${WS_PERIOD_MS_DEFAULT}           ws: each connection sends 1 KiB once per period (shorter only for quick checks)
+  --results-dir bench/results     where the JSON and HTML go
   --help`;
 
 function list(text: string | undefined, fallback: readonly string[]): string[] {
@@ -71,6 +83,10 @@ async function main(): Promise<void> {
       pipelining: { type: 'string' },
       seconds: { type: 'string', default: '2' },
       repeats: { type: 'string', default: '3' },
+      'ws-connections': { type: 'string', default: String(WS_CONNECTIONS_DEFAULT) },
+      'ws-servers': { type: 'string' },
+      'ws-period-ms': { type: 'string', default: String(WS_PERIOD_MS_DEFAULT) },
+      'results-dir': { type: 'string', default: RESULTS },
       help: { type: 'boolean', default: false },
     },
   });
@@ -90,6 +106,7 @@ async function main(): Promise<void> {
   }
   const progress = (text: string): void => void process.stderr.write(`[bench] ${text}\n`);
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg().map((load) => load.toFixed(2)).join(' ');
 
   let micro: Array<{ name: string; unit: string; median: number; min: number; max: number; c?: number }> = [];
   if (scenarios.includes('binding')) {
@@ -133,13 +150,21 @@ async function main(): Promise<void> {
   const scaling: ScalingPoint[] = scenarios.includes('scaling') ? await runScaling(SCALING_IDLE, Math.min(seconds, SCALING_SECONDS_MAX), repeats, progress) : [];
   const zerocopy: ZerocopyRow[] = scenarios.includes('zerocopy') ? await runZerocopy(Math.min(seconds, ZEROCOPY_SECONDS_MAX), repeats, progress) : [];
 
-  const targets = evaluateTargets(http, echo, fairness, scaling, zerocopy, hono);
+  let ws: WsRow[] = [];
+  if (scenarios.includes('ws')) {
+    const outcome = await runWsScenario({ connections: values['ws-connections']!, servers: values['ws-servers'], periodMs: values['ws-period-ms']! }, progress);
+    ws = outcome.rows;
+    if (outcome.failed) process.exitCode = 1;
+  }
+
+  const targets = evaluateTargets(http, echo, fairness, scaling, zerocopy, hono, ws);
   for (const table of [...http, ...hono]) process.stdout.write(`\n${formatHttp(table)}\n`);
   if (echo.length > 0) process.stdout.write(`\necho, 50 connections, 64-byte messages (median)\n${formatEcho(echo)}\n`);
   if (echoLarge.length > 0) process.stdout.write(`\necho, 50 connections, 16 KiB messages (median)\n${formatEcho(echoLarge)}\n`);
   if (fairness.length > 0) process.stdout.write(`\n${formatFairness(fairness)}\n`);
   if (scaling.length > 0) process.stdout.write(`\n${formatScaling(scaling)}\n`);
   if (zerocopy.length > 0) process.stdout.write(`\n${formatZerocopy(zerocopy)}\n`);
+  if (ws.length > 0) process.stdout.write(`\n${formatWsScale(ws)}\n`);
   if (micro.length > 0) {
     process.stdout.write('\nbinding (median of 5 rounds)\n');
     for (const figure of micro) process.stdout.write(`  ${figure.name.padEnd(34)} ${figure.median.toFixed(1).padStart(12)} ${figure.unit}${figure.c === undefined ? '' : `  (same call from C: ${figure.c.toFixed(1)} ns)`}\n`);
@@ -154,17 +179,21 @@ async function main(): Promise<void> {
     node: process.version,
     zig: JSON.parse(readFileSync(join(HERE, '..', '..', 'node_modules', '@oven', 'zig', 'package.json'), 'utf8')).version as string,
     pinned: PINNED ? 'servers CPU 0, clients CPU 1 (taskset)' : 'not pinned',
+    loadAverage: `${loadAtStart} at the start, ${loadavg().map((load) => load.toFixed(2)).join(' ')} at the end (1, 5, 15 min)`,
     seconds,
     repeats,
   };
-  mkdirSync(RESULTS, { recursive: true });
+  const results = values['results-dir']!;
+  mkdirSync(results, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  const data = { machine, startedAt, micro, http: [...http, ...hono], echo, echoLarge, fairness, scaling, zerocopy, targets };
-  writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  const data = { machine, startedAt, micro, http: [...http, ...hono], echo, echoLarge, fairness, scaling, zerocopy, ws, targets };
+  writeFileSync(join(results, `${stamp}.json`), `${JSON.stringify(data, null, 2)}\n`);
   const html = renderHtml(data);
-  writeFileSync(join(RESULTS, `${stamp}.html`), html);
-  writeFileSync(join(RESULTS, 'latest.html'), html);
-  process.stdout.write(`\nsaved bench/results/${stamp}.json and .html (also bench/results/latest.html)\n`);
+  writeFileSync(join(results, `${stamp}.html`), html);
+  writeFileSync(join(results, 'latest.html'), html);
+  const near = relative(process.cwd(), results);
+  const shown = near === '' ? '.' : near.startsWith('..') ? results : near;
+  process.stdout.write(`\nsaved ${shown}/${stamp}.json and .html (also ${shown}/latest.html)\n`);
 }
 
 await main().catch((error: unknown) => {

@@ -8,6 +8,8 @@ import type { TargetResult } from './targets.js';
 import type { FairnessRow } from './fairness.js';
 import type { ScalingPoint } from './scaling.js';
 import type { ZerocopyRow } from './zerocopy.js';
+import type { WsRow } from './ws-scale.js';
+import { WS_SERVER_NAMES } from './ws-scale-format.js';
 
 export interface ReportData {
   readonly machine: Record<string, string | number>;
@@ -19,6 +21,7 @@ export interface ReportData {
   readonly fairness: readonly FairnessRow[];
   readonly scaling: readonly ScalingPoint[];
   readonly zerocopy: readonly ZerocopyRow[];
+  readonly ws: readonly WsRow[];
   readonly targets: readonly TargetResult[];
 }
 
@@ -110,6 +113,30 @@ function scalingChart(points: readonly ScalingPoint[]): string {
   return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="cost per wait"><text x="0" y="14" font-size="13" font-weight="bold">µs per wait call against idle connections (log-log)</text><line x1="${left}" y1="${bottom}" x2="${width - 100}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="30" x2="${left}" y2="${bottom}" stroke="#999"/>${yTicks}${ticks}${lines}<text x="${left}" y="${bottom + 36}" font-size="11">idle connections</text></svg></figure>`;
 }
 
+/** The ws scenario: memory per connection, accept time, broadcast, echo and CPU per message, a chart each, and the table. */
+function wsSection(rows: readonly WsRow[]): string {
+  const measured = rows.filter((row) => row.error === null);
+  if (rows.length === 0) return '';
+  const count = rows[0]!.connections.toLocaleString('en-US');
+  const bars = (value: (row: WsRow) => number): Array<{ label: string; value: number }> => measured.map((row) => ({ label: WS_SERVER_NAMES[row.server] ?? row.server, value: value(row) }));
+  const charts = [
+    barChart(`RSS per idle connection — ${count} WebSockets`, 'B', bars((row) => row.idleRssPerConnection)),
+    barChart(`JavaScript heap per idle connection — ${count} WebSockets`, 'B', bars((row) => row.idleHeapPerConnection)),
+    barChart(`time to accept and upgrade all ${count}`, 's', bars((row) => row.acceptSeconds)),
+    barChart('broadcast to all: p99 across clients', 'ms', bars((row) => row.broadcast.p99)),
+    barChart(`echo round trip p99 (1 KiB per connection every ${(rows[0]!.periodMs / 1000).toString()} s)`, 'ms', bars((row) => row.echo.p99)),
+    barChart('server CPU per echoed message', 'µs', bars((row) => row.cpuUsPerMessage)),
+  ].join('');
+  const body = rows
+    .map((row) => {
+      const name = escape(WS_SERVER_NAMES[row.server] ?? row.server);
+      if (row.error !== null) return `<tr><td>${name}</td><td colspan="12">failed: ${escape(row.error)}</td></tr>`;
+      return `<tr><td>${name}</td><td>${row.serverProcesses} / ${row.clientProcesses}</td><td>${row.held.toLocaleString('en-US')} / ${row.dropped}</td><td>${row.acceptSeconds.toFixed(1)}</td><td>${Math.round(row.idleRssPerConnection)} / ${Math.round(row.idleHeapPerConnection)}</td><td>${Math.round(row.activeRssPerConnection)} / ${Math.round(row.activeHeapPerConnection)}</td><td>${row.idleRssTotalMiB.toFixed(0)}</td><td>${fixed(row.broadcast.p50)} / ${fixed(row.broadcast.p99)} / ${fixed(row.broadcast.max)}</td><td>${fixed(row.echo.p50)} / ${fixed(row.echo.p99)} / ${fixed(row.echo.max)}</td><td>${Math.round(row.messagesPerSecond).toLocaleString('en-US')}</td><td>${fixed(row.cpuUsPerMessage)}</td><td>${(row.clientCpuShare * 100).toFixed(0)}%</td><td>${fixed(row.load[0])} / ${fixed(row.load[1])}</td></tr>`;
+    })
+    .join('');
+  return `<section><h2>WebSocket: ${count} connections</h2><p>Per connection: the server processes' sum after, less their sum before (after a warm-up), over the connections. Broadcast: one 1 KiB message to every connection, from the driver's send to each client's receipt. Active: every connection sends 1 KiB once a period and times its echo; echo times and server CPU over the middle two periods, heap and RSS after them with the load still running.</p>${charts}<table><tr><th>server</th><th>processes server / client</th><th>held / dropped</th><th>accept s</th><th>idle B/conn RSS / heap</th><th>active B/conn RSS / heap</th><th>server RSS MiB</th><th>broadcast ms p50 / p99 / last</th><th>echo ms p50 / p99 / max</th><th>messages/s</th><th>CPU µs/message</th><th>client CPU</th><th>load average start / end</th></tr>${body}</table></section>`;
+}
+
 export function renderHtml(data: ReportData): string {
   const targets = data.targets.map((target) => `<tr><td>${target.met === null ? '—' : target.met ? 'met' : '<b>not met</b>'}</td><td>${escape(target.target)}</td><td>${escape(target.measured)}</td></tr>`).join('');
   const machine = Object.entries(data.machine).map(([key, value]) => `<tr><td>${escape(key)}</td><td>${escape(String(value))}</td></tr>`).join('');
@@ -127,6 +154,7 @@ ${echoSection(data.echoLarge, '16 KiB')}
 ${data.fairness.length === 0 ? '' : `<section><h2>Fairness: small round trips while firehoses queued in the kernel are drained</h2><table><tr><th>firehoses</th><th>mode</th><th>small p99 alone µs</th><th>with the 64 KiB quota (factor; drain rate; server CPU)</th><th>readQuota Infinity (factor; drain rate; server CPU)</th></tr>${data.fairness.map((row) => `<tr><td>${row.firehoses}</td><td>${row.mode}</td><td>${row.quietP99us.toFixed(0)}</td><td>${row.quotaP99us.toFixed(0)} (${row.quotaFactor.toFixed(2)}x, ${row.quotaFactorRange.min.toFixed(2)}-${row.quotaFactorRange.max.toFixed(2)}; ${row.quotaFirehoseMiBps.toFixed(0)} MiB/s; server CPU ${(row.quotaServerCpuShare * 100).toFixed(0)}%)</td><td>${row.mode === 'node' ? 'Node net: no quota' : `${row.noQuotaP99us.toFixed(0)} (${row.noQuotaFactor.toFixed(2)}x, ${row.noQuotaFactorRange.min.toFixed(2)}-${row.noQuotaFactorRange.max.toFixed(2)}; ${row.noQuotaFirehoseMiBps.toFixed(0)} MiB/s; server CPU ${(row.noQuotaServerCpuShare * 100).toFixed(0)}%)`}</td></tr>`).join('')}</table></section>`}
 ${data.scaling.length === 0 ? '' : `<section><h2>Scaling: select, poll, epoll</h2>${scalingChart(data.scaling)}<table><tr><th>mechanism</th><th>idle</th><th>µs per wait over the N idle, nothing ready (median; min-max)</th><th>round trips/s (10 active)</th></tr>${data.scaling.map((point) => `<tr><td>${point.mechanism}</td><td>${point.idle}</td><td>${point.microsecondsPerWait.toFixed(2)} (${point.waitRange.min.toFixed(2)}-${point.waitRange.max.toFixed(2)})</td><td>${Math.round(point.roundTripsPerSecond).toLocaleString('en-US')}</td></tr>`).join('')}</table></section>`}
 ${data.zerocopy.length === 0 ? '' : `<section><h2>Zero copy</h2>${barChart('server CPU seconds per GiB moved', 's/GiB', data.zerocopy.map((row) => ({ label: row.name.replace(/, .*/, ''), value: row.cpuSecondsPerGib, note: row.name.replace(/^[^,]*, /, '') })))}<table><tr><th>path</th><th>GiB/s</th><th>CPU s per GiB (min-max)</th></tr>${data.zerocopy.map((row) => `<tr><td>${escape(row.name)}</td><td>${row.gibPerSecond.toFixed(2)}</td><td>${row.cpuSecondsPerGib.toFixed(3)} (${row.cpuRange.min.toFixed(3)}-${row.cpuRange.max.toFixed(3)})</td></tr>`).join('')}</table></section>`}
+${wsSection(data.ws)}
 <section><h2>Binding</h2><table><tr><th>call</th><th>zepoll</th><th>same call from C</th></tr>${micro}</table></section>
 <section><h2>Machine</h2><table>${machine}</table></section>
 </body></html>

@@ -8,6 +8,8 @@ import type { HttpRow, HttpTable } from './http-scenario.js';
 import { SMALL_CONNECTIONS, type FairnessRow } from './fairness.js';
 import type { ScalingPoint } from './scaling.js';
 import { proxyRowName, type ZerocopyRow } from './zerocopy.js';
+import type { WsRow } from './ws-scale.js';
+import { wsTargets } from './ws-scale-targets.js';
 
 export interface TargetResult {
   readonly target: string;
@@ -135,7 +137,7 @@ function latencyContext(connections: number, server: HttpRow, c: HttpRow | undef
   return `C reference ${c === undefined ? 'n/a' : `${c.p99ms.toFixed(2)} ms`}; at ${Math.round(server.requestsPerSecond.median).toLocaleString('en-US')} req/s, ${connections} connections in a closed loop average ${meanMs.toFixed(2)} ms`;
 }
 
-export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = [], zerocopy: readonly ZerocopyRow[] = [], hono: readonly HttpTable[] = []): TargetResult[] {
+export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoRow[], fairness: readonly FairnessRow[] = [], scaling: readonly ScalingPoint[] = [], zerocopy: readonly ZerocopyRow[] = [], hono: readonly HttpTable[] = [], ws: readonly WsRow[] = []): TargetResult[] {
   const results: TargetResult[] = [];
   results.push(honoTarget(hono));
   const client = http.some((one) => one.config.client === 'wrk') ? 'wrk' : 'autocannon';
@@ -214,6 +216,7 @@ export function evaluateTargets(http: readonly HttpTable[], echo: readonly EchoR
     results.push(notMeasured('scaling: epoll cost per wait flat from 100 to 10 000 idle connections', 'not in this run'));
   }
   results.push(...zerocopyTargets(zerocopy));
+  results.push(...wsTargets(ws));
   return results;
 }
 

@@ -48,11 +48,24 @@ pub fn listen(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
     return napi.int(env, guard.record(instance.get(env), socket.listen(target, @intCast(backlog), reuse_port)));
 }
 
-/// connect(host, port) → fd (connected or in progress) | -errno
+/// connect(host, port, localHost?) → fd (connected or in progress) | -errno.
+/// With `localHost` (an address literal) the socket is bound to it first,
+/// its port picked at connect.
 pub fn connect(env: napi.Env, info: napi.Info) callconv(.C) napi.Value {
-    const call = napi.args(env, info, 2) catch return null;
+    const call = napi.args(env, info, 3) catch return null;
     const target = address(env, call.values[0], call.values[1]) catch return null;
-    return napi.int(env, guard.record(instance.get(env), socket.connect(target)));
+    const local = source_address(env, call.values[2]) catch return null;
+    return napi.int(env, guard.record(instance.get(env), socket.connect_from(target, local)));
+}
+
+/// The optional source address of connect(): null when undefined, else an address literal (port 0).
+fn source_address(env: napi.Env, value: napi.Value) napi.Error!?socket.Address {
+    if (napi.is_undefined(env, value)) return null;
+    var buffer: [limits.host_size_max]u8 = undefined;
+    const host = try napi.string(env, value, "localHost", &buffer);
+    return socket.Address.parseIp(host, 0) catch {
+        return napi.throw_type(env, .ERR_INVALID_ARG_VALUE, "The \"localHost\" argument must be an IPv4 or IPv6 address literal. Received '{s}'", .{host});
+    };
 }
 
 /// socketError(fd) → 0 | -errno (SO_ERROR: how a non-blocking connect ended)

@@ -56,12 +56,38 @@ fn bind_listen(fd: i32, address: Address, backlog: u32, reuse_port: bool) i32 {
 /// Starts a non-blocking connect. Returns the fd when the connection is made
 /// or in progress (EINPROGRESS: wait for writability, then read SO_ERROR).
 pub fn connect(address: Address) i32 {
+    return connect_from(address, null);
+}
+
+/// IP_BIND_ADDRESS_NO_PORT (linux/in.h, Linux 4.2): a bind() with port 0
+/// fixes the source address only, and connect() picks the port, unique per
+/// 4-tuple rather than per bound address.
+const ip_bind_address_no_port: u32 = 24;
+
+/// connect() from `local` when given: the socket is bound to it first (a
+/// port 0 left to connect(), see ip_bind_address_no_port), so a client can
+/// spread its connections over several source addresses (127.0.0.0/8 on
+/// loopback) instead of exhausting one address's ephemeral ports. Returns
+/// the fd or -errno; the fd is closed on any failure.
+pub fn connect_from(address: Address, local: ?Address) i32 {
     const fd = errno.result(linux.socket(address.any.family, linux.SOCK.STREAM | socket_flags, 0));
     if (fd < 0) return fd;
-    const rc = errno.result(linux.connect(fd, &address.any, address.getOsSockLen()));
+    const rc = bind_connect(fd, address, local);
     if (rc >= 0 or rc == errno.negative(.INPROGRESS)) return fd;
     _ = linux.close(fd);
     return rc;
+}
+
+fn bind_connect(fd: i32, address: Address, local: ?Address) i32 {
+    if (local) |source| {
+        if (source.getPort() == 0) {
+            const rc = set_int(fd, linux.IPPROTO.IP, ip_bind_address_no_port, 1);
+            if (rc < 0) return rc;
+        }
+        const rc = errno.result(linux.bind(fd, &source.any, source.getOsSockLen()));
+        if (rc < 0) return rc;
+    }
+    return errno.result(linux.connect(fd, &address.any, address.getOsSockLen()));
 }
 
 /// SO_ERROR as this layer's convention: 0 when the socket has no pending
@@ -189,4 +215,26 @@ test "listen on port 0, connect, accept" {
     defer _ = close(accepted);
     try std.testing.expectEqual(@as(i32, 0), pending_error(client));
     try std.testing.expectEqual(@as(i32, 0), shutdown(accepted, linux.SHUT.WR));
+}
+
+test "connect from a source address: the peer sees it, the port picked at connect" {
+    const listen_fd = listen(try Address.parseIp("127.0.0.1", 0), 16, false);
+    try std.testing.expect(listen_fd >= 0);
+    defer _ = close(listen_fd);
+    var bound: linux.sockaddr.storage = undefined;
+    try std.testing.expect(address_of(listen_fd, .local, &bound) > 0);
+    const port = Address.initPosix(@ptrCast(&bound)).getPort();
+    const client = connect_from(try Address.parseIp("127.0.0.1", port), try Address.parseIp("127.0.0.2", 0));
+    try std.testing.expect(client >= 0);
+    defer _ = close(client);
+    var accepted: i32 = errno.eagain;
+    var tries: u32 = 0;
+    while (accepted == errno.eagain and tries < 1000) : (tries += 1) accepted = accept(listen_fd);
+    try std.testing.expect(accepted >= 0);
+    defer _ = close(accepted);
+    var peer: linux.sockaddr.storage = undefined;
+    try std.testing.expect(address_of(accepted, .peer, &peer) > 0);
+    const seen = Address.initPosix(@ptrCast(@alignCast(&peer)));
+    try std.testing.expectEqual(std.mem.nativeToBig(u32, 0x7f000002), seen.in.sa.addr);
+    try std.testing.expect(seen.getPort() != 0);
 }

@@ -87,6 +87,34 @@ t.test('listen on 127.0.0.1 port 0, connect, accept, exchange, shut down', (t) =
   t.end();
 });
 
+t.test('connect from a source address: the server sees it, the port is picked at connect', (t) => {
+  const fds = trackFds();
+  const listener = listenTcp();
+  const { native: poller } = openPoller(2);
+  const clients = ['127.0.0.2', '127.0.0.3'].map((source) => connectTcp('127.0.0.1', listener.port, source));
+  t.equal(poller.add(listener.fd, constants.EPOLLIN, 0), 0);
+  const accepted = new Int32Array(4);
+  let count = 0;
+  for (let turn = 0; count < clients.length && turn < 10; turn += 1) {
+    poller.wait(WAIT_MS);
+    const batch = poller.accept(listener.fd, accepted.subarray(count));
+    if (batch > 0) count += batch;
+  }
+  t.equal(count, 2, 'both accepted');
+  const peers = Array.from(accepted.subarray(0, count), (fd) => peerAddress(fd)).sort((a, b) => a.address.localeCompare(b.address));
+  t.same(peers.map((peer) => peer.address), ['127.0.0.2', '127.0.0.3'], 'each leaves from its own address');
+  t.ok(peers.every((peer) => peer.port > 0), 'a port picked at connect');
+  t.equal(localAddress(clients[0]!).address, '127.0.0.2');
+  t.throws(() => connectTcp('127.0.0.1', listener.port, 'not-an-address'), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /localHost/ });
+  t.throws(() => binding.connect('127.0.0.1', listener.port, 7 as unknown as string), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  // 192.0.2.1 (TEST-NET-1) is on no interface here: bind refuses it.
+  t.throws(() => connectTcp('127.0.0.1', listener.port, '192.0.2.1'), { code: 'EADDRNOTAVAIL', syscall: 'connect' });
+  for (const fd of [...clients, ...accepted.subarray(0, count), listener.fd]) binding.close(fd);
+  poller.close();
+  fds.assertNone(t);
+  t.end();
+});
+
 t.test('accept takes several connections in one batch', (t) => {
   const fds = trackFds();
   const listener = listenTcp({ backlog: 64 });

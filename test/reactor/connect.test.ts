@@ -46,6 +46,19 @@ t.test('connect resolves with an open connection; bytes flow both ways', async (
   fds.assertNone(t);
 });
 
+t.test('connect leaves from localAddress when given', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor();
+  const server = new Server(reactor, {});
+  const connection = await connect(reactor, {}, { port: server.port, localAddress: '127.0.0.4' });
+  t.equal(connection.localAddress().address, '127.0.0.4');
+  t.throws(() => connect(reactor, {}, { port: server.port, localAddress: 4 as unknown as string }), { code: 'ERR_INVALID_ARG_TYPE' });
+  connection.destroy();
+  await server.close();
+  reactor.close();
+  fds.assertNone(t);
+});
+
 t.test('connect rejects with ECONNREFUSED, and with a timeout when the backlog never answers', async (t) => {
   const fds = trackFds();
   const reactor = new Reactor();

@@ -19,6 +19,12 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly host?: string;
   /** The TCP port to connect to (required), from 0 to 65535. */
   readonly port: number;
+  /**
+   * The source address: an IPv4 or IPv6 literal, or 'localhost' (default:
+   * the kernel's choice). As Node's `localAddress`; the port is the
+   * kernel's pick.
+   */
+  readonly localAddress?: string;
   /** Milliseconds until the connect fails with ERR_ZEPOLL_CONNECT_TIMEOUT (default 5000). */
   readonly timeoutMs?: number;
   /** TCP_NODELAY (default true). */
@@ -81,6 +87,7 @@ function resolveConnectOptions(connectOptions: ConnectOptions) {
   return {
     host: resolveHost(stringOption('options.host', options.host, DEFAULT_HOST)),
     port: portOption('options.port', options.port, 0),
+    localAddress: options.localAddress === undefined ? undefined : stringOption('options.localAddress', options.localAddress, DEFAULT_HOST),
     timeoutMs: integerOption('options.timeoutMs', options.timeoutMs, CONNECT_TIMEOUT_MS_DEFAULT, 1, TIMEOUT_MS_MAX),
     noDelay: booleanOption('options.noDelay', options.noDelay, true),
     connection: resolveConnectionOptions(options),
@@ -104,7 +111,7 @@ function connectResolved(reactor: Reactor, handler: ConnectionHandler, options: 
   const { host, port } = options;
   let fd: number;
   try {
-    fd = connectTcp(host, port);
+    fd = connectTcp(host, port, options.localAddress);
   } catch (error) {
     // A host that is not an address literal is misuse: thrown. The connect
     // call's own failure (ENETUNREACH, EMFILE) rejects, as any later one.

@@ -253,8 +253,13 @@ export interface Binding {
   createPoller(events: Uint32Array): NativePoller | number;
   /** A non-blocking listening TCP socket (SO_REUSEADDR; SO_REUSEPORT if asked): fd or -errno. */
   listen(host: string, port: number, backlog: number, reusePort: boolean): number;
-  /** A non-blocking connect: the fd (connected or in progress) or -errno. */
-  connect(host: string, port: number): number;
+  /**
+   * A non-blocking connect: the fd (connected or in progress) or -errno.
+   * With `localHost` (an address literal) the socket is bound to that
+   * source address first (IP_BIND_ADDRESS_NO_PORT: its port is picked at
+   * connect, unique per 4-tuple).
+   */
+  connect(host: string, port: number, localHost?: string): number;
   /** SO_ERROR: 0 or -errno. */
   socketError(fd: number): number;
   /**

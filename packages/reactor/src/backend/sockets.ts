@@ -61,13 +61,18 @@ export function listenTcp(listenOptions?: ListenOptions): Listener {
 /**
  * Starts a non-blocking connect: the fd is returned while the connection may
  * still be in progress. Wait for writability, then check `socketError`.
- * @throws TypeError `ERR_INVALID_ARG_VALUE` when `host` is not an IPv4 or IPv6 literal (or 'localhost').
+ * With `localAddress`, the connection leaves from that address (bound
+ * before the connect, the port picked at connect): a client holding more
+ * connections to one server than one address has ephemeral ports spreads
+ * them over several (127.0.0.0/8 on loopback).
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` when `host` or `localAddress` is not an IPv4 or IPv6 literal (or 'localhost').
  * @throws RangeError `ERR_OUT_OF_RANGE` when `port` is not an integer from 0 to 65535.
- * @throws ZepollSystemError when the connect fails at once (`ENETUNREACH`, `EMFILE`, ...), with `address` and `port`.
+ * @throws ZepollSystemError when the connect fails at once (`ENETUNREACH`, `EMFILE`, `EADDRNOTAVAIL` for a
+ *   source address not on this host, ...), with `address` and `port`.
  */
-export function connectTcp(host: string, port: number): number {
+export function connectTcp(host: string, port: number, localAddress?: string): number {
   const address = resolveHost(host);
-  const fd = binding.connect(address, port);
+  const fd = localAddress === undefined ? binding.connect(address, port) : binding.connect(address, port, resolveHost(localAddress));
   if (fd < 0) throw errnoError(fd, 'connect', undefined, address, port);
   return fd;
 }
