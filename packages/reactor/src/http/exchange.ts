@@ -388,20 +388,3 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.shutDown();
   }
 }
-
-/**
- * The exchange of a server that streams request bodies (`streamBodies`):
- * having onBodyData and onBodyEnd, it makes its parser hand the handler a
- * request at its head and the body as it arrives.
- */
-export class StreamingExchange extends HttpExchange {
-  /** ParserCallbacks: a part of the current request's body (a copy it owns). */
-  onBodyData(part: Buffer): void {
-    this.body?.push(part);
-  }
-
-  /** ParserCallbacks: the current request's body is complete. */
-  onBodyEnd(): void {
-    this.bodyEnded();
-  }
-}

@@ -12,7 +12,8 @@ import { ON_BYTES, TIMEOUT_MS_MAX, type BytesReceiver } from '../handler.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject } from '../validate.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
-import { HttpExchange, StreamingExchange } from './exchange.js';
+import { HttpExchange } from './exchange.js';
+import { StreamingExchange } from './streaming-exchange.js';
 import type { ExchangeSettings, HttpHandler } from './handler.js';
 import { RequestClock } from './request-clock.js';
 
