@@ -72,7 +72,7 @@ export class HttpResponse {
   readonly keepAlive: boolean;
   private versionMinor: number;
   private headOnly: boolean;
-  private readonly owner: ResponseOwner;
+  private owner: ResponseOwner;
   private readonly headers: ResponseHeaders;
   private headersSent: boolean;
   private streaming: Streaming;
@@ -109,14 +109,17 @@ export class HttpResponse {
   }
 
   /**
-   * Makes this object the response to the connection's next request (the
-   * server's reuse rule, exchange.ts: only after a handler that returned
-   * without a promise, with this response complete and no callback left).
+   * Makes this object the response to a next request, on `connection`
+   * (the server's reuse rule, exchange.ts: only after a handler that
+   * returned without a promise, with this response complete and no
+   * callback given; the object may go to another connection of the server).
    * @internal
    */
-  reuse(versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
+  reuse(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
     this.statusCode = 200;
     this.statusMessage = REASON_DEFAULT;
+    this.owner = owner;
+    (this as { connection: Connection }).connection = connection; // read-only to handlers
     this.versionMinor = versionMinor;
     (this as { keepAlive: boolean }).keepAlive = keepAlive; // read-only to handlers
     this.headOnly = headOnly;
