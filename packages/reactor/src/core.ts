@@ -13,6 +13,7 @@ import { Scheduler } from './scheduler.js';
 import { IdleSweep, type IdleTracked } from './idle-sweep.js';
 import { FreeList } from './free-list.js';
 import type { WriteQueue } from './write-queue.js';
+import type { ReceivedChunks } from './received-chunks.js';
 
 export { IDLE_SWEEP_MS_MIN, type IdleTracked } from './idle-sweep.js';
 import type { Backend, Owner, OwnerKind } from './backend/backend.js';
@@ -98,6 +99,8 @@ export class Core {
   turns: number;
   /** Write queues of connections with nothing to send, for the next that has (writer.ts): an idle connection holds none. */
   readonly writeQueues: FreeList<WriteQueue>;
+  /** Queues of received chunks, for readers whose chunks must wait (reader.ts): most never have one. */
+  readonly receivedChunks: FreeList<ReceivedChunks>;
   /** reportUnhandled(error, false), made once: for callbacks that fail late. */
   readonly reportLate: (error: unknown) => void;
   /** The reactor turned its attention to this batch (`turn(count)`), made once. */
@@ -125,6 +128,7 @@ export class Core {
     this.inTurn = false;
     this.turns = 0;
     this.writeQueues = new FreeList();
+    this.receivedChunks = new FreeList();
     this.unhandled = settings.onError ?? logHandlerError;
     this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
     this.onBatch = (count: number): void => {
