@@ -45,8 +45,8 @@ type Streaming = 'none' | 'chunked' | 'close' | 'length';
  * The response to one request, as a handler gets it: set the status and
  * headers, then send the body whole (`end()`, `json()`, `sendFile()`) or
  * stream it (`write()` with `onDrain()`). Bad arguments throw before a
- * byte is queued. Reused for the connection's next request under the
- * reuse rule (docs/http.md).
+ * byte is queued. Reused for a later request, of this connection or
+ * another, under the reuse rule (docs/http.md).
  */
 export class HttpResponse {
   /**
