@@ -86,6 +86,29 @@ for (const backend of ['epoll', 'io_uring'] as const) {
   });
 }
 
+t.test('a turn whose writes were all empty takes no queue: the corked flush finds none, and the connection goes on', async (t) => {
+  const fds = trackFds();
+  const reactor = new Reactor({ mode: 'et' });
+  const core = coreOf(reactor);
+  const server = new Server(reactor, {
+    onData: (connection, data) => {
+      if (data.toString() === 'quiet') connection.writeMany(['', new Uint8Array(0)]); // corked, nothing queued
+      else connection.write(data);
+    },
+  });
+  const socket = await connect(server.port);
+  socket.write('quiet');
+  await until(() => reactor.stats.bytesIn === 5, 'the quiet message read');
+  t.same([core.writeQueues.busy, core.writeQueues.free], [0, 0], 'no queue taken');
+  socket.write('loud');
+  t.equal((await receive(socket, 4)).toString(), 'loud');
+  await until(() => core.writeQueues.busy === 0, 'the queue back');
+  socket.destroy();
+  await server.close();
+  reactor.close();
+  await fds.assertNoneSettled(t);
+});
+
 t.test('io_uring: a queue of received chunks only while some wait; a send record only while a send is in flight', { skip }, async (t) => {
   const fds = trackFds();
   const reactor = new Reactor({ backend: 'io_uring' });
