@@ -181,6 +181,29 @@ t.test('a synchronous handler that gives a callback: its objects stay with it, t
   await fds.assertNoneSettled(t);
 });
 
+t.test('callbacks given to a response after it came back (code that outlived its handler) never run for the next request', async (t) => {
+  const fds = trackFds();
+  const late: string[] = [];
+  const { reactor, server, seen } = await serve((request, response) => response.end(request.path));
+  const first = await connect(server.port);
+  await ask(first, GET('/first'));
+  const kept = seen[0]!.response;
+  // Misuse the reuse rule forbids: the response is back in the pool, waiting for a next request.
+  kept.onDrain(() => void late.push('drain'));
+  kept.onClose(() => void late.push('close'));
+  const second = await connect(server.port);
+  await ask(second, GET('/second'));
+  const third = await connect(server.port);
+  await ask(third, GET('/third'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(seen[1]!.response, kept, 'the same object served the next request');
+  t.equal(seen[2]!.response, kept, '... and, its stale callbacks dropped, the one after');
+  t.same(late, ['close'], 'onClose given after the close ran once, in a microtask, as documented; nothing ran for another request');
+  for (const socket of [first, second, third]) socket.destroy();
+  await stop(reactor, server);
+  await fds.assertNoneSettled(t);
+});
+
 t.test('a reader out when its connection closes, or switches protocols, is counted back', async (t) => {
   const fds = trackFds();
   const { reactor, server, seen } = await serve((request, response) => {

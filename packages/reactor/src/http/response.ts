@@ -129,6 +129,7 @@ export class HttpResponse {
     this.lengthSent = 0;
     this.finishedFlag = false;
     this.closedFlag = false;
+    this.callbacks = null; // given after it came back (code that outlived its handler): never for this request
   }
 
   /**
