@@ -19,6 +19,8 @@ export interface GcFigures {
   readonly pauseMaxMs: number;
   /** Collections that took more than a millisecond. */
   readonly pausesOver1Ms: number;
+  /** Those collections, in order: V8's name for each (Scavenge, MinorMarkCompact, MarkSweepCompact, ...) and its time. */
+  readonly longPauses: ReadonlyArray<{ readonly type: string; readonly ms: number }>;
   readonly windowMs: number;
 }
 
@@ -48,6 +50,7 @@ export function gcWindow(): GcFigures {
   let pauseTotalMs = 0;
   let pauseMaxMs = 0;
   let pausesOver1Ms = 0;
+  const longPauses: Array<{ type: string; ms: number }> = [];
   for (const statistic of result.statistics) {
     freed += statistic.beforeGC.heapStatistics.usedHeapSize - statistic.afterGC.heapStatistics.usedHeapSize;
     if (statistic.gcType === 'Scavenge' || statistic.gcType === 'MinorMarkCompact') scavenges += 1;
@@ -55,9 +58,12 @@ export function gcWindow(): GcFigures {
     const pauseMs = statistic.cost / MICROSECONDS_PER_MS;
     pauseTotalMs += pauseMs;
     pauseMaxMs = Math.max(pauseMaxMs, pauseMs);
-    if (pauseMs > LONG_PAUSE_MS) pausesOver1Ms += 1;
+    if (pauseMs > LONG_PAUSE_MS) {
+      pausesOver1Ms += 1;
+      longPauses.push({ type: statistic.gcType, ms: pauseMs });
+    }
   }
-  const figures = { allocatedBytes: Math.max(0, freed + usedNow - usedAtStart), scavenges, majorCollections, pauseTotalMs, pauseMaxMs, pausesOver1Ms, windowMs: now - startedAt };
+  const figures = { allocatedBytes: Math.max(0, freed + usedNow - usedAtStart), scavenges, majorCollections, pauseTotalMs, pauseMaxMs, pausesOver1Ms, longPauses, windowMs: now - startedAt };
   profiler = new GCProfiler();
   usedAtStart = getHeapStatistics().used_heap_size;
   startedAt = performance.now();

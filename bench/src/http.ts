@@ -65,14 +65,16 @@ const WARM_UP_SECONDS = 1; // whole seconds: wrk takes no fraction
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PIPELINE_SCRIPT = fileURLToPath(new URL('../reference/pipeline.lua', import.meta.url));
 
-async function startHttpServer(kind: HttpServerKind): Promise<BenchServer> {
-  if (kind === 'node') return startServer(process.execPath, [`${HERE}node-http-server.js`], /port (\d+)/);
+/** Starts a server of `kind` (pinned to the server CPU), resolved once it says its port; `nodeFlags` go to the servers on Node. */
+export async function startHttpServer(kind: HttpServerKind, nodeFlags: readonly string[] = []): Promise<BenchServer> {
+  const node = (script: string, ...args: string[]): Promise<BenchServer> => startServer(process.execPath, [...nodeFlags, `${HERE}${script}`, ...args], /port (\d+)/);
+  if (kind === 'node') return node('node-http-server.js');
   if (kind === 'c') return startServer(buildReference('http-server'), ['0'], /port (\d+)/);
-  if (kind === 'uws') return startServer(process.execPath, [`${HERE}uws-server.js`], /port (\d+)/);
+  if (kind === 'uws') return node('uws-server.js');
   if (kind === 'nginx') return startNginx();
-  if (kind === 'hono-zepoll') return startServer(process.execPath, [`${HERE}hono-zepoll-server.js`], /port (\d+)/);
-  if (kind === 'hono-node') return startServer(process.execPath, [`${HERE}hono-node-server.js`], /port (\d+)/);
-  return startServer(process.execPath, [`${HERE}zepoll-http-server.js`, kind], /port (\d+)/);
+  if (kind === 'hono-zepoll') return node('hono-zepoll-server.js');
+  if (kind === 'hono-node') return node('hono-node-server.js');
+  return node('zepoll-http-server.js', kind);
 }
 
 /** The zepoll servers: they keep counters of their own; the others' system calls are counted by strace. */

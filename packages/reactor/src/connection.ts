@@ -9,13 +9,13 @@
  * A view passed to `write()` must not change until written (as with Node's
  * socket.write); pooled views are held for you.
  */
-import { asError, ZepollError } from './errors.js';
+import { asError, invalidArgValue, ZepollError } from './errors.js';
 import type { Writer } from './writer.js';
 import type { WriteData } from './write-arguments.js';
 import type { Reactor } from './reactor.js';
 import { coreOf, type Core, type IdleTracked, type Served } from './core.js';
 import type { Reader } from './reader.js';
-import type { Lease } from './buffer-pool.js';
+import { Lease } from './buffer-pool.js';
 import { peerAddress, localAddress, type SocketAddress } from './backend/address.js';
 import { callSafely } from './safe-call.js';
 import { Registration, watch } from './registration.js';
@@ -320,7 +320,12 @@ export class Connection {
    *   passed to onData, or onData has returned.
    */
   lease(data: Uint8Array): Lease {
-    return this.reader.lease(data);
+    // Only during onData: after it, the chunk may hold another connection's bytes.
+    const pool = this.core.pool;
+    const chunk = pool.chunkOf(data);
+    if (chunk < 0 || chunk !== this.reader.chunk) throw invalidArgValue('data', 'must be the view passed to onData, during that call', typeof data);
+    pool.retain(chunk);
+    return new Lease(pool, chunk, data);
   }
 
   /** end() was called: nothing more may be written. */

@@ -11,6 +11,9 @@ import { callSafely } from './safe-call.js';
 import type { BufferPool } from './buffer-pool.js';
 import { Scheduler } from './scheduler.js';
 import { IdleSweep, type IdleTracked } from './idle-sweep.js';
+import { FreeList } from './free-list.js';
+import type { WriteQueue } from './write-queue.js';
+import type { ReceivedChunks } from './received-chunks.js';
 
 export { IDLE_SWEEP_MS_MIN, type IdleTracked } from './idle-sweep.js';
 import type { Backend, Owner, OwnerKind } from './backend/backend.js';
@@ -94,6 +97,10 @@ export class Core {
   inTurn: boolean;
   /** Turns run so far; the current turn's number while one runs. */
   turns: number;
+  /** Write queues of connections with nothing to send, for the next that has (writer.ts): an idle connection holds none. */
+  readonly writeQueues: FreeList<WriteQueue>;
+  /** Queues of received chunks, for readers whose chunks must wait (reader.ts): most never have one. */
+  readonly receivedChunks: FreeList<ReceivedChunks>;
   /** reportUnhandled(error, false), made once: for callbacks that fail late. */
   readonly reportLate: (error: unknown) => void;
   /** The reactor turned its attention to this batch (`turn(count)`), made once. */
@@ -120,6 +127,8 @@ export class Core {
     this.now = performance.now();
     this.inTurn = false;
     this.turns = 0;
+    this.writeQueues = new FreeList();
+    this.receivedChunks = new FreeList();
     this.unhandled = settings.onError ?? logHandlerError;
     this.reportLate = (error: unknown): void => this.reportUnhandled(error, false);
     this.onBatch = (count: number): void => {

@@ -4,11 +4,10 @@
  * quota, the pause/resume state, waiting for the pool, and the peer's FIN.
  * The mode is never named here: the backend's policy says what to do.
  */
-import { errnoError, invalidArgValue } from './errors.js';
-import { Lease } from './buffer-pool.js';
+import { errnoError } from './errors.js';
 import { EAGAIN, EINTR, EINTR_RETRIES_MAX } from './errno.js';
 import { READY_ERROR, READY_HUNG_UP, READY_PEER_CLOSED, READY_READABLE } from './backend/backend.js';
-import { ReceivedChunks } from './received-chunks.js';
+import { NOTHING_RECEIVED, ownQueue, restQueue, type ReceivedChunks } from './received-chunks.js';
 import type { Carried, Core } from './core.js';
 import type { Connection } from './connection.js';
 
@@ -17,9 +16,6 @@ const READABLE = READY_READABLE | READY_PEER_CLOSED | READY_HUNG_UP | READY_ERRO
 const HANG_UP = READY_PEER_CLOSED | READY_HUNG_UP | READY_ERROR;
 /** A read returns it at once (0 or the error), even paused. */
 const HUNG_UP_OR_ERROR = READY_HUNG_UP | READY_ERROR;
-
-/** Every reader's chunks until its first receive (readiness backends never receive: no ~100 B queue per connection); empty for ever, as received() gives a reader its own first. */
-const NOTHING_RECEIVED = new ReceivedChunks();
 
 /** What a read turn reports back to its connection's registration (which the scheduler carries over). */
 export interface ReadSink extends Carried {
@@ -68,8 +64,15 @@ export class Reader {
   private readEmpty: boolean;
   /** The pool's call when a chunk is free again: made at the first wait (most connections never wait), then kept. */
   private onPoolAvailable: (() => void) | null;
-  /** Chunks the backend received for this connection while it was paused or past its quota, in order (and whether receiving stopped for them). */
+  /**
+   * Chunks the backend received for this connection while it was paused or
+   * past its quota, in order (and whether receiving stopped for them):
+   * NOTHING_RECEIVED while none waits, so most connections hold no queue.
+   */
   private chunks: ReceivedChunks;
+  /** Bytes the backend received and handed to the connection in the turn `quotaTurn`. */
+  private quotaUsed: number;
+  private quotaTurn: number;
 
   constructor(core: Core, connection: Connection, sink: ReadSink) {
     this.core = core;
@@ -87,6 +90,8 @@ export class Reader {
     this.lastTurn = -1;
     this.readEmpty = false;
     this.chunks = NOTHING_RECEIVED;
+    this.quotaUsed = 0;
+    this.quotaTurn = -1;
     this.onPoolAvailable = null;
   }
 
@@ -155,13 +160,12 @@ export class Reader {
    */
   received(chunk: number, result: number): void {
     const connection = this.connection;
-    if (this.chunks === NOTHING_RECEIVED) this.chunks = new ReceivedChunks(); // its first: a queue of its own
     if (result > 0) {
       if (!connection.isOpen) {
         this.core.pool.release(chunk);
         return;
       }
-      if (this.paused || this.chunks.waiting || !this.chunks.quotaAllows(this.core, result)) {
+      if (this.paused || this.chunks.waiting || !this.quotaAllows(result)) {
         this.keep(chunk, result);
         return;
       }
@@ -176,7 +180,19 @@ export class Reader {
     connection.destroy(errnoError(result, 'recv', connection.fd));
   }
 
+  /** A received chunk may go now: the turn's first always (never split), the next within the quota (several completions can come in a turn). */
+  private quotaAllows(length: number): boolean {
+    const core = this.core;
+    if (this.quotaTurn !== core.turns) {
+      this.quotaTurn = core.turns;
+      this.quotaUsed = 0;
+    }
+    return this.quotaUsed === 0 || this.quotaUsed + length <= core.readQuota;
+  }
+
   private keep(chunk: number, length: number): void {
+    if (!this.connection.isOpen) return; // the end of stream of a closed connection: nothing to keep it for
+    this.chunks = ownQueue(this.chunks, this.core.receivedChunks);
     const backlogged = this.chunks.push(chunk, length);
     if (!this.paused) this.core.scheduler.carry(this.sink); // past the quota: next turn
     if (backlogged) this.sink.interestChanged();
@@ -188,7 +204,7 @@ export class Reader {
     while (chunks.waiting && !this.paused && this.connection.isOpen) {
       const chunk = chunks.firstChunk;
       const length = chunks.firstLength;
-      if (!chunks.quotaAllows(this.core, length)) {
+      if (!this.quotaAllows(length)) {
         this.core.scheduler.carry(this.sink);
         return;
       }
@@ -197,12 +213,13 @@ export class Reader {
       else this.deliver(chunk, length);
     }
     if (this.connection.isOpen && chunks.backlogServed()) this.sink.interestChanged(); // half served: receive again
+    this.chunks = restQueue(this.chunks, this.core.receivedChunks);
   }
 
   /** One received chunk to the owner, as a read turn hands it; the chunk goes back unless kept. */
   private deliver(chunk: number, length: number): void {
     const pool = this.core.pool;
-    this.chunks.quotaUsed += length;
+    this.quotaUsed += length;
     this.chunk = chunk;
     try {
       this.hand(pool.bytes(chunk), length);
@@ -277,25 +294,6 @@ export class Reader {
     this.discarding = true;
   }
 
-  /**
-   * ET debug check: bytes left in the kernel with no carry-over, no pause
-   * and no pending pool wait will never be reported again.
-   */
-  checkDrained(): void {
-    if (this.edgeSafe || !this.connection.isOpen || this.sink.carried || !this.wantsReading || this.ended) return;
-    const bytes = this.core.backend.bytesWaiting(this.connection.fd);
-    if (bytes > 0) this.core.reportUnread(this.connection.fd, bytes);
-  }
-
-  /** Keeps the view onData got (during that call only: after it, the chunk may hold another connection's bytes). */
-  lease(data: Uint8Array): Lease {
-    const pool = this.core.pool;
-    const chunk = pool.chunkOf(data);
-    if (chunk < 0 || chunk !== this.chunk) throw invalidArgValue('data', 'must be the view passed to onData, during that call', typeof data);
-    pool.retain(chunk);
-    return new Lease(pool, chunk, data);
-  }
-
   /** The connection closed: its chunk (and any kept ones) go back to the pool. */
   release(): void {
     if (this.chunk >= 0) {
@@ -303,6 +301,7 @@ export class Reader {
       this.chunk = -1;
     }
     this.chunks.releaseAll(this.core.pool);
+    this.chunks = restQueue(this.chunks, this.core.receivedChunks);
   }
 
   private resumed(): void {

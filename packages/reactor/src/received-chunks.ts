@@ -4,15 +4,12 @@
  * (chunk, length) pairs, a length of 0 standing for the end of stream,
  * in an array that never shrinks (no garbage per chunk); and the backlog:
  * receiving stops while PENDING_CHUNKS_MAX wait, until half are served.
- * Readiness backends never fill it: a connection reads itself there.
+ * Readiness backends never fill it: a connection reads itself there. A
+ * reader takes one from the reactor's free list when a chunk must wait
+ * and gives it back once none does (reader.ts).
  */
 import type { BufferPool } from './buffer-pool.js';
-
-/** What the quota is counted against: the reactor's turn number and read quota. */
-interface QuotaClock {
-  readonly turns: number;
-  readonly readQuota: number;
-}
+import type { FreeList } from './free-list.js';
 
 /**
  * Chunks a connection may have waiting before its receives stop (the
@@ -27,9 +24,6 @@ export class ReceivedChunks {
   private readonly pending: number[];
   private head: number;
   private tail: number;
-  /** Bytes handed to the connection in the turn `quotaTurn` (received for it, not read by it). */
-  quotaUsed: number;
-  private quotaTurn: number;
   /** So many chunks wait that receiving stopped (TCP holds the rest back) until half are served. */
   backlogged: boolean;
 
@@ -37,23 +31,7 @@ export class ReceivedChunks {
     this.pending = [];
     this.head = 0;
     this.tail = 0;
-    this.quotaUsed = 0;
-    this.quotaTurn = -1;
     this.backlogged = false;
-  }
-
-  /**
-   * Whether a chunk of `length` bytes may go to the connection in this
-   * turn: the first always (a chunk is never split), the next while the
-   * turn's total stays within the read quota. A turn can hold several of a
-   * connection's receives (the completions its own submission brought back).
-   */
-  quotaAllows(clock: QuotaClock, length: number): boolean {
-    if (this.quotaTurn !== clock.turns) {
-      this.quotaTurn = clock.turns;
-      this.quotaUsed = 0;
-    }
-    return this.quotaUsed === 0 || this.quotaUsed + length <= clock.readQuota;
   }
 
   /** Some wait. */
@@ -106,11 +84,27 @@ export class ReceivedChunks {
     }
   }
 
-  /** The connection closed: every waiting chunk goes back to `pool`. */
+  /** The connection closed: every waiting chunk goes back to `pool`, and the queue is as new. */
   releaseAll(pool: BufferPool): void {
     const pending = this.pending;
     for (let index = this.head; index < this.tail; index += 2) if (pending[index + 1]! > 0) pool.release(pending[index]!);
     this.head = 0;
     this.tail = 0;
+    this.backlogged = false;
   }
+}
+
+/** Every reader's queue while none waits: empty for ever (ownQueue() gives a reader its own before a push). */
+export const NOTHING_RECEIVED = new ReceivedChunks();
+
+/** Where a chunk that must wait goes: `chunks`, or in place of NOTHING_RECEIVED a queue from `free` (or a new one). */
+export function ownQueue(chunks: ReceivedChunks, free: FreeList<ReceivedChunks>): ReceivedChunks {
+  return chunks !== NOTHING_RECEIVED ? chunks : (free.take() ?? new ReceivedChunks());
+}
+
+/** `chunks` while some wait (or it is backlogged); else NOTHING_RECEIVED, and the queue goes back to `free`. */
+export function restQueue(chunks: ReceivedChunks, free: FreeList<ReceivedChunks>): ReceivedChunks {
+  if (chunks === NOTHING_RECEIVED || chunks.waiting || chunks.backlogged) return chunks;
+  free.give(chunks);
+  return NOTHING_RECEIVED;
 }

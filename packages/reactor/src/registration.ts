@@ -86,8 +86,19 @@ export class Registration implements Owner, Carried, Corked, ReadSink, WriteSink
       if (!this.connection.isOpen) return;
       core.backend.rearm(this, this.reader.wantsReading, this.writer.armed, this.reader.watchesHangUp);
     } else if (core.debug) {
-      this.reader.checkDrained();
+      this.checkDrained();
     }
+  }
+
+  /**
+   * ET debug check: bytes left in the kernel with no carry-over, no pause
+   * and no pending pool wait will never be reported again.
+   */
+  private checkDrained(): void {
+    const reader = this.reader;
+    if (reader.edgeSafe || !this.connection.isOpen || this.carried || !reader.wantsReading || reader.isEnded) return;
+    const bytes = this.core.backend.bytesWaiting(this.fd);
+    if (bytes > 0) this.core.reportUnread(this.fd, bytes);
   }
 
   /** End of the event being handled: the corked writes go out together (Corked). */

@@ -38,8 +38,9 @@ export class Writer {
   /** WRITE_OPEN, WRITE_ENDING or WRITE_SHUT. */
   private side: number;
   /**
-   * Made at the first write: a connection that has written nothing (an
-   * idle one) holds no queue, arrays or staging (~240 bytes of heap).
+   * Taken from the reactor's free list at a write, given back once all is
+   * sent (and at the close): a connection with nothing to send (an idle
+   * one) holds no queue, arrays or staging (~300 bytes of heap).
    * flush(), sendCompleted() and what they call follow a write, so there
    * it is never null.
    */
@@ -174,7 +175,7 @@ export class Writer {
     const connection = this.connection;
     if (size === 0) return this.bytes < connection.highWaterMark;
     const core = this.core;
-    const queue = (this.queue ??= new WriteQueue(core.pool));
+    const queue = (this.queue ??= this.takeQueue());
     const metrics = core.metrics;
     queue.push(data);
     metrics.queuedBytes += size;
@@ -184,7 +185,8 @@ export class Writer {
       return false;
     }
     this.schedule();
-    if (queue.bytes >= connection.highWaterMark) {
+    // Not `queue`: a flush made now (outside a turn) may have given it back, and another connection taken it.
+    if (this.bytes >= connection.highWaterMark) {
       this.needDrain = true;
       return false;
     }
@@ -207,7 +209,7 @@ export class Writer {
 
   /** A file segment, in order with the buffers. */
   pushFile(segment: FileSegment): void {
-    (this.queue ??= new WriteQueue(this.core.pool)).pushFile(segment);
+    (this.queue ??= this.takeQueue()).pushFile(segment);
     this.schedule();
   }
 
@@ -233,16 +235,38 @@ export class Writer {
   /** End of the event (the connection open): the corked writes go out together; an ending side with nothing queued shuts. */
   flushCorked(): void {
     this.corked = false;
-    if (this.isEmpty) this.shutdown();
-    else if (!this.armed) this.flush();
+    if (!this.isEmpty) {
+      if (!this.armed) this.flush();
+      return;
+    }
+    this.shutdown();
+    this.restQueue();
   }
 
-  /** The connection closed: queued buffers go back to the pool, file sends fail with `error`. */
+  /** The connection closed: queued buffers go back to the pool, file sends fail with `error`; the queue goes back to the reactor's. */
   clear(error: Error): void {
     const queue = this.queue;
     if (queue === null) return;
+    this.queue = null;
     this.core.metrics.queuedBytes -= queue.bytes;
-    queue.clear(error);
+    queue.clear(error); // empty now, nothing in flight (a completion backend holds a send's buffers itself)
+    this.core.writeQueues.give(queue);
+  }
+
+  /** A queue from the reactor's free list, or a new one. */
+  private takeQueue(): WriteQueue {
+    return this.core.writeQueues.take() ?? new WriteQueue(this.core.pool);
+  }
+
+  /**
+   * All is sent: the queue goes back to the reactor's free list (an empty
+   * queue has no send in flight: a send's entries stay queued until its completion).
+   */
+  private restQueue(): void {
+    const queue = this.queue;
+    if (queue === null || !queue.isEmpty || this.corked || !this.connection.isOpen) return;
+    this.queue = null;
+    this.core.writeQueues.give(queue);
   }
 
   /** Outside a turn: write now. Inside one: once the event being handled is done, with its other writes. */
@@ -320,5 +344,6 @@ export class Writer {
     if (this.corked || !this.isEmpty) return;
     if (this.side === WRITE_ENDING) this.shutdown();
     else connection.writableHook?.(); // a relay's pipe waits for what was queued before it
+    this.restQueue();
   }
 }

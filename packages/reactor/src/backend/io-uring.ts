@@ -22,7 +22,7 @@ import { RING_POLICY } from './policies.js';
 import { describeIoUringProbe, ioUringUnavailable } from './io-uring-support.js';
 import { Readiness, ReadinessSlot } from './readiness.js';
 import { RingBuffers } from './ring-buffers.js';
-import { inFlight, RingSends } from './ring-sends.js';
+import { RingSends } from './ring-sends.js';
 import { RingRequests } from './ring-requests.js';
 import { RingReceives } from './ring-receives.js';
 import { RingSlot } from './ring-slot.js';
@@ -304,7 +304,7 @@ export class UringBackend implements Backend {
 
   send(owner: Owner, buffers: readonly Uint8Array[], count: number): number {
     const slot = owner.slot as RingSlot;
-    const record = (slot.sending ??= inFlight());
+    const record = (slot.sending ??= this.sends.take());
     for (let index = 0; index < count; index += 1) this.sends.hold(record, buffers[index]!);
     this.requests.send(owner.fd, slot.generation, buffers, count);
     return PENDING;
@@ -312,7 +312,7 @@ export class UringBackend implements Backend {
 
   sendRange(owner: Owner, buffer: Uint8Array, offset: number, length: number): number {
     const slot = owner.slot as RingSlot;
-    this.sends.hold((slot.sending ??= inFlight()), buffer);
+    this.sends.hold((slot.sending ??= this.sends.take()), buffer);
     this.requests.sendRange(owner.fd, slot.generation, buffer, offset, length);
     return PENDING;
   }
@@ -367,8 +367,10 @@ export class UringBackend implements Backend {
       if (op === RING_OP.accept && result >= 0) this.closeFd(result); // its listener is gone
       return undefined;
     }
-    if (op === RING_OP.send) this.sends.done(slot!.sending!);
-    else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
+    if (op === RING_OP.send) {
+      this.sends.done(slot!.sending!);
+      slot!.sending = null; // the record went back to the free list: a socket with nothing in flight holds none
+    } else if ((op === RING_OP.accept || op === RING_OP.recv) && (flags & RING_MORE) === 0) {
       this.receives.ended(owner, slot!, result);
       this.interest.receiveEnded(owner, slot!); // reads taken over while it was armed: readiness now
     }

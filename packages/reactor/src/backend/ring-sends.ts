@@ -5,9 +5,11 @@
  * reading those bytes). The record lives in the owner's slot, so a send
  * and its completion cost no lookup; an owner released with a send in
  * flight leaves its record here, keyed by its generation, until the
- * completion (or the ring's close) comes.
+ * completion (or the ring's close) comes. A record goes back to a free
+ * list at its completion: a socket with nothing in flight holds none.
  */
 import type { BufferPool } from '../buffer-pool.js';
+import { FreeList } from '../free-list.js';
 
 /** The chunks and buffers of a socket's send in flight. */
 export interface InFlight {
@@ -21,8 +23,8 @@ export interface InFlight {
 /** What a released send slot holds: nothing the backend keeps alive. */
 const VACANT = new Uint8Array(0);
 
-/** A record for an owner's sends (made at its first, reused after). */
-export function inFlight(): InFlight {
+/** A new record for a send. */
+function inFlight(): InFlight {
   return { chunks: [], chunkCount: 0, buffers: [], bufferCount: 0 };
 }
 
@@ -30,10 +32,18 @@ export class RingSends {
   private readonly pool: BufferPool;
   /** Records of released owners whose send was in flight, by the owner's generation. */
   private readonly orphans: Map<number, InFlight>;
+  /** Records of no send in flight, for the next send. */
+  private readonly records: FreeList<InFlight>;
 
   constructor(pool: BufferPool) {
     this.pool = pool;
     this.orphans = new Map();
+    this.records = new FreeList();
+  }
+
+  /** A record for a socket's send: a free one, or a new one; done() gives it back. */
+  take(): InFlight {
+    return this.records.take() ?? inFlight();
   }
 
   /** Keeps `buffer` (and its pool chunk) until the send completes: a queue cleared meanwhile cannot free them. */
@@ -50,12 +60,13 @@ export class RingSends {
     }
   }
 
-  /** The send of `record` completed (or was cancelled): its chunks go back, its buffers are let go. */
+  /** The send of `record` completed (or was cancelled): its chunks go back, its buffers are let go, and the record to the free list. */
   done(record: InFlight): void {
     for (let index = 0; index < record.chunkCount; index += 1) this.pool.release(record.chunks[index]!);
     for (let index = 0; index < record.bufferCount; index += 1) record.buffers[index] = VACANT;
     record.chunkCount = 0;
     record.bufferCount = 0;
+    this.records.give(record);
   }
 
   /** The owner of `generation` is released: a send still in flight keeps its buffers here until its completion. */

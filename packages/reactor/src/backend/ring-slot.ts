@@ -20,7 +20,7 @@ export class RingSlot extends ReadinessSlot {
   readsItself: boolean;
   /** In the epoll set too, for writability or a paused FIN. */
   inEpoll: boolean;
-  /** Its send in flight (buffers held to the completion): made at its first send, reused. */
+  /** Its send in flight (buffers held to the completion): taken from the backend's free list for a send, given back at its completion. */
   sending: InFlight | null;
 
   constructor(generation: number, accepts: boolean, wanted: boolean) {

@@ -26,7 +26,7 @@ import { watch } from '../registration.js';
 import { isThenable } from '../safe-call.js';
 import { reportHandlerError, type ExchangeSettings } from './handler.js';
 import { HttpParseError, type ParserCallbacks } from './parser.js';
-import { RequestReader, type ReaderOwner } from './request-reader.js';
+import type { RequestReader, ReaderOwner } from './request-reader.js';
 import type { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseOwner } from './response.js';
 import { BodyStream } from './body-stream.js';
@@ -39,12 +39,12 @@ import { CONTINUE, errorAnswer } from './response-wire.js';
  * and the owner its reader, responses, clock and closing deadline report to.
  */
 export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, DeadlineOwner, ParserCallbacks {
-  /** The parser and the pauses of reading. */
   /**
-   * Made when the first bytes arrive (a connection that has sent nothing
-   * holds no parser). Whatever follows a request (a response, a body, a
-   * run of the parser) finds it made; only what can come first (the clock,
-   * the server's close, a timeout) checks for null.
+   * The parser and the pauses of reading: taken from the server's pool
+   * when bytes arrive, given back between requests (restIfIdle()), so an
+   * idle connection holds none. Whatever follows a request (a response, a
+   * body, a run of the parser) finds it there; only what can come first
+   * (the clock, the server's close, a timeout) checks for null.
    */
   private reader: RequestReader | null;
   /** The headers, request and keep-alive timeouts (the reactor's idle sweep checks it). */
@@ -59,8 +59,6 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   stopped: boolean;
   /** The body of the current request still arrives (streaming). */
   protected body: BodyStream | null;
-  /** A response object given back by the reuse rule (see onRequest), for the next request. */
-  private spareResponse: HttpResponse | null;
   private readonly connection: Connection;
   private readonly settings: ExchangeSettings;
   /** close() of the server came while a request was in progress: it is read to its end and answered, nothing after it. */
@@ -80,7 +78,6 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.closing = false;
     this.stopped = false;
     this.body = null;
-    this.spareResponse = null;
     this.reader = null;
     this.switchedTo = null;
     this.clock = new RequestClock(settings, this);
@@ -108,7 +105,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   feed(data: Uint8Array, length: number = data.byteLength): void {
     if (this.stopped) return; // after a parse error or a closing response: input is ignored
     // The exchange is its parser's callbacks (prototype methods: no closures per connection).
-    (this.reader ??= new RequestReader(this.connection, this, this.settings.limits, this)).run(data, length);
+    (this.reader ??= this.settings.readers.take(this.connection, this, this)).run(data, length);
   }
 
   /** ReaderOwner: the parser refused the request. */
@@ -124,6 +121,19 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     }
     this.watchRequest();
     this.endIfDone();
+    this.restIfIdle();
+  }
+
+  /**
+   * Between requests, with nothing pending, the reader (parser, head, the
+   * objects to reuse) goes back to the server's pool: a keep-alive
+   * connection waiting for its next request holds none.
+   */
+  private restIfIdle(): void {
+    const reader = this.reader!;
+    if (!reader.resting || this.current !== null || this.body !== null || this.closing || this.stopped || this.lastRequest || !this.connection.isOpen) return;
+    this.reader = null;
+    this.settings.readers.give(reader);
   }
 
   /** After the parser ran: what the clock should time now. */
@@ -179,6 +189,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     coreOf(this.connection.reactor).untrackIdle(this.clock);
     response.closed();
     const reader = this.reader!;
+    this.settings.readers.lose(); // the reader goes with this exchange (no onClose of ours follows)
     reader.parser.pause(); // the rest of the read being parsed is kept, not parsed as HTTP
     this.switchedTo = handler;
     this.connection.handOver(handler);
@@ -255,6 +266,7 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
   /** The connection closed: a response not complete by now was aborted. */
   connectionClosed(): void {
     this.deadline?.cancel();
+    if (this.reader !== null) this.settings.readers.lose(); // its state is a request's: it goes with this exchange
     const response = this.current;
     const request = this.currentRequest;
     this.current = null;
@@ -304,17 +316,18 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     this.clock.stop();
     // The last request before the server's close (it was arriving then): its answer says so (Connection: close).
     const keepAlive = request.keepAlive && !this.lastRequest;
-    let response = this.spareResponse;
+    const reader = this.reader!;
+    let response = reader.spareResponse;
     if (response === null) {
       response = new HttpResponse(this, this.connection, request.versionMinor, keepAlive, request.method === 'HEAD');
     } else {
-      this.spareResponse = null;
-      response.reuse(request.versionMinor, keepAlive, request.method === 'HEAD');
+      reader.spareResponse = null;
+      response.reuse(this, this.connection, request.versionMinor, keepAlive, request.method === 'HEAD');
     }
     this.current = response;
     this.currentRequest = request;
     if (request.hasBody) {
-      this.body = new BodyStream(this.reader!);
+      this.body = new BodyStream(reader);
       request.stream = this.body;
     } else {
       this.lastRequestIn();
@@ -332,12 +345,11 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
       // The reuse rule (request.ts): the handler returned without a promise
       // and its response is complete, so nothing of the handler's runs on
       // these objects any more (unless it kept them, which retain() is for):
-      // the connection's next request is written into them.
-      this.reader!.parser.recycle(request);
-      this.spareResponse = response;
+      // a next request is written into them (this connection's, or another's).
+      reader.recycle(request, response);
       return;
     }
-    if (!response.finished && this.current === response && !request.hasBody) this.reader!.waitForResponse(this.closing);
+    if (!response.finished && this.current === response && !request.hasBody) reader.waitForResponse(this.closing);
   }
 
   /** ParserCallbacks: the client asked to be told to send its body (`Expect: 100-continue`). */
@@ -386,22 +398,5 @@ export class HttpExchange implements ResponseOwner, ReaderOwner, ClockOwner, Dea
     // A request already answered whose body is still parsed (and dropped) gets no second answer.
     if (this.deadline?.droppingBody !== true && (this.current === null || !this.current.sent)) connection.write(errorAnswer(status, message));
     this.shutDown();
-  }
-}
-
-/**
- * The exchange of a server that streams request bodies (`streamBodies`):
- * having onBodyData and onBodyEnd, it makes its parser hand the handler a
- * request at its head and the body as it arrives.
- */
-export class StreamingExchange extends HttpExchange {
-  /** ParserCallbacks: a part of the current request's body (a copy it owns). */
-  onBodyData(part: Buffer): void {
-    this.body?.push(part);
-  }
-
-  /** ParserCallbacks: the current request's body is complete. */
-  onBodyEnd(): void {
-    this.bodyEnded();
   }
 }

@@ -13,6 +13,7 @@ import type { ResolvedHttpLimits } from './limits.js';
 import type { ClockSettings } from './request-clock.js';
 import type { HttpRequest } from './request.js';
 import type { HttpResponse } from './response.js';
+import type { ReaderPool } from './reader-pool.js';
 
 /** What a request handler is: it answers through `response`, now or later (a returned promise is watched). */
 export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void | Promise<void>;
@@ -23,6 +24,8 @@ export interface ExchangeSettings extends ClockSettings {
   readonly handler: HttpHandler;
   /** The parser's limits, defaults filled in. */
   readonly limits: ResolvedHttpLimits;
+  /** The server's resting request readers, which its connections take and give back (reader-pool.ts). */
+  readonly readers: ReaderPool;
   /** Requests are handed over at their head, their bodies streamed. */
   readonly streamBodies: boolean;
   /** A client's FIN leaves a pending response to finish (else it aborts it). */

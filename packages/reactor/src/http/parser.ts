@@ -50,7 +50,8 @@ export class RequestParser {
    * @internal
    */
   readonly limits: ResolvedHttpLimits;
-  private readonly callbacks: ParserCallbacks;
+  /** Whom requests go to (rebind(): a server's parsers serve one connection after another). */
+  private callbacks: ParserCallbacks;
   private state: State;
   /** Bytes of an unfinished line, carried to the next chunk (copied). */
   private partial: Buffer | null;
@@ -138,6 +139,24 @@ export class RequestParser {
     } finally {
       this.end = previousEnd; // resume() runs execute() from inside a callback of an outer one
     }
+  }
+
+  /**
+   * Between requests, with nothing kept and nothing paused: the parser
+   * can go to another connection (rebind()) as it is.
+   * @internal
+   */
+  get resting(): boolean {
+    return this.state === State.RequestLine && this.partial === null && this.saved === null && !this.paused;
+  }
+
+  /**
+   * Requests go to `callbacks` from now on (a resting parser given to
+   * another connection of the same server: same limits, same kind of callbacks).
+   * @internal
+   */
+  rebind(callbacks: ParserCallbacks): void {
+    this.callbacks = callbacks;
   }
 
   /**

@@ -5,6 +5,12 @@
  * (the parser keeps the next pipelined request), or the handler reads a
  * streamed body slower than it arrives. What a parse error or the end of
  * a run means for the connection is the exchange's (ReaderOwner).
+ *
+ * A reader is what a connection needs while a request is in progress:
+ * the parser, the head it reads into, and the request and response
+ * objects given back by the reuse rule. Between requests it goes back to
+ * its server's pool (reader-pool.ts) and the next connection with bytes
+ * takes it (attach()), so an idle keep-alive connection holds none.
  */
 import { coreOf } from '../core.js';
 import type { Connection } from '../connection.js';
@@ -12,6 +18,8 @@ import type { BodyProducer } from './body-stream.js';
 import type { ResolvedHttpLimits } from './limits.js';
 import { HttpParseError, RequestParser } from './parser.js';
 import type { ParserCallbacks } from './parser-callbacks.js';
+import type { HttpRequest } from './request.js';
+import type { HttpResponse } from './response.js';
 
 /** What the reader tells its exchange. */
 export interface ReaderOwner {
@@ -27,8 +35,13 @@ export interface ReaderOwner {
 export class RequestReader implements BodyProducer {
   /** The connection's parser. */
   readonly parser: RequestParser;
-  private readonly connection: Connection;
-  private readonly owner: ReaderOwner;
+  /**
+   * A response given back by the reuse rule with the parser's spare
+   * request: the next request's, on whichever connection has this reader then.
+   */
+  spareResponse: HttpResponse | null;
+  private connection: Connection;
+  private owner: ReaderOwner;
   /** Inside the parser: requests it hands out must not end the connection under it. */
   private feeding: boolean;
   /** Reading is paused while a response is answered later (the parser holds the rest). */
@@ -39,11 +52,34 @@ export class RequestReader implements BodyProducer {
   /** Reads `connection`'s requests into `callbacks` (the exchange's), under `limits`. */
   constructor(connection: Connection, callbacks: ParserCallbacks, limits: ResolvedHttpLimits, owner: ReaderOwner) {
     this.parser = new RequestParser(callbacks, limits);
+    this.spareResponse = null;
     this.connection = connection;
     this.owner = owner;
     this.feeding = false;
     this.pausedForResponse = false;
     this.pausedForBody = false;
+  }
+
+  /**
+   * Reads for `connection` from now on: a resting reader (see there) taken
+   * from the server's pool. The parser, its head and the objects to reuse
+   * come as they are.
+   */
+  attach(connection: Connection, callbacks: ParserCallbacks, owner: ReaderOwner): void {
+    this.connection = connection;
+    this.owner = owner;
+    this.parser.rebind(callbacks);
+  }
+
+  /** Between requests, nothing kept, nothing paused, not inside the parser: it may serve another connection. */
+  get resting(): boolean {
+    return !this.feeding && !this.pausedForResponse && !this.pausedForBody && this.parser.resting;
+  }
+
+  /** The handler is done with `request` and `response` (the reuse rule): the next request is written into them. */
+  recycle(request: HttpRequest, response: HttpResponse): void {
+    this.parser.recycle(request);
+    this.spareResponse = response;
   }
 
   /** The parser is running: the exchange must not end the connection under it. */

@@ -4,8 +4,9 @@
  *
  * How long it stays as it is (the reuse rule): a handler that returns
  * without a promise and has completed its response by then gets objects
- * the server reuses for the connection's next request, so keeping no
- * garbage per request. Such a handler keeps a request past its return
+ * the server reuses for a later request (of this connection or another of
+ * the server's: they wait in its pool between requests), so keeping no
+ * garbage per request and no spare objects per idle connection. Such a handler keeps a request past its return
  * with `retain()`, a copy that never changes. A handler that returns a
  * promise, answers later, streams the body, asked for `signal`, or gave the
  * response an onDrain or onClose callback, gets a request that never
@@ -18,8 +19,8 @@ import { BodyStream } from './body-stream.js';
  * A parsed request, as a handler gets it: method, target, version,
  * headers (names in lower case) and the body, whole or streamed. When the
  * handler returns without a promise and its response is complete, this
- * object is reused for the connection's next request: keep it past the
- * return with `retain()` (the reuse rule, docs/http.md).
+ * object is reused for a later request, of this connection or another:
+ * keep it past the return with `retain()` (the reuse rule, docs/http.md).
  */
 export class HttpRequest implements AsyncIterable<Buffer> {
   /** The method as sent (case-sensitive, e.g. 'GET'). */
@@ -71,7 +72,7 @@ export class HttpRequest implements AsyncIterable<Buffer> {
   }
 
   /**
-   * The server's reuse (see the class): this object becomes the connection's next request.
+   * The server's reuse (see the class): this object becomes a next request (of any connection of the server).
    * @internal
    */
   reuse(method: string, target: string, versionMinor: number, headers: string[], keepAlive: boolean, expectContinue: boolean): void {
@@ -100,8 +101,9 @@ export class HttpRequest implements AsyncIterable<Buffer> {
   /**
    * A copy of this request that never changes, for a handler that keeps
    * the request after it returns (a synchronous handler's request object
-   * is reused for the connection's next request). The body is shared (it
-   * is never written to); a streamed body stays with the original.
+   * is reused for a later request, of this connection or another). The
+   * body is shared (it is never written to); a streamed body stays with
+   * the original.
    */
   retain(): HttpRequest {
     const copy = new HttpRequest(this.method, this.target, this.versionMinor, this.headers.slice(), this.keepAlive, this.expectContinue);

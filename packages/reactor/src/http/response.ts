@@ -10,7 +10,6 @@
  * framing, are made in response-wire.ts.
  */
 import { invalidArgType, ZepollError } from '../errors.js';
-import { callSafely } from '../safe-call.js';
 import type { Connection, ConnectionHandler } from '../connection.js';
 import { checkHandler } from '../handler.js';
 import { checkSendFileArguments } from '../write-arguments.js';
@@ -18,6 +17,7 @@ import { FRAMING_CHUNKED, FRAMING_NONE } from './head-cache.js';
 import { bodyBytes, checkSwitchField, LENGTH_UNDECLARED, ResponseHeaders, type HeaderValue } from './response-headers.js';
 import { checkFileRange, checkLastPart, checkStatus, checkStreamedPart, checkWholeBody, hasNoContent, jsonText, reasonPhrase, REASON_DEFAULT, refuseContent } from './response-arguments.js';
 import { connectionHandling, encodeResponseHead, headOnlyFraming, NOTHING, switchingHead, writeChunks, writePair } from './response-wire.js';
+import { ResponseCallbacks } from './response-callbacks.js';
 
 export type { HeaderValue } from './response-headers.js';
 
@@ -45,8 +45,8 @@ type Streaming = 'none' | 'chunked' | 'close' | 'length';
  * The response to one request, as a handler gets it: set the status and
  * headers, then send the body whole (`end()`, `json()`, `sendFile()`) or
  * stream it (`write()` with `onDrain()`). Bad arguments throw before a
- * byte is queued. Reused for the connection's next request under the
- * reuse rule (docs/http.md).
+ * byte is queued. Reused for a later request, of this connection or
+ * another, under the reuse rule (docs/http.md).
  */
 export class HttpResponse {
   /**
@@ -72,22 +72,18 @@ export class HttpResponse {
   readonly keepAlive: boolean;
   private versionMinor: number;
   private headOnly: boolean;
-  private readonly owner: ResponseOwner;
+  private owner: ResponseOwner;
   private readonly headers: ResponseHeaders;
   private headersSent: boolean;
   private streaming: Streaming;
   /** Body bytes sent so far within a declared Content-Length. */
   private lengthSent: number;
   private finishedFlag: boolean;
-  private drainCallback: (() => unknown) | null;
-  private closeCallback: ((aborted: boolean) => unknown) | null;
   private closedFlag: boolean;
-  /** A callback given to onDrain/onClose failed: the owner treats it as the handler failing (made on first use). */
-  private reportCallbackCache: ((error: unknown) => void) | null;
   /** Head and body, handed to writeMany by end() (one array per response object, not per response). */
   private readonly pair: Uint8Array[];
-  /** onDrain or onClose was called on this response (it is then never reused). */
-  private callbacksGiven: boolean;
+  /** What onDrain and onClose were given (made at the first: the response is then never reused), or null. */
+  private callbacks: ResponseCallbacks | null;
 
   /**
    * Made by the HTTP layer for each request (`headOnly` for HEAD: the head
@@ -107,23 +103,23 @@ export class HttpResponse {
     this.streaming = 'none';
     this.lengthSent = 0;
     this.finishedFlag = false;
-    this.drainCallback = null;
-    this.closeCallback = null;
     this.closedFlag = false;
-    this.reportCallbackCache = null;
     this.pair = [NOTHING, NOTHING];
-    this.callbacksGiven = false;
+    this.callbacks = null;
   }
 
   /**
-   * Makes this object the response to the connection's next request (the
-   * server's reuse rule, exchange.ts: only after a handler that returned
-   * without a promise, with this response complete and no callback left).
+   * Makes this object the response to a next request, on `connection`
+   * (the server's reuse rule, exchange.ts: only after a handler that
+   * returned without a promise, with this response complete and no
+   * callback given; the object may go to another connection of the server).
    * @internal
    */
-  reuse(versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
+  reuse(owner: ResponseOwner, connection: Connection, versionMinor: number, keepAlive: boolean, headOnly: boolean): void {
     this.statusCode = 200;
     this.statusMessage = REASON_DEFAULT;
+    this.owner = owner;
+    (this as { connection: Connection }).connection = connection; // read-only to handlers
     this.versionMinor = versionMinor;
     (this as { keepAlive: boolean }).keepAlive = keepAlive; // read-only to handlers
     this.headOnly = headOnly;
@@ -133,6 +129,7 @@ export class HttpResponse {
     this.lengthSent = 0;
     this.finishedFlag = false;
     this.closedFlag = false;
+    this.callbacks = null; // given after it came back (code that outlived its handler): never for this request
   }
 
   /**
@@ -152,12 +149,7 @@ export class HttpResponse {
    * @internal
    */
   get settled(): boolean {
-    return !this.callbacksGiven;
-  }
-
-  private get reportCallback(): (error: unknown) => void {
-    this.reportCallbackCache ??= (error: unknown): void => this.owner.callbackFailed(this, error);
-    return this.reportCallbackCache;
+    return this.callbacks === null;
   }
 
   /** True once end() ran, or sendFile() settled: the response is complete and nothing more may be written. */
@@ -369,8 +361,7 @@ export class HttpResponse {
 
   /** Runs `callback` once, when the connection's write queue has drained. */
   onDrain(callback: () => unknown): void {
-    this.callbacksGiven = true;
-    this.drainCallback = callback;
+    (this.callbacks ??= new ResponseCallbacks(this.owner, this)).onDrain(callback);
   }
 
   /**
@@ -379,12 +370,7 @@ export class HttpResponse {
    * request's `signal` aborts too).
    */
   onClose(callback: (aborted: boolean) => unknown): void {
-    this.callbacksGiven = true;
-    if (this.closedFlag) {
-      queueMicrotask(() => callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback));
-      return;
-    }
-    this.closeCallback = callback;
+    (this.callbacks ??= new ResponseCallbacks(this.owner, this)).onClose(callback, this.closedFlag);
   }
 
   /**
@@ -392,9 +378,7 @@ export class HttpResponse {
    * @internal
    */
   drained(): void {
-    const callback = this.drainCallback;
-    this.drainCallback = null;
-    if (callback !== null) callSafely(callback, null, undefined, undefined, this.reportCallback);
+    this.callbacks?.drained();
   }
 
   /**
@@ -404,9 +388,7 @@ export class HttpResponse {
   closed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    const callback = this.closeCallback;
-    this.closeCallback = null;
-    if (callback !== null) callSafely(callback, null, !this.finishedFlag, undefined, this.reportCallback);
+    this.callbacks?.closed(!this.finishedFlag);
   }
 
   private refuseAfterHead(call: string): void {

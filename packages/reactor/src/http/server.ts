@@ -12,9 +12,11 @@ import { ON_BYTES, TIMEOUT_MS_MAX, type BytesReceiver } from '../handler.js';
 import { booleanOption, integerOption, optionalFunction, optionsObject } from '../validate.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import type { HttpRequest } from './request.js';
-import { HttpExchange, StreamingExchange } from './exchange.js';
+import { HttpExchange } from './exchange.js';
+import { StreamingExchange } from './streaming-exchange.js';
 import type { ExchangeSettings, HttpHandler } from './handler.js';
 import { RequestClock } from './request-clock.js';
+import { ReaderPool } from './reader-pool.js';
 
 export type { HttpHandler } from './handler.js';
 
@@ -93,9 +95,11 @@ export function createHttpServer(reactor: Reactor, handler: HttpHandler, serverO
   if (typeof handler !== 'function') throw invalidArgType('handler', 'of type function', handler);
   const options = optionsObject('options', serverOptions);
   // Checked here, once: a bad option throws now, not in every connection's onOpen.
+  const limits = resolveLimits(options);
   const settings: ExchangeSettings = {
     handler,
-    limits: resolveLimits(options),
+    limits,
+    readers: new ReaderPool(limits),
     headersTimeoutMs: timeoutOption('options.headersTimeoutMs', options.headersTimeoutMs, HEADERS_TIMEOUT_MS_DEFAULT),
     requestTimeoutMs: timeoutOption('options.requestTimeoutMs', options.requestTimeoutMs, REQUEST_TIMEOUT_MS_DEFAULT),
     keepAliveTimeoutMs: timeoutOption('options.keepAliveTimeoutMs', options.keepAliveTimeoutMs, KEEP_ALIVE_TIMEOUT_MS_DEFAULT),
