@@ -25,7 +25,7 @@
  * 65 us to compress with a 32 KiB window against 20 us alone and 25 us
  * with a 4 KiB one; an inflater's load is a copy. A zlib stream round
  * trip, for comparison, takes about 70 us. (bench/dist/deflate-micro.js
- * and ws-deflate-memory.js; docs/benchmarks.md has the runs.)
+ * and ws-deflate-memory.js in the repository, whose benchmark notes have the runs.)
  *
  * Compressing: Z_SYNC_FLUSH, so the output ends with an empty stored
  * block, whose last 4 bytes (00 00 ff ff) are removed (§7.2.1); a message
