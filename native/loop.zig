@@ -78,16 +78,15 @@ fn on_readable(handle: [*c]c.uv_poll_t, status: c_int, events: c_int) callconv(.
 fn next_batch(self: *Poller) napi.Error!i32 {
     const ring = self.ring orelse return self.wait(0);
     const ring_fd = ring.ring.io.fd;
+    const words = try self.event_words(); // looked up once a batch, whichever way it is taken
     if (self.waits_skippable > 0 and ring.ring.io.cq_ready() > 0) {
         self.waits_skippable -= 1;
-        const words = try self.event_words();
         words[0] = @intCast(ring_fd);
         words[1] = 0; // the ring's generation (ringOpen adds it with 0)
         words[2] = std.os.linux.EPOLL.IN;
         return 1;
     }
-    const count = try self.wait(0);
-    const words = try self.event_words();
+    const count = self.wait_into(words, 0);
     const only_ring = count == 1 and words[0] == ring_fd and words[1] == 0;
     self.waits_skippable = if (only_ring) limits.ring_waits_skipped_max else 0;
     return count;

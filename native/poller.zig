@@ -158,8 +158,12 @@ pub const Poller = struct {
     /// Waits up to `timeout_ms` and copies the batch into the events array.
     /// Returns the count or -errno.
     pub fn wait(self: *Poller, timeout_ms: i32) napi.Error!i32 {
+        return self.wait_into(try self.event_words(), timeout_ms);
+    }
+
+    /// wait() into `words`, the events array event_words() gave this turn.
+    pub fn wait_into(self: *Poller, words: []u32, timeout_ms: i32) i32 {
         assert(self.state == .open);
-        const words = try self.event_words();
         const rc = self.counters.count(.epoll_wait, epoll.wait(self.epfd, self.staging[0..self.events_capacity], timeout_ms));
         if (rc <= 0) return rc;
         const count: u32 = @intCast(rc);
